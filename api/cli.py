@@ -1,0 +1,39 @@
+"""The `clvbid` command line: one Typer app, each command a thin face over models/optimizer."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.datasets import load_cdnow
+from models.overview import overview
+
+app = typer.Typer(
+    name="clvbid",
+    help="Ad budgets and bid multipliers driven by customer lifetime value.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+@app.callback()
+def main() -> None:
+    """clvbid: customer lifetime value -> segments -> budgets and bid multipliers."""
+
+
+@app.command()
+def demo() -> None:
+    """Run the main job on the bundled CDNOW demo data and print what it found."""
+    summary = overview(load_cdnow())
+    table = Table(title="CDNOW demo data (1997-1998)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in summary.as_rows():
+        table.add_row(label, value)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Performance measurements: each `bench_*.py` prints its figures and records them in RESULTS.md."""

@@ -1,0 +1,1 @@
+"""Customer data, lifetime-value models and audiences: everything before the optimizer."""

@@ -1,0 +1,1 @@
+"""Budget and bid-multiplier allocation as a linear/integer program solved by HiGHS."""

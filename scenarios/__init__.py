@@ -1,0 +1,1 @@
+"""What-if scenario files: the one place that joins models/ and optimizer/."""
