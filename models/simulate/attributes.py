@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from models.simulate.config import ATTRIBUTE_LEVELS, GroupTruth
+from models.simulate.frames import level_column
 from models.simulate.sampling import draw_categorical
 
 
@@ -28,6 +29,5 @@ def draw_attributes(
 def attribute_columns(codes: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, pd.Series]:
     """String columns of the attributes for the people in `rows`."""
     return {
-        name: pd.Series(np.array(ATTRIBUTE_LEVELS[name])[codes[name][rows]], dtype="str")
-        for name in ATTRIBUTE_LEVELS
+        name: level_column(ATTRIBUTE_LEVELS[name], codes[name][rows]) for name in ATTRIBUTE_LEVELS
     }

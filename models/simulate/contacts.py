@@ -36,7 +36,10 @@ def draw_contacts(
     has_account: np.ndarray,
     rng: np.random.Generator,
 ) -> ContactRecords:
-    """Contact records of customers (a share) and of all prospects (numbered after customers)."""
+    """Contact records, in random order, of a share of customers and of every prospect.
+
+    Prospects are numbered after customers (person n_customers, ...).
+    """
     customers = np.flatnonzero(rng.random(config.n_customers) < config.customer_contact_share)
     prospects = config.n_customers + np.arange(config.n_prospects)
     n_customer_contacts = customers.shape[0]
@@ -59,14 +62,16 @@ def draw_contacts(
          rng.random(config.n_prospects) < config.prospect_account_share)
     )  # fmt: skip
     device = (prospect_source == GAME) | (prospect_source == SOCIAL_AD)
+    codes = {
+        "contact_id": person,
+        "email": person * 2,
+        "loyalty_card": np.where(card, person * 2, -1),
+        "customer_id": np.where(account, person * 2, -1),
+        "device_id": np.where(device, person * 10 + 2, -1),
+    }
+    shuffled = rng.permutation(person.shape[0])
     return ContactRecords(
-        person=person,
-        source=source,
-        codes={
-            "contact_id": person,
-            "email": person * 2,
-            "loyalty_card": np.where(card, person * 2, -1),
-            "customer_id": np.where(account, person * 2, -1),
-            "device_id": np.where(device, person * 10 + 2, -1),
-        },
+        person=person[shuffled],
+        source=source[shuffled],
+        codes={name: values[shuffled] for name, values in codes.items()},
     )

@@ -7,7 +7,7 @@ children feed each stage, so the same config always gives identical frames.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from models.simulate.config import (
     SimulationConfig,
 )
 from models.simulate.contacts import draw_contacts
+from models.simulate.frames import level_column, str_column
 from models.simulate.identities import (
     draw_alternates,
     order_identifiers,
@@ -43,6 +44,7 @@ from models.simulate.prospects import (
 )
 from models.simulate.purchases import (
     LatentTraits,
+    PurchaseTimes,
     draw_order_values,
     draw_purchase_times,
     draw_quantities,
@@ -89,6 +91,7 @@ class SimulatedData:
     prospects: pd.DataFrame
     identities: pd.DataFrame
     config: SimulationConfig
+    diagnostics: dict[str, float] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
         """The true parameters, the config and the frame sizes, JSON-serialisable."""
@@ -127,6 +130,7 @@ class SimulatedData:
             },
             "config": knobs,
             "groups": groups,
+            "diagnostics": self.diagnostics,
             "counts": {
                 "orders": len(self.orders),
                 "holdout_orders": len(self.holdout_orders),
@@ -154,14 +158,12 @@ def _timestamps(config: SimulationConfig, time_weeks: np.ndarray) -> tuple[np.nd
     return day, stamps.astype("datetime64[ns]")
 
 
-def _string_column(values: pa.Array) -> pd.Series:
-    """A pandas `str` column from an arrow string array (nulls become missing)."""
-    return pd.Series(values.to_pandas(), dtype="str")
-
-
-def _level_column(levels: tuple[str, ...], codes: np.ndarray) -> pd.Series:
-    """A pandas `str` column naming each code's level."""
-    return pd.Series(np.array(levels)[codes], dtype="str")
+def _same_day_repeat_share(person: np.ndarray, day: np.ndarray) -> float:
+    """Share of repeat purchases on the same day as the person's previous purchase."""
+    repeat = person[1:] == person[:-1]
+    if not repeat.any():
+        return 0.0
+    return float(np.mean(day[1:][repeat] == day[:-1][repeat]))
 
 
 def _customer_truth(
@@ -169,24 +171,23 @@ def _customer_truth(
     traits: LatentTraits,
     attributes: dict[str, np.ndarray],
     preferred: np.ndarray,
-    stamps: np.ndarray,
+    times: PurchaseTimes,
     day: np.ndarray,
-    person: np.ndarray,
-    dropped_out: np.ndarray,
+    stamps: np.ndarray,
 ) -> pd.DataFrame:
     """Truth per customer: latent parameters, first order, death, attributes, order counts."""
     n = config.n_customers
-    counts = np.bincount(person, minlength=n)
+    counts = np.bincount(times.person, minlength=n)
     first = segment_starts(counts)
     last = first + counts - 1
     in_observation = day < config.observation_days
-    orders_observation = np.bincount(person[in_observation], minlength=n)
+    orders_observation = np.bincount(times.person[in_observation], minlength=n)
+    dropped_out = times.dropped_out
     died_by_observation_end = dropped_out & (day[last] < config.observation_days)
-    group_names = np.array([group.name for group in config.groups])
     return pd.DataFrame(
         {
-            "person_id": _string_column(person_ids(np.arange(n))),
-            "group": pd.Series(group_names[traits.group], dtype="str"),
+            "person_id": str_column(person_ids(np.arange(n))),
+            "group": level_column(_group_names(config), traits.group),
             "lambda_per_week": traits.lambda_per_week,
             "dropout_p": traits.dropout_p,
             "nu": traits.nu,
@@ -197,29 +198,54 @@ def _customer_truth(
             "alive_at_holdout_end": ~dropped_out,
             "repeat_purchases_until_dropout": traits.dropout_after.astype(np.int64),
             **attribute_columns(attributes, np.arange(n)),
-            "preferred_channel": _level_column(CHANNELS, preferred),
+            "preferred_channel": level_column(CHANNELS, preferred),
             "orders_observation": orders_observation.astype(np.int64),
             "orders_holdout": (counts - orders_observation).astype(np.int64),
         }
     )
 
 
+def _prospect_truth(
+    config: SimulationConfig,
+    prospect_group: np.ndarray,
+    attributes: dict[str, np.ndarray],
+    contact_person: np.ndarray,
+    contact_ids: pd.Series,
+) -> pd.DataFrame:
+    """Truth per prospect: contact id, the group they would join, attributes, expected value."""
+    rows = np.arange(config.n_customers, config.n_customers + config.n_prospects)
+    position = np.empty(config.n_customers + config.n_prospects, dtype=np.int64)
+    position[contact_person] = np.arange(contact_person.shape[0])
+    order_value = np.array([group.mean_order_value for group in config.groups])
+    clv = np.array([expected_clv_if_acquired(group, config) for group in config.groups])
+    return pd.DataFrame(
+        {
+            "person_id": str_column(person_ids(rows)),
+            "contact_id": contact_ids.iloc[position[rows]].reset_index(drop=True),
+            "would_join_group": level_column(_group_names(config), prospect_group),
+            **attribute_columns(attributes, rows),
+            "expected_order_value": order_value[prospect_group],
+            "expected_clv_if_acquired": clv[prospect_group],
+        }
+    )
+
+
+def _group_names(config: SimulationConfig) -> tuple[str, ...]:
+    return tuple(group.name for group in config.groups)
+
+
 def simulate(config: SimulationConfig | None = None) -> SimulatedData:
     """Draw orders, holdout orders, contacts and their truth from `config` (defaults if None)."""
     config = config or SimulationConfig()
-    rng = dict(
-        zip(
-            STAGES,
-            (np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(8)),
-            strict=True,
-        )
-    )
+    seeds = np.random.SeedSequence(config.seed).spawn(len(STAGES))
+    rng = {stage: np.random.default_rng(seed) for stage, seed in zip(STAGES, seeds, strict=True)}
     n, n_groups = config.n_customers, len(config.groups)
     group = rng["groups"].choice(n_groups, size=n, p=config.group_shares)
     prospect_group = draw_prospect_groups(config, rng["groups"])
     traits = draw_traits(config.groups, group, config.acquisition_weeks, rng["traits"])
     times = draw_purchase_times(traits, config.horizon_weeks, rng["times"])
     person = times.person
+    day, stamps = _timestamps(config, times.time_weeks)
 
     preferred = draw_preferred_channels(config, group, rng["channels"])
     channel = draw_order_channels(config, group, preferred, person, rng["channels"])
@@ -232,80 +258,56 @@ def simulate(config: SimulationConfig | None = None) -> SimulatedData:
     uses_store = np.bincount(person[channel == STORE], minlength=n) > 0
     has_account = np.bincount(person[order_codes["customer_id"] >= 0], minlength=n) > 0
     contacts = draw_contacts(config, uses_store, has_account, rng["identifiers"])
+    attributes = draw_attributes(
+        config.groups, np.concatenate((group, prospect_group)), rng["prospects"]
+    )
 
-    all_groups = np.concatenate((group, prospect_group))
-    attributes = draw_attributes(config.groups, all_groups, rng["prospects"])
-    rendered = render_identifiers([order_codes, contacts.codes], rng["render"])
-    order_ids, contact_ids = rendered.columns
-
-    day, stamps = _timestamps(config, times.time_weeks)
     by_time = np.argsort(stamps, kind="stable")
+    rendered = render_identifiers(
+        [{name: codes[by_time] for name, codes in order_codes.items()}, contacts.codes],
+        n + config.n_prospects,
+        rng["render"],
+    )
+    order_identifier_columns, contact_identifier_columns = rendered.columns
     orders = pd.DataFrame(
         {
-            "order_id": _string_column(
+            "order_id": str_column(
                 pc.binary_join_element_wise(
                     "O",
                     pc.utf8_lpad(
-                        pa.array(np.arange(1, person.shape[0] + 1)).cast(pa.string()), 9, "0"
+                        pa.array(np.arange(1, by_time.shape[0] + 1)).cast(pa.string()), 9, "0"
                     ),
                     "",
                 )
             ),
-            **{
-                name: _string_column(order_ids[name].take(pa.array(by_time)))
-                for name in ("customer_id", "email", "loyalty_card", "device_id")
-            },
+            **order_identifier_columns,
             "timestamp": stamps[by_time],
             "amount": amount[by_time],
             "quantity": quantity[by_time],
-            "channel": _level_column(CHANNELS, channel[by_time]),
-            "device": _level_column(DEVICES, device[by_time]),
+            "channel": level_column(CHANNELS, channel[by_time]),
+            "device": level_column(DEVICES, device[by_time]),
         }
-    )
-    observed = day[by_time] < config.observation_days
-    cut = int(observed.sum())
-
-    shuffled = rng["render"].permutation(contacts.person.shape[0])
+    )[ORDER_COLUMNS]
+    cut = int(np.sum(day < config.observation_days))
     contact_frame = pd.DataFrame(
         {
-            **{name: _string_column(contact_ids[name]) for name in CONTACT_COLUMNS[:5]},
+            **contact_identifier_columns,
             **attribute_columns(attributes, contacts.person),
-            "signup_source": _level_column(SIGNUP_SOURCES, contacts.source),
+            "signup_source": level_column(SIGNUP_SOURCES, contacts.source),
         }
-    ).iloc[shuffled]
-
-    prospect_rows = np.arange(n, n + config.n_prospects)
-    prospect_contact = contact_ids["contact_id"].slice(len(contacts.person) - config.n_prospects)
-    group_names = np.array([g.name for g in config.groups])
-    clv = np.array([expected_clv_if_acquired(g, config) for g in config.groups])
-    prospects = pd.DataFrame(
-        {
-            "person_id": _string_column(person_ids(prospect_rows)),
-            "contact_id": _string_column(prospect_contact),
-            "would_join_group": pd.Series(group_names[prospect_group], dtype="str"),
-            **attribute_columns(attributes, prospect_rows),
-            "expected_order_value": np.array([g.mean_order_value for g in config.groups])[
-                prospect_group
-            ],
-            "expected_clv_if_acquired": clv[prospect_group],
-        }
-    )
-    customers = _customer_truth(
-        config,
-        traits,
-        {name: codes[:n] for name, codes in attributes.items()},
-        preferred,
-        stamps,
-        day,
-        person,
-        times.dropped_out,
-    )
+    )[CONTACT_COLUMNS]
+    customer_attributes = {name: codes[:n] for name, codes in attributes.items()}
     return SimulatedData(
         orders=orders.iloc[:cut].reset_index(drop=True),
         holdout_orders=orders.iloc[cut:].reset_index(drop=True),
-        contacts=contact_frame.reset_index(drop=True),
-        customers=customers,
-        prospects=prospects,
+        contacts=contact_frame,
+        customers=_customer_truth(
+            config, traits, customer_attributes, preferred, times, day, stamps
+        ),
+        prospects=_prospect_truth(
+            config, prospect_group, attributes, contacts.person, contact_frame["contact_id"]
+        ),
         identities=rendered.identities,
         config=config,
+        diagnostics={"same_day_repeat_share": _same_day_repeat_share(person, day)},
     )

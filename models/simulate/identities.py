@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from models.simulate.channels import APP, CALL_CENTRE, DESKTOP, MOBILE, STORE, TABLET, WEB
 from models.simulate.config import IDENTIFIER_TYPES, SimulationConfig
+from models.simulate.frames import level_column, str_column
 
 SLOTS = {"customer_id": 2, "email": 2, "loyalty_card": 2, "device_id": 10, "contact_id": 1}
 ALTERNATE_EMAIL, ALTERNATE_ACCOUNT, ALTERNATE_DEVICE, ALTERNATE_CARD = range(4)
@@ -159,39 +160,42 @@ def person_ids(persons: np.ndarray) -> pa.Array:
 
 @dataclass(frozen=True)
 class RenderedIdentifiers:
-    """Identifier strings per record set (same keys as the codes) and the true identity map."""
+    """Identifier columns per record set (same keys as the codes) and the true identity map."""
 
-    columns: list[dict[str, pa.Array]]
+    columns: list[dict[str, pd.Series]]
     identities: pd.DataFrame
 
 
 def render_identifiers(
-    records: list[IdentifierCodes], rng: np.random.Generator
+    records: list[IdentifierCodes], n_people: int, rng: np.random.Generator
 ) -> RenderedIdentifiers:
     """Turn codes into identifier strings for each record set, and the identity map.
 
     Every identifier that appears in some record is listed once in the map, with its person.
     """
-    columns: list[dict[str, pa.Array]] = [{} for _ in records]
+    columns: list[dict[str, pd.Series]] = [{} for _ in records]
     frames = []
     for identifier_type in IDENTIFIER_TYPES:
-        present = [codes[identifier_type] for codes in records if identifier_type in codes]
-        used = np.unique(np.concatenate([codes[codes >= 0] for codes in present]))
+        seen = np.zeros(n_people * SLOTS[identifier_type], dtype=bool)
+        for record in records:
+            codes = record.get(identifier_type)
+            if codes is not None:
+                seen[codes[codes >= 0]] = True
+        used = np.flatnonzero(seen)
+        rank = np.cumsum(seen) - 1
         strings = render(identifier_type, used.shape[0], rng)
         for target, record in zip(columns, records, strict=True):
-            if identifier_type in record:
-                codes = record[identifier_type]
-                index = pa.array(np.searchsorted(used, codes), mask=codes < 0)
-                target[identifier_type] = strings.take(index)
+            codes = record.get(identifier_type)
+            if codes is not None:
+                index = pa.array(rank[np.maximum(codes, 0)], mask=codes < 0)
+                target[identifier_type] = str_column(strings.take(index))
         frames.append(
             pd.DataFrame(
                 {
-                    "identifier_type": identifier_type,
-                    "identifier": strings.to_pandas(),
-                    "person_id": person_ids(used // SLOTS[identifier_type]).to_pandas(),
+                    "identifier_type": level_column((identifier_type,), np.zeros_like(used)),
+                    "identifier": str_column(strings),
+                    "person_id": str_column(person_ids(used // SLOTS[identifier_type])),
                 }
             )
         )
-    identities = pd.concat(frames, ignore_index=True)
-    identities["identifier_type"] = identities["identifier_type"].astype("str")
-    return RenderedIdentifiers(columns=columns, identities=identities)
+    return RenderedIdentifiers(columns=columns, identities=pd.concat(frames, ignore_index=True))
