@@ -137,7 +137,7 @@ class SimulatedData:
                 "contacts": len(self.contacts),
                 "customers": len(self.customers),
                 "prospects": len(self.prospects),
-                "identifiers": len(self.identities),
+                "identities": len(self.identities),
             },
         }
 

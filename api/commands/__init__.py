@@ -1,0 +1,1 @@
+"""Typer sub-apps of the `clvbid` command line, one module per area."""
