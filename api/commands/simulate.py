@@ -48,12 +48,12 @@ def simulate_command(
         except OSError as error:
             console.print(f"[red]error:[/red] cannot write to {out}: {error}")
             raise typer.Exit(code=1) from error
-    table = Table(title=f"Simulated data (seed {seed})")
+    table = Table(title=f"Simulated data (seed {seed}) written to {out}")
     table.add_column("file")
     table.add_column("rows", justify="right")
     counts = data.params()["counts"]
     rows = {**counts, "params": None}
     for name, path in written.items():
         count = rows.get(name)
-        table.add_row(str(path), "" if count is None else f"{count:,}")
+        table.add_row(str(path.relative_to(out)), "" if count is None else f"{count:,}")
     console.print(table)

@@ -10,12 +10,14 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from models.simulate.config import IDENTIFIER_TYPES
 from models.simulate.generator import SimulatedData
 
 FORMATS = ("parquet", "csv")
 OBSERVED = ("orders", "holdout_orders", "contacts")
 TRUTH = ("customers", "prospects", "identities")
 TIMESTAMP_COLUMNS = ("timestamp", "first_order", "death_time")
+IDENTIFIER_COLUMNS = (*IDENTIFIER_TYPES, "order_id", "person_id", "identifier")
 
 
 def _check_format(fmt: str) -> None:
@@ -58,7 +60,10 @@ def write_simulated(
 
 def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
     """Read one frame back with the generator's dtypes (str, datetime64[ns], int64, float64)."""
-    frame = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path)
+    if fmt == "parquet":
+        frame = pd.read_parquet(path)
+    else:  # identifiers such as loyalty card numbers are all digits: keep them strings
+        frame = pd.read_csv(path, dtype=dict.fromkeys(IDENTIFIER_COLUMNS, "str"))
     for column in TIMESTAMP_COLUMNS:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
