@@ -158,12 +158,19 @@ def _timestamps(config: SimulationConfig, time_weeks: np.ndarray) -> tuple[np.nd
     return day, stamps.astype("datetime64[ns]")
 
 
-def _same_day_repeat_share(person: np.ndarray, day: np.ndarray) -> float:
-    """Share of repeat purchases on the same day as the person's previous purchase."""
-    repeat = person[1:] == person[:-1]
-    if not repeat.any():
-        return 0.0
-    return float(np.mean(day[1:][repeat] == day[:-1][repeat]))
+def _same_day_repeat_shares(
+    config: SimulationConfig, group: np.ndarray, person: np.ndarray, day: np.ndarray
+) -> dict[str, float]:
+    """Share of repeat purchases on the same day as the person's previous purchase, overall and
+    per group: what a summary that counts purchase days instead of orders merges."""
+    repeat = np.flatnonzero(person[1:] == person[:-1]) + 1
+    same_day = day[repeat] == day[repeat - 1]
+    repeat_group = group[person[repeat]]
+    shares = {"same_day_repeat_share": float(same_day.mean()) if repeat.size else 0.0}
+    for index, name in enumerate(_group_names(config)):
+        mine = same_day[repeat_group == index]
+        shares[f"same_day_repeat_share_{name}"] = float(mine.mean()) if mine.size else 0.0
+    return shares
 
 
 def _customer_truth(
@@ -309,5 +316,5 @@ def simulate(config: SimulationConfig | None = None) -> SimulatedData:
         ),
         identities=rendered.identities,
         config=config,
-        diagnostics={"same_day_repeat_share": _same_day_repeat_share(person, day)},
+        diagnostics=_same_day_repeat_shares(config, group, person, day),
     )
