@@ -7,7 +7,7 @@ the Gamma-Gamma model (Fader, Hardie & Lee 2005, "RFM and CLV"); amounts are in 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -178,7 +178,7 @@ class SimulationConfig:
     clv_margin: float = 0.30
     clv_horizon_weeks: float = 52.0
     clv_monthly_discount: float = 0.01
-    web_device_mix: tuple[float, float, float] = field(default=(0.45, 0.45, 0.10))
+    web_device_mix: tuple[float, float, float] = (0.45, 0.45, 0.10)
     app_tablet_share: float = 0.15
 
     def __post_init__(self) -> None:

@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from models.simulate.attributes import attribute_columns, draw_attributes
 from models.simulate.channels import (
@@ -30,7 +28,7 @@ from models.simulate.config import (
     SimulationConfig,
 )
 from models.simulate.contacts import draw_contacts
-from models.simulate.frames import level_column, str_column
+from models.simulate.frames import level_column, numbered, str_column
 from models.simulate.identities import (
     draw_alternates,
     order_identifiers,
@@ -77,7 +75,7 @@ CONTACT_COLUMNS = [
 OPENING_HOUR = 8
 OPENING_HOURS_PER_DAY = 14
 SECONDS_PER_DAY = 86_400
-STAGES = ("groups", "traits", "times", "channels", "values", "identifiers", "prospects", "render")
+STAGES = ("groups", "traits", "times", "channels", "values", "identifiers", "attributes", "render")
 
 
 @dataclass(frozen=True)
@@ -238,6 +236,7 @@ def _prospect_truth(
 
 
 def _group_names(config: SimulationConfig) -> tuple[str, ...]:
+    """Group names in config order (group number -> name)."""
     return tuple(group.name for group in config.groups)
 
 
@@ -266,7 +265,7 @@ def simulate(config: SimulationConfig | None = None) -> SimulatedData:
     has_account = np.bincount(person[order_codes["customer_id"] >= 0], minlength=n) > 0
     contacts = draw_contacts(config, uses_store, has_account, rng["identifiers"])
     attributes = draw_attributes(
-        config.groups, np.concatenate((group, prospect_group)), rng["prospects"]
+        config.groups, np.concatenate((group, prospect_group)), rng["attributes"]
     )
 
     by_time = np.argsort(stamps, kind="stable")
@@ -278,15 +277,7 @@ def simulate(config: SimulationConfig | None = None) -> SimulatedData:
     order_identifier_columns, contact_identifier_columns = rendered.columns
     orders = pd.DataFrame(
         {
-            "order_id": str_column(
-                pc.binary_join_element_wise(
-                    "O",
-                    pc.utf8_lpad(
-                        pa.array(np.arange(1, by_time.shape[0] + 1)).cast(pa.string()), 9, "0"
-                    ),
-                    "",
-                )
-            ),
+            "order_id": str_column(numbered("O", np.arange(1, by_time.shape[0] + 1), 9)),
             **order_identifier_columns,
             "timestamp": stamps[by_time],
             "amount": amount[by_time],

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from models.simulate.channels import APP, CALL_CENTRE, DESKTOP, MOBILE, STORE, TABLET, WEB
 from models.simulate.config import IDENTIFIER_TYPES, SimulationConfig
-from models.simulate.frames import level_column, str_column
+from models.simulate.frames import level_column, numbered, str_column
 
 SLOTS = {"customer_id": 2, "email": 2, "loyalty_card": 2, "device_id": 10, "contact_id": 1}
 ALTERNATE_EMAIL, ALTERNATE_ACCOUNT, ALTERNATE_DEVICE, ALTERNATE_CARD = range(4)
@@ -115,12 +115,6 @@ def order_identifiers(
     }
 
 
-def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """Strings `prefix` + zero-padded number."""
-    digits = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, padding="0")
-    return pc.binary_join_element_wise(prefix, digits, "")
-
-
 def _hex_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     """Strings `prefix` + 16 hex digits of a bijective 64-bit mix (splitmix64) of each number."""
     mixed = numbers.astype(np.uint64)
@@ -140,11 +134,11 @@ def render(identifier_type: str, count: int, rng: np.random.Generator) -> pa.Arr
     numbers = rng.permutation(count) + 1
     width = max(8, len(str(count)))
     if identifier_type == "customer_id":
-        return _numbered("C", numbers, width)
+        return numbered("C", numbers, width)
     if identifier_type == "contact_id":
-        return _numbered("K", numbers, width)
+        return numbered("K", numbers, width)
     if identifier_type == "loyalty_card":
-        return _numbered("4", numbers, width + 3)
+        return numbered("4", numbers, width + 3)
     if identifier_type == "device_id":
         return _hex_ids("dev-", numbers)
     name = pa.array(EMAIL_NAMES[rng.integers(0, EMAIL_NAMES.shape[0], count)])
@@ -155,7 +149,7 @@ def render(identifier_type: str, count: int, rng: np.random.Generator) -> pa.Arr
 
 def person_ids(persons: np.ndarray) -> pa.Array:
     """Person id strings P00000001, ... for person numbers 0, 1, ..."""
-    return _numbered("P", persons + 1, 8)
+    return numbered("P", persons + 1, 8)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ IDENTIFIER_COLUMNS = (*IDENTIFIER_TYPES, "order_id", "person_id", "identifier")
 
 
 def _check_format(fmt: str) -> None:
+    """Raise a ValueError naming the allowed formats unless `fmt` is one of them."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
