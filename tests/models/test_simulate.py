@@ -163,7 +163,8 @@ def test_expected_clv_of_prospects_matches_simulated_cohort(cohort: SimulatedDat
     assert abs(z_score(per_person.to_numpy(), expected)) < Z_LIMIT
 
 
-def test_identity_resolution_recovers_the_true_people_exactly(data: SimulatedData) -> None:
+def assert_identity_resolution_is_exact(data: SimulatedData) -> None:
+    """Connected components over records x identifiers give exactly the true people."""
     identities = data.identities
     node = pd.Series(
         np.arange(len(identities)),
@@ -186,17 +187,35 @@ def test_identity_resolution_recovers_the_true_people_exactly(data: SimulatedDat
     _, label = connected_components(graph, directed=False)
     component = pd.Series(label[offset:], index=identities["person_id"].to_numpy())
     assert component.groupby(level=0).nunique().eq(1).all(), "a person is split"
-    assert (
-        pd.Series(component.index, index=component.to_numpy())
-        .groupby(level=0)
-        .nunique()
-        .eq(1)
-        .all()
-    )
+    members = pd.Series(component.index, index=component.to_numpy())
+    assert members.groupby(level=0).nunique().eq(1).all(), "two people are merged"
     record_label = label[:offset]
     used = np.zeros(label.max() + 1, dtype=bool)
     used[record_label] = True
     assert used[label[offset:]].all(), "an identifier appears in no record"
+
+
+def test_identity_resolution_recovers_the_true_people_exactly(data: SimulatedData) -> None:
+    assert_identity_resolution_is_exact(data)
+
+
+def test_identity_resolution_is_exact_with_every_alternate_in_use() -> None:
+    """The hardest case for linking: everyone has every alternate and uses them when allowed."""
+    config = SimulationConfig(
+        n_customers=3_000,
+        n_prospects=500,
+        seed=9,
+        second_email_share=1.0,
+        second_account_share=1.0,
+        replacement_card_share=1.0,
+        second_device_share=1.0,
+        alternate_use_share=1.0,
+        web_login_share=0.0,
+        store_receipt_email_share=0.0,
+        customer_contact_share=1.0,
+        prospect_account_share=1.0,
+    )
+    assert_identity_resolution_is_exact(simulate(config))
 
 
 def test_every_identifier_in_the_data_is_in_the_map(data: SimulatedData) -> None:
