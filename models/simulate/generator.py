@@ -24,6 +24,7 @@ from models.simulate.config import (
     ATTRIBUTE_LEVELS,
     CHANNELS,
     DEVICES,
+    IDENTIFIER_TYPES,
     SIGNUP_SOURCES,
     SimulationConfig,
 )
@@ -90,6 +91,32 @@ class SimulatedData:
     identities: pd.DataFrame
     config: SimulationConfig
     diagnostics: dict[str, float] = field(default_factory=dict)
+
+    def true_person_ids(self, records: pd.DataFrame) -> pd.Series:
+        """The true person of each order or contact record, through the identifiers it carries."""
+        person = pd.Series(np.nan, index=records.index, dtype="str")
+        for identifier_type in IDENTIFIER_TYPES:
+            if identifier_type not in records:
+                continue
+            known = self.identities[self.identities["identifier_type"] == identifier_type]
+            position = pd.Index(known["identifier"]).get_indexer(records[identifier_type])
+            found = pd.Series(
+                known["person_id"].to_numpy()[position], index=records.index, dtype="str"
+            ).where(position >= 0)
+            person = person.fillna(found)
+        return person
+
+    def person_transactions(self, include_holdout: bool = False) -> pd.DataFrame:
+        """Orders keyed by their true person (person_id, timestamp, amount, quantity, channel),
+        the shape of `load_cdnow()`, for fitting models on the truth without identity work."""
+        frames = [self.orders, self.holdout_orders] if include_holdout else [self.orders]
+        orders = pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(
+            {
+                "person_id": self.true_person_ids(orders),
+                **{name: orders[name] for name in ("timestamp", "amount", "quantity", "channel")},
+            }
+        )
 
     def params(self) -> dict[str, Any]:
         """The true parameters, the config and the frame sizes, JSON-serialisable."""

@@ -66,16 +66,6 @@ def model_weeks(config: SimulationConfig, stamps: pd.Series) -> np.ndarray:
     return (day + (seconds - 8 * 3600) / (14 * 3600)) / 7
 
 
-def order_person(data: SimulatedData, orders: pd.DataFrame) -> pd.Series:
-    """The true person of each order, through any identifier it carries."""
-    person = pd.Series(pd.NA, index=orders.index, dtype="str")
-    for column in IDENTIFIER_COLUMNS[:4]:
-        lookup = data.identities[data.identities["identifier_type"] == column]
-        mapped = orders[column].map(lookup.set_index("identifier")["person_id"])
-        person = person.fillna(mapped)
-    return person
-
-
 def test_repeat_purchases_match_bgnbd_expectation_at_common_age(cohort: SimulatedData) -> None:
     group = cohort.config.groups[0]
     t = cohort.config.observation_weeks
@@ -121,7 +111,7 @@ def test_dropout_happens_after_geometric_number_of_repeats(cohort: SimulatedData
 
 def test_dead_customers_stop_at_their_death_purchase(data: SimulatedData) -> None:
     orders = pd.concat([data.orders, data.holdout_orders], ignore_index=True)
-    orders["person_id"] = order_person(data, orders)
+    orders["person_id"] = data.true_person_ids(orders)
     per_person = orders.groupby("person_id").agg(
         last=("timestamp", "max"), count=("order_id", "size")
     )
@@ -139,7 +129,7 @@ def test_dead_customers_stop_at_their_death_purchase(data: SimulatedData) -> Non
 
 def test_order_values_follow_gamma_gamma(data: SimulatedData) -> None:
     orders = pd.concat([data.orders, data.holdout_orders], ignore_index=True)
-    orders["person_id"] = order_person(data, orders)
+    orders["person_id"] = data.true_person_ids(orders)
     truth = data.customers.set_index("person_id")
     ratio = (
         orders["amount"].to_numpy() / truth.loc[orders["person_id"], "mean_order_value"].to_numpy()
@@ -153,7 +143,7 @@ def test_order_values_follow_gamma_gamma(data: SimulatedData) -> None:
 def test_expected_clv_of_prospects_matches_simulated_cohort(cohort: SimulatedData) -> None:
     config = cohort.config
     orders = pd.concat([cohort.orders, cohort.holdout_orders], ignore_index=True)
-    orders["person_id"] = order_person(cohort, orders)
+    orders["person_id"] = cohort.true_person_ids(orders)
     weeks = model_weeks(config, orders["timestamp"])
     discount = (1 + config.clv_monthly_discount) ** (-weeks / (52 / 12))
     value = np.where(weeks < config.clv_horizon_weeks, orders["amount"] * discount, 0.0)
@@ -189,6 +179,13 @@ def assert_identity_resolution_is_exact(data: SimulatedData) -> None:
     assert component.groupby(level=0).nunique().eq(1).all(), "a person is split"
     members = pd.Series(component.index, index=component.to_numpy())
     assert members.groupby(level=0).nunique().eq(1).all(), "two people are merged"
+    person_of_component = members.groupby(level=0).first()
+    start = 0
+    for frame in (data.orders, data.holdout_orders, data.contacts):
+        labels = label[start : start + len(frame)]
+        expected = person_of_component.loc[labels].to_numpy()
+        assert (data.true_person_ids(frame).to_numpy() == expected).all()
+        start += len(frame)
     record_label = label[:offset]
     used = np.zeros(label.max() + 1, dtype=bool)
     used[record_label] = True
@@ -342,7 +339,7 @@ def test_attributes_carry_signal_about_the_group(data: SimulatedData) -> None:
 def test_prospects_never_order_and_have_one_contact(data: SimulatedData) -> None:
     prospects = set(data.prospects["person_id"])
     orders = pd.concat([data.orders, data.holdout_orders], ignore_index=True)
-    assert not prospects & set(order_person(data, orders))
+    assert not prospects & set(data.true_person_ids(orders))
     contacts = data.identities[data.identities["identifier_type"] == "contact_id"]
     owner = contacts.set_index("identifier")["person_id"]
     assert owner.loc[data.prospects["contact_id"]].tolist() == data.prospects["person_id"].tolist()
