@@ -191,8 +191,9 @@ class SimulationConfig:
                 f"acquisition_weeks must be in [0, {self.observation_weeks:.1f}) "
                 "so that every customer's first order falls in the observation period"
             )
-        if not self.groups:
-            raise SimulationConfigError("groups: at least one group is needed")
+        names = [group.name for group in self.groups]
+        if not names or len(set(names)) != len(names):
+            raise SimulationConfigError(f"groups: need at least one, with distinct names: {names}")
         _check_distribution("config", "groups[*].share", self.group_shares, len(self.groups))
         _check_distribution(
             "config", "prospect_group_shares", self.prospect_shares, len(self.groups)

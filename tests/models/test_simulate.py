@@ -359,5 +359,7 @@ def test_params_are_json_and_name_the_truth(data: SimulatedData) -> None:
 def test_bad_config_says_which_field() -> None:
     with pytest.raises(SimulationConfigError, match="acquisition_weeks"):
         SimulationConfig(acquisition_weeks=500)
+    with pytest.raises(SimulationConfigError, match="distinct names"):
+        SimulationConfig(groups=(DEFAULT_GROUPS[0], DEFAULT_GROUPS[0]))
     with pytest.raises(SimulationConfigError, match="income_band"):
         dataclasses.replace(DEFAULT_GROUPS[0], income_band=(0.5, 0.5))
