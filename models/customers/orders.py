@@ -391,7 +391,7 @@ def load_orders(
             f"required column(s) {missing} not found; columns are {available}; "
             "map them with columns={'customer_id': '<source column>', ...}"
         )
-    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.utcnow()
+    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
         limit = limit.tz_convert("UTC").tz_localize(None)
     _validate(con, cols, _checked_sql(cols, timestamp_format, limit.isoformat(sep=" ")))
