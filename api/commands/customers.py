@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from models.customers import (
@@ -79,6 +80,12 @@ def parse_columns(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a domain error (unwrapped, on stderr) and return the Exit to raise."""
+    error_console.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
+    return typer.Exit(code)
+
+
 def _two_columns(title: str, rows: list[tuple[str, str]]) -> Table:
     table = Table(title=title)
     table.add_column("measure")
@@ -127,12 +134,8 @@ def _load(
             strict=strict,
             timestamp_format=timestamp_format,
         )
-    except OrdersValidationError as error:
-        error_console.print(f"[red]{file}: {error}[/red]")
-        raise typer.Exit(1) from error
-    except (OrdersSchemaError, FileNotFoundError, duckdb.Error) as error:
-        error_console.print(f"[red]{file}: {error}[/red]")
-        raise typer.Exit(1) from error
+    except (OrdersValidationError, OrdersSchemaError, FileNotFoundError, duckdb.Error) as error:
+        raise _fail(f"{file}: {error}") from error
 
 
 @app.command()
@@ -165,8 +168,7 @@ def summarize(
     try:
         day = pd.Timestamp(as_of) if as_of else loaded.last_day()
     except ValueError as error:
-        error_console.print(f"[red]--as-of {as_of!r}: {error}[/red]")
-        raise typer.Exit(2) from error
+        raise _fail(f"--as-of {as_of!r}: {error}", 2) from error
     dashboard = ltv_dashboard(
         loaded, as_of=day, window_months=window_months, basket_threshold=basket_threshold
     )
@@ -201,8 +203,7 @@ def transitions(
     try:
         matrix = stage_transitions(loaded, start=start, end=end, window_months=window_months)
     except ValueError as error:
-        error_console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
+        raise _fail(str(error), 2) from error
     console.print(_frame_table(f"Stage transitions {start} -> {end}", matrix))
 
 
