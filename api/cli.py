@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.commands import customers
+from api.commands import scenario as scenario_commands
 from api.commands import simulate as simulate_commands
 from models.datasets import load_cdnow
 from models.overview import overview
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(customers.app, name="customers")
 app.add_typer(simulate_commands.app, name="simulate")
+app.add_typer(scenario_commands.app, name="scenario")
 console = Console()
 
 

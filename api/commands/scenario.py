@@ -1,0 +1,135 @@
+"""`clvbid scenario run FILE`: a what-if scenario file end to end, with progress per step;
+prints the base allocation and the variants, writes the outputs and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from models.clv import ConvergenceError, InvalidSummaryError
+from models.customers import OrdersSchemaError, OrdersValidationError
+from scenarios.loader import ScenarioError, load_scenario
+from scenarios.outputs import write_outputs
+from scenarios.runner import ScenarioRun, run_scenario
+
+app = typer.Typer(help="What-if scenario files: data -> CLV -> segments -> budgets.")
+console = Console()
+DOMAIN_ERRORS = (
+    ConvergenceError,
+    InvalidSummaryError,
+    OrdersSchemaError,
+    OrdersValidationError,
+    ValueError,
+)
+
+
+def _overrides(settings: list[str]) -> dict[str, object]:
+    """`--set data.customers=500` pairs, values read as YAML scalars."""
+    parsed: dict[str, object] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            console.print(f"[red]error:[/red] --set {escape(item)!r}: write it as path=value")
+            raise typer.Exit(code=2)
+        parsed[key] = yaml.safe_load(value)
+    return parsed
+
+
+def _fail(problems: list[str], code: int) -> typer.Exit:
+    for problem in problems:
+        console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+    return typer.Exit(code=code)
+
+
+def allocation_table(run: ScenarioRun) -> Table:
+    """The base plan: segment, channel, bid multiplier, spend, conversions, value, ROAS."""
+    base = run.base.result
+    table = Table(title=f"Base allocation ({base.status.value})", box=box.SIMPLE_HEAD)
+    for column in ("segment", "channel", "period", "bid", "spend", "conv.", "value", "ROAS"):
+        table.add_column(column, justify="left" if column in ("segment", "channel") else "right")
+    for a in base.allocations:
+        if a.spend <= 0:
+            continue
+        table.add_row(
+            a.segment,
+            a.channel,
+            a.period or "",
+            f"{a.bid_multiplier:.2f}x" if a.bid_multiplier is not None else "",
+            f"{a.spend:,.0f}",
+            f"{a.conversions:,.1f}",
+            f"{a.value:,.0f}",
+            "" if a.roas is None else f"{a.roas:.2f}",
+        )
+    return table
+
+
+def variants_table(run: ScenarioRun) -> Table:
+    """Totals per variant with the difference in profit to the base."""
+    table = Table(title="Variants", box=box.SIMPLE_HEAD)
+    for column in ("variant", "status", "spend", "value", "profit", "ROAS", "profit vs base"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    base = run.base.result.totals
+    for name, variant in run.variants.items():
+        totals = variant.result.totals
+        if totals is None:
+            conflicts = ", ".join(variant.result.conflicts)
+            table.add_row(name, variant.result.status.value, "", "", "", "", conflicts)
+            continue
+        diff = "" if base is None else f"{totals.profit - base.profit:+,.0f}"
+        roas = "" if totals.roas is None else f"{totals.roas:.2f}"
+        table.add_row(
+            name,
+            variant.result.status.value,
+            f"{totals.spend:,.0f}",
+            f"{totals.value:,.0f}",
+            f"{totals.profit:,.0f}",
+            roas,
+            diff,
+        )
+    return table
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field, e.g. --set data.customers=500 (repeatable)."),
+    ] = None,
+) -> None:
+    """Run the scenario and its variants; write allocations, comparison, frontier, JSON,
+    report.html and platform exports (bid adjustments, hashed customer lists)."""
+    try:
+        scenario_file = load_scenario(file, _overrides(set_ or []))
+    except ScenarioError as error:
+        raise _fail(error.problems, 2) from None
+    folder = out or Path("out") / scenario_file.base.name
+    columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            result = run_scenario(scenario_file, progress)
+        written = write_outputs(result, folder)
+    except ScenarioError as error:
+        raise _fail(error.problems, 2) from None
+    except DOMAIN_ERRORS as error:
+        raise _fail([f"{file}: {error}"], 1) from None
+    except OSError as error:
+        raise _fail([f"cannot write to {folder}: {error}"], 1) from None
+    console.print(allocation_table(result))
+    console.print(variants_table(result))
+    for name, variant in result.variants.items():
+        for note in variant.notes:
+            console.print(f"[yellow]note[/yellow] {escape(name)}: {escape(note)}")
+    console.print(f"Report: {written['report']}")
+    console.print(f"Outputs in {folder}/ (allocation CSVs, comparison.csv, scenario.json, exports/)")

@@ -1,0 +1,110 @@
+"""Segment table + channel definitions + the base problem -> the optimizer's AllocationProblem.
+
+Each segment gets, on each channel, the landscape of the first channel group that matches it:
+a reach curve scaled by the segment's size, a response curve, or explicit landscape points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from optimizer import AllocationProblem
+from optimizer.schema import DEFAULT_CURVE_MULTIPLIERS, ResponseCurve, Segment, SegmentChannel
+from scenarios.schema import Channel, ChannelGroup, ProblemTemplate, Reach
+
+DEFAULT_CONVERSION_RATE = 0.02  # share of reached existing customers who convert
+
+
+def reach_curve(reach: Reach, size: int, segment_rate: float | None) -> ResponseCurve:
+    """The response curve of `size` customers reached at `reach.reach_share` for
+    `cost_per_reached_customer` each, converting at the group's rate, else the segment's."""
+    rate = reach.conversion_rate
+    if rate is None:
+        rate = DEFAULT_CONVERSION_RATE if segment_rate is None else segment_rate
+    reached = size * reach.reach_share
+    return ResponseCurve(
+        shape=reach.shape,
+        cost=reached * reach.cost_per_reached_customer,
+        conversions=reached * rate,
+        cost_exponent=reach.cost_exponent,
+        conversion_exponent=reach.conversion_exponent,
+        half_saturation=reach.half_saturation,
+        hill_exponent=reach.hill_exponent,
+        multipliers=list(reach.multipliers or DEFAULT_CURVE_MULTIPLIERS),
+    )
+
+
+def _group_for(channel: Channel, row: pd.Series) -> ChannelGroup | None:
+    """The first group of `channel` whose selector matches the segment row."""
+    stage, tier = _text(row.get("stage")), _text(row.get("tier"))
+    for group in channel.groups:
+        if group.match.matches(str(row["id"]), stage, tier, str(row["kind"])):
+            return group
+    return None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _entry(channel: Channel, group: ChannelGroup, row: pd.Series) -> SegmentChannel | None:
+    """The segment's landscape on this channel, None when the group is off."""
+    if group.reach is not None:
+        rate = row.get("conversion_rate")
+        curve = reach_curve(group.reach, int(row["size"]), None if pd.isna(rate) else float(rate))
+        return SegmentChannel(channel=channel.channel, curve=curve)
+    if group.curve is not None:
+        return SegmentChannel(channel=channel.channel, curve=group.curve)
+    if group.landscape is not None:
+        return SegmentChannel(channel=channel.channel, landscape=group.landscape)
+    return None
+
+
+def optimizer_segments(segments: pd.DataFrame, channels: Iterable[Channel]) -> list[Segment]:
+    """One optimizer segment per non-empty segment row that some channel can reach."""
+    channels = list(channels)
+    result = []
+    for _, row in segments.iterrows():
+        if int(row["size"]) <= 0:
+            continue
+        entries = []
+        for channel in channels:
+            group = _group_for(channel, row)
+            entry = None if group is None else _entry(channel, group, row)
+            if entry is not None:
+                entries.append(entry)
+        if not entries:
+            continue
+        tier = _text(row.get("tier"))
+        result.append(
+            Segment(
+                id=str(row["id"]),
+                stage=_text(row.get("stage")),
+                tier=tier if tier in ("top", "mid", "low") else None,
+                kind=str(row["kind"]),
+                size=int(row["size"]),
+                value_per_conversion=max(float(row["value_per_conversion"]), 0.0),
+                seed=_text(row.get("seed")),
+                channels=entries,
+            )
+        )
+    return result
+
+
+def build_problem(
+    template: ProblemTemplate, segments: pd.DataFrame, channels: Iterable[Channel]
+) -> tuple[AllocationProblem, list[str]]:
+    """The complete problem; exclusions of segments the data left empty are dropped (they
+    would get nothing anyway) and returned as notes."""
+    formed = optimizer_segments(segments, channels)
+    ids = {s.id for s in [*formed, *template.segments]}
+    missing = [s for s in template.constraints.exclude if s not in ids]
+    if missing:
+        constraints = template.constraints.model_copy(
+            update={"exclude": [s for s in template.constraints.exclude if s in ids]}
+        )
+        template = template.model_copy(update={"constraints": constraints})
+    notes = [f"exclusion of {s!r} dropped: the data has no such customers" for s in missing]
+    return template.complete(formed), notes

@@ -1,0 +1,136 @@
+"""Write a scenario run to `out/<scenario>/`: allocation CSV per variant, the comparison of
+variants with the base, the frontier, a JSON of everything, report.html and the exports."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarios.exports import customer_lists, write_exports
+from scenarios.report import allocation_frame, render_report
+from scenarios.runner import ScenarioRun, VariantRun
+
+ALL = "(all)"
+MEASURES = ["spend", "value", "profit", "roas"]
+
+
+def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows per segment x channel, per segment and per channel over the rest, and overall."""
+    parts = [frame]
+    for keep, blank in (("segment", "channel"), ("channel", "segment")):
+        grouped = frame.groupby(keep, as_index=False, sort=False)[["spend", "value"]].sum()
+        parts.append(grouped.assign(**{blank: ALL}))
+    parts.append(pd.DataFrame([{"segment": ALL, "channel": ALL, **frame[["spend", "value"]].sum()}]))
+    table = pd.concat(parts, ignore_index=True)[["segment", "channel", "spend", "value"]]
+    table = table.astype({"spend": float, "value": float})
+    table["profit"] = table["value"] - table["spend"]
+    table["roas"] = table["value"] / table["spend"].where(table["spend"] > 0)
+    return table
+
+
+def comparison_table(run: ScenarioRun) -> pd.DataFrame:
+    """Spend, value, profit and ROAS of every variant by segment and channel (with subtotals),
+    and each one's difference to the base (`<measure>_diff`)."""
+    base = _with_totals(allocation_frame(run.base))
+    frames = []
+    for name, variant in run.variants.items():
+        table = _with_totals(allocation_frame(variant))
+        merged = table.merge(
+            base, on=["segment", "channel"], how="outer", suffixes=("", "_base"), sort=False
+        )
+        for measure in MEASURES:
+            merged[measure] = merged[measure].fillna(0.0) if measure != "roas" else merged[measure]
+            merged[f"{measure}_diff"] = merged[measure] - merged[f"{measure}_base"].fillna(
+                0.0 if measure != "roas" else float("nan")
+            )
+        merged.insert(0, "variant", name)
+        frames.append(merged[["variant", "segment", "channel", *MEASURES, *_diffs()]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _diffs() -> list[str]:
+    return [f"{m}_diff" for m in MEASURES]
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _variant_json(variant: VariantRun) -> dict[str, Any]:
+    return {
+        "scenario": variant.scenario.model_dump(mode="json"),
+        "as_of": variant.customers.as_of.date().isoformat(),
+        "models": {
+            "purchases": variant.models.purchases.params_.to_dict(),
+            "spend": variant.models.spend.params_.to_dict(),
+        },
+        "top_tier_clv_share": variant.valuation.top_tier_clv_share,
+        "segments": variant.valuation.segments.to_dict(orient="records"),
+        "problem": variant.problem.model_dump(mode="json"),
+        "result": variant.result.model_dump(mode="json"),
+        "notes": variant.notes,
+    }
+
+
+def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
+    """Write every output into `folder` and return them by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, variant in run.variants.items():
+        path = folder / f"allocation_{_slug(name)}.csv"
+        frame = pd.DataFrame([a.model_dump() for a in variant.result.allocations])
+        frame.to_csv(path, index=False)
+        written[f"allocation:{name}"] = path
+        exports = run.file.base.exports
+        lists = None
+        if exports.customer_lists:
+            lists = customer_lists(
+                variant.valuation.customers, variant.customers.emails, exports.list_value
+            )
+        for path in write_exports(
+            folder / "exports" / _slug(name),
+            variant.result,
+            campaign=exports.campaign,
+            scenario=run.file.base.name,
+            lists=lists,
+        ):
+            written[f"export:{name}:{path.relative_to(folder)}"] = path
+    comparison = comparison_table(run)
+    written["comparison"] = folder / "comparison.csv"
+    comparison.to_csv(written["comparison"], index=False)
+    if run.frontier is not None:
+        written["frontier"] = folder / "frontier.csv"
+        run.frontier.to_csv(written["frontier"], index=False)
+    written["report"] = folder / "report.html"
+    written["report"].write_text(render_report(run, comparison), encoding="utf-8")
+    everything = {
+        "scenario": run.file.base.name,
+        "file": str(run.file.path),
+        "seconds": run.seconds,
+        "steps": [vars(record) for record in run.steps],
+        "variants": {name: _variant_json(v) for name, v in run.variants.items()},
+        "comparison": comparison.to_dict(orient="records"),
+        "frontier": None if run.frontier is None else run.frontier.to_dict(orient="records"),
+        "outputs": {key: str(path.relative_to(folder)) for key, path in written.items()},
+    }
+    written["json"] = folder / "scenario.json"
+    written["json"].write_text(json.dumps(_clean(everything), indent=1, default=str))
+    return written
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe form of a variant name."""
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "variant"

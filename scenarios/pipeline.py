@@ -1,0 +1,141 @@
+"""The model steps of a scenario, each a pure function of its settings: load the data, build
+the customer table (summary, stage, prospects), fit the CLV models, value customers and form
+the stage x tier segments. The runner caches each step's result by the settings it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.audiences.segments import customer_values, segment_table
+from models.clv import GammaGammaModel
+from models.clv.validation import MODELS
+from models.clv.value import PurchaseModel, ValueSettings
+from models.customers import LoadedOrders, customer_table, lifecycle_stages, load_orders
+from models.customers.summary import reference_day
+from models.datasets import load_cdnow
+from models.simulate import SimulationConfig, simulate
+from scenarios.schema import (
+    CdnowSource,
+    DataSource,
+    FileSource,
+    ModelSettings,
+    SegmentFormation,
+)
+
+TIME_UNIT = "weeks"
+
+
+@dataclass(frozen=True)
+class Customers:
+    """Every customer at the reference date: summary columns, `stage` (prospects included,
+    with zero purchases), and the e-mails known for each customer (for customer lists)."""
+
+    table: pd.DataFrame
+    as_of: pd.Timestamp
+    emails: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The purchase-count model (BG/NBD or Pareto/NBD) and Gamma-Gamma, fitted once."""
+
+    purchases: PurchaseModel
+    spend: GammaGammaModel
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """Per-customer values (stage, tier, CLV, value per conversion) and the segment table."""
+
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    top_tier_clv_share: float
+
+
+def load_data(source: DataSource) -> LoadedOrders:
+    """Load and validate the scenario's transactions (rejected rows are kept aside)."""
+    if isinstance(source, CdnowSource):
+        frame = load_cdnow()
+        if source.sample_customers is not None:
+            ids = frame["customer_id"].unique()
+            rng = np.random.default_rng(source.seed)
+            keep = rng.choice(ids, size=min(source.sample_customers, len(ids)), replace=False)
+            frame = frame[frame["customer_id"].isin(keep)].reset_index(drop=True)
+        return load_orders(frame)
+    if isinstance(source, FileSource):
+        return load_orders(
+            str(source.path),
+            columns=source.columns or None,
+            contacts=None if source.contacts is None else str(source.contacts),
+            timestamp_format=source.timestamp_format,
+        )
+    data = simulate(
+        SimulationConfig(n_customers=source.customers, n_prospects=source.prospects, seed=source.seed)
+    )
+    return load_orders(data.orders, contacts=data.contacts)
+
+
+def build_customers(loaded: LoadedOrders, settings: ModelSettings) -> Customers:
+    """The customer table at `as_of` with lifecycle stages; prospects (contacts who never
+    ordered) are appended with zero purchases so the segment table can count them."""
+    day = reference_day(loaded, settings.as_of)
+    table = customer_table(loaded, as_of=day, window_months=settings.window_months)
+    stages = lifecycle_stages(loaded, as_of=day, window_months=settings.window_months)
+    prospect_ids = stages.index[stages.astype(str) == "prospect"].difference(table.index)
+    prospects = pd.DataFrame(
+        {"frequency": 0.0, "recency": 0.0, "T": 0.0, "monetary_value": 0.0, "stage": "prospect"},
+        index=prospect_ids,
+    )
+    columns = ["frequency", "recency", "T", "monetary_value", "stage"]
+    combined = pd.concat([table[columns].astype({"stage": str}), prospects])
+    identities = loaded.identity_map()
+    emails = identities.loc[identities["identifier_type"] == "email", ["customer_id", "identifier"]]
+    return Customers(
+        table=combined, as_of=day, emails=emails.rename(columns={"identifier": "email"})
+    )
+
+
+def fit_models(customers: Customers, settings: ModelSettings) -> FittedModels:
+    """Fit the purchase-count model on every customer who ordered and Gamma-Gamma on repeat
+    buyers with positive spend (Fader, Hardie & Lee 2005; Fader & Hardie 2013)."""
+    ordered = customers.table[customers.table["stage"] != "prospect"]
+    purchases = MODELS[settings.clv_model]().fit(
+        ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
+    )
+    repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
+    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    return FittedModels(purchases=purchases, spend=spend)
+
+
+def value_settings(settings: ModelSettings) -> ValueSettings:
+    """The CLV settings of the scenario's model block."""
+    return ValueSettings(
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        margin=settings.margin,
+        campaign_window_days=settings.campaign_window_days,
+        stage_incrementality=dict(settings.stage_incrementality),
+    )
+
+
+def value_customers(
+    customers: Customers, models: FittedModels, settings: ModelSettings, formation: SegmentFormation
+) -> Valuation:
+    """Per-customer CLV and the stage x tier segment table (docs/clv.md), restricted to the
+    stages the scenario forms segments for (and the prospects when asked)."""
+    values_settings = value_settings(settings)
+    table = customers.table
+    if not formation.prospects:
+        table = table[table["stage"] != "prospect"]
+    values = customer_values(models.purchases, models.spend, table, values_settings)
+    segments = segment_table(models.purchases, models.spend, table, values_settings)
+    wanted = segments["stage"].isin(formation.stages) | (segments["kind"] == "prospects")
+    return Valuation(
+        customers=values,
+        segments=segments[wanted].reset_index(drop=True),
+        top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
+    )

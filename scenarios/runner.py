@@ -1,0 +1,174 @@
+"""Run a scenario file: the pipeline for the base and every variant, then the budget sweep.
+
+Each step's result is cached by the settings it reads, so a variant that changes only the
+allocation (budget, objective, exclusions, ROAS floor, seasonality) reuses the loaded data and
+fitted models, and one that changes the horizon revalues customers without refitting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pandas as pd
+from pydantic import ValidationError
+from rich.progress import Progress, TaskID
+
+from optimizer import AllocationProblem, AllocationResult, solve
+from scenarios.assemble import build_problem
+from scenarios.frontier import frontier
+from scenarios.loader import ScenarioError, ScenarioFile
+from scenarios.pipeline import (
+    Customers,
+    FittedModels,
+    Valuation,
+    build_customers,
+    fit_models,
+    load_data,
+    value_customers,
+)
+from scenarios.schema import Scenario
+
+T = TypeVar("T")
+STEPS = ("data", "customers", "fit", "values", "solve")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of one variant: computed or taken from the cache, and how long it took."""
+
+    variant: str
+    step: str
+    cached: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    """A variant's inputs and answer: its scenario, customers, valuation, problem, result."""
+
+    name: str
+    scenario: Scenario
+    customers: Customers
+    models: FittedModels
+    valuation: Valuation
+    problem: AllocationProblem
+    result: AllocationResult
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """Everything a scenario run produced: each variant's run, the frontier, the step log."""
+
+    file: ScenarioFile
+    variants: dict[str, VariantRun]
+    frontier: pd.DataFrame | None
+    steps: list[StepRecord]
+    seconds: float
+
+    @property
+    def base(self) -> VariantRun:
+        return self.variants["base"]
+
+    def computed(self, step: str) -> int:
+        """How many times `step` actually ran (not from the cache)."""
+        return sum(1 for record in self.steps if record.step == step and not record.cached)
+
+
+class _Cache:
+    """Step results keyed by (step, the JSON of the settings the step reads)."""
+
+    def __init__(self, log: list[StepRecord]) -> None:
+        self._values: dict[tuple[str, str], Any] = {}
+        self._log = log
+
+    def get(self, variant: str, step: str, key: str, compute: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        cached = (step, key) in self._values
+        if not cached:
+            self._values[(step, key)] = compute()
+        self._log.append(StepRecord(variant, step, cached, time.perf_counter() - started))
+        return self._values[(step, key)]
+
+
+def _keys(scenario: Scenario) -> dict[str, str]:
+    """The cache key of each model step: the JSON of exactly the settings it reads."""
+    model = scenario.model
+    data = scenario.data.model_dump_json()
+    customers = f"{data}|{model.as_of}|{model.window_months}"
+    fit = f"{customers}|{model.clv_model}"
+    values = f"{fit}|{model.model_dump_json()}|{scenario.segments.model_dump_json()}"
+    return {"data": data, "customers": customers, "fit": fit, "values": values}
+
+
+def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> ScenarioRun:
+    """Run the base and every variant, then the base's budget sweep (when it has one)."""
+    started = time.perf_counter()
+    log: list[StepRecord] = []
+    cache = _Cache(log)
+    runs = {}
+    for name, scenario in file.all().items():
+        task = None if progress is None else progress.add_task(name, total=len(STEPS))
+        runs[name] = _run_variant(name, scenario, cache, progress, task)
+    table = None
+    sweep = file.base.sweep
+    if sweep is not None:
+        task = None if progress is None else progress.add_task("frontier", total=1)
+        base = runs["base"]
+        table = frontier(base.problem, sweep, file.base.solver.time_limit_seconds)
+        if progress is not None and task is not None:
+            progress.update(task, advance=1, description=f"frontier: {len(table)} budgets")
+    return ScenarioRun(file, runs, table, log, time.perf_counter() - started)
+
+
+def _run_variant(
+    name: str,
+    scenario: Scenario,
+    cache: _Cache,
+    progress: Progress | None,
+    task: TaskID | None,
+) -> VariantRun:
+    keys = _keys(scenario)
+
+    def step(label: str, key: str, compute: Callable[[], T]) -> T:
+        if progress is not None and task is not None:
+            progress.update(task, description=f"{name}: {label}")
+        value = cache.get(name, key, keys[key], compute)
+        if progress is not None and task is not None:
+            progress.update(task, advance=1)
+        return value
+
+    loaded = step("loading data", "data", lambda: load_data(scenario.data))
+    customers = step(
+        "customer table", "customers", lambda: build_customers(loaded, scenario.model)
+    )
+    models = step(
+        f"fitting {scenario.model.clv_model} + Gamma-Gamma",
+        "fit",
+        lambda: fit_models(customers, scenario.model),
+    )
+    valuation = step(
+        "valuing segments",
+        "values",
+        lambda: value_customers(customers, models, scenario.model, scenario.segments),
+    )
+    if progress is not None and task is not None:
+        progress.update(task, description=f"{name}: solving")
+    started = time.perf_counter()
+    try:
+        problem, notes = build_problem(scenario.problem, valuation.segments, scenario.channels)
+    except ValidationError as error:
+        raise ScenarioError(
+            [
+                f"variant {name!r}: problem.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in error.errors()
+            ]
+        ) from None
+    result = solve(problem, scenario.solver)
+    cache._log.append(StepRecord(name, "solve", False, time.perf_counter() - started))
+    if progress is not None and task is not None:
+        progress.update(task, advance=1, description=f"{name}: {result.status.value}")
+    return VariantRun(name, scenario, customers, models, valuation, problem, result, notes)
