@@ -90,7 +90,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for name, variant in run.variants.items():
-        path = folder / f"allocation_{_slug(name)}.csv"
+        path = folder / f"allocation_{name}.csv"
         frame = pd.DataFrame([a.model_dump() for a in variant.result.allocations])
         frame.to_csv(path, index=False)
         written[f"allocation:{name}"] = path
@@ -101,7 +101,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
                 variant.valuation.customers, variant.customers.emails, exports.list_value
             )
         for path in write_exports(
-            folder / "exports" / _slug(name),
+            folder / "exports" / name,
             variant.result,
             campaign=exports.campaign,
             scenario=run.file.base.name,
@@ -129,8 +129,3 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
     written["json"] = folder / "scenario.json"
     written["json"].write_text(json.dumps(_clean(everything), indent=1, default=str))
     return written
-
-
-def _slug(name: str) -> str:
-    """A file-name-safe form of a variant name."""
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-") or "variant"

@@ -1,0 +1,140 @@
+"""Every example scenario loads, runs and writes outputs a planner and an ad platform can use."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from scenarios.exports import MAX_BID_MODIFIER, MIN_BID_MODIFIER
+from scenarios.report import CHARTS
+from tests.scenarios.conftest import EXAMPLES, Example
+
+TOL = 1e-6
+
+
+def test_every_example_has_a_question_header() -> None:
+    assert {p.stem for p in EXAMPLES} >= {"demo"}
+    for path in EXAMPLES:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# Question:"), path
+
+
+def test_budgets_respected(example: Example) -> None:
+    for name, variant in example.run.variants.items():
+        result, problem = variant.result, variant.problem
+        if result.totals is None:
+            assert result.conflicts, f"{name}: no plan and no conflicts"
+            continue
+        spend = pd.DataFrame([a.model_dump() for a in result.allocations])
+        total = spend["spend"].sum()
+        assert abs(total - result.totals.spend) <= TOL * max(1.0, total)
+        if problem.budget.total is not None:
+            assert total <= problem.budget.total * (1 + TOL), name
+        by_channel = spend.groupby("channel")["spend"].sum()
+        for channel, cap in problem.budget.channels.items():
+            assert by_channel.get(channel, 0.0) <= cap * (1 + TOL), (name, channel)
+        for period in problem.periods:
+            if period.budget is not None:
+                used = spend.loc[spend["period"] == period.id, "spend"].sum()
+                assert used <= period.budget * (1 + TOL), (name, period.id)
+        excluded = set(problem.constraints.exclude)
+        assert spend.loc[spend["segment"].isin(excluded), "spend"].sum() == 0, name
+
+
+def test_frontier_non_decreasing_and_within_budget(example: Example) -> None:
+    table = example.run.frontier
+    if example.file.base.sweep is None:
+        assert table is None
+        return
+    assert table is not None
+    solved = table.dropna(subset=["spend"])
+    assert len(solved) >= 2
+    objective = example.run.base.problem.objective
+    measure = solved["profit" if objective == "profit" else "value"].to_numpy()
+    assert np.all(np.diff(measure) >= -1e-6 * np.abs(measure).max())
+    assert np.all(solved["spend"] <= solved["budget"] * (1 + TOL))
+    # divisible spend (LP) can only do at least as well as the 0/1 plan at the same budget
+    base = example.run.base.result.totals
+    budget = example.run.base.problem.budget.total
+    at_budget = solved[np.isclose(solved["budget"], budget or -1)]
+    if base is not None and len(at_budget):
+        assert at_budget[measure_name(objective)].iloc[0] >= getattr(
+            base, measure_name(objective)
+        ) - 1e-6 * abs(getattr(base, measure_name(objective)))
+
+
+def measure_name(objective: str) -> str:
+    return "profit" if objective == "profit" else "value"
+
+
+def test_bid_adjustments_in_platform_range(example: Example) -> None:
+    for name, variant in example.run.variants.items():
+        bids = pd.read_csv(example.folder / "exports" / name / "bid_adjustments.csv")
+        assert list(bids.columns[:3]) == ["campaign", "audience_segment", "period"]
+        assert bids["bid_modifier"].between(MIN_BID_MODIFIER, MAX_BID_MODIFIER).all()
+        funded = {(a.segment, a.channel) for a in variant.result.allocations if a.spend > 0}
+        assert len(bids) == len([a for a in variant.result.allocations if a.spend > 0])
+        assert {s for s, _ in funded} == set(bids["audience_segment"])
+
+
+def test_customer_lists_hash_normalised_emails(example: Example) -> None:
+    lists = sorted((example.folder / "exports" / "base" / "customer_lists").glob("*.csv"))
+    if not example.file.base.exports.customer_lists:
+        assert not lists
+        return
+    assert lists
+    frames = pd.concat([pd.read_csv(p, dtype={"customer_id": str}) for p in lists])
+    values = example.run.base.valuation.customers
+    assert set(frames["customer_id"]) == set(values.index.astype(str))
+    hashed = frames["email_sha256"].dropna()
+    assert hashed.map(lambda h: re.fullmatch(r"[0-9a-f]{64}", h) is not None).all()
+    emails = example.run.base.customers.emails
+    expected = {
+        hashlib.sha256(str(e).strip().lower().encode()).hexdigest() for e in emails["email"]
+    }
+    assert set(hashed) <= expected
+    if len(emails):
+        assert len(hashed) > 0
+    for path in lists:
+        frame = pd.read_csv(path)
+        assert frame["value"].is_monotonic_decreasing
+
+
+def test_report_holds_every_chart(example: Example) -> None:
+    text = Path(example.written["report"]).read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text and "<script" not in text
+    for chart in CHARTS:
+        if chart == "frontier" and example.run.frontier is None:
+            continue
+        match = re.search(rf"id='chart-{chart}' alt='[^']*' src='data:image/png;base64,([^']+)'", text)
+        assert match, chart
+        image = Image.open(io.BytesIO(base64.b64decode(match.group(1))))
+        pixels = np.asarray(image.convert("L"), dtype=float)
+        assert image.width > 200 and pixels.std() > 5, chart
+
+
+def test_comparison_against_base(example: Example) -> None:
+    table = pd.read_csv(example.written["comparison"])
+    base = table[table["variant"] == "base"]
+    assert np.allclose(base[["spend_diff", "value_diff", "profit_diff"]].fillna(0), 0)
+    assert set(table["variant"]) == set(example.run.variants)
+    overall = table[(table["segment"] == "(all)") & (table["channel"] == "(all)")]
+    for name, variant in example.run.variants.items():
+        totals = variant.result.totals
+        row = overall[overall["variant"] == name].iloc[0]
+        assert np.isclose(row["spend"], 0.0 if totals is None else totals.spend, atol=1e-6)
+
+
+def test_allocation_only_variants_do_not_refit(example: Example) -> None:
+    scenarios = example.file.all().values()
+    fits = {(s.data, s.model.as_of, s.model.clv_model) for s in scenarios}
+    assert example.run.computed("data") == len({s.data for s in scenarios})
+    assert example.run.computed("fit") == len(fits)
+    assert example.run.computed("solve") == len(example.run.variants)
