@@ -84,7 +84,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         except ValidationError as error:
             problems += _variant_problems(merged, error, where, variant)
             continue
-        problems += _reference_problems(resolved, where, variant)
+        problems += _reference_problems(resolved, where, variant, reported=_named(base))
         variants[variant.name] = resolved
     problems += _data_file_problems(base)
     if problems:
@@ -260,11 +260,13 @@ def _variant_problems(
     return problems
 
 
-def _reference_problems(
-    scenario: Scenario, where: Loc, variant: Variant | None = None
-) -> list[tuple[Loc, str]]:
-    """Segments named in constraints must be segments this scenario can form."""
-    known = scenario.segment_ids()
+def _named(scenario: Scenario) -> frozenset[str]:
+    """Every segment id the scenario's constraints name."""
+    return frozenset(segment_id for _, segment_id in _references(scenario))
+
+
+def _references(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """(path under `problem`, segment id) of every segment a constraint names."""
     rules = scenario.problem.constraints
     named: list[tuple[Loc, str]] = [
         (("constraints", "protect", i, "segment"), r.segment)
@@ -279,6 +281,19 @@ def _reference_problems(
     named += [
         (("constraints", "fixed", i, "segment"), r.segment) for i, r in enumerate(rules.fixed)
     ]
+    return named
+
+
+def _reference_problems(
+    scenario: Scenario,
+    where: Loc,
+    variant: Variant | None = None,
+    reported: frozenset[str] = frozenset(),
+) -> list[tuple[Loc, str]]:
+    """Segments named in constraints must be segments this scenario can form; a variant
+    reports only the names it adds (`reported` were checked with the base)."""
+    known = scenario.segment_ids()
+    named = [(loc, s) for loc, s in _references(scenario) if s not in reported]
     hint = f"known segments: {', '.join(sorted(known))}"
     problems = []
     for loc, segment_id in named:

@@ -24,7 +24,9 @@ def _with_totals(frame: pd.DataFrame) -> pd.DataFrame:
     for keep, blank in (("segment", "channel"), ("channel", "segment")):
         grouped = frame.groupby(keep, as_index=False, sort=False)[["spend", "value"]].sum()
         parts.append(grouped.assign(**{blank: ALL}))
-    parts.append(pd.DataFrame([{"segment": ALL, "channel": ALL, **frame[["spend", "value"]].sum()}]))
+    parts.append(
+        pd.DataFrame([{"segment": ALL, "channel": ALL, **frame[["spend", "value"]].sum()}])
+    )
     table = pd.concat(parts, ignore_index=True)[["segment", "channel", "spend", "value"]]
     table = table.astype({"spend": float, "value": float})
     table["profit"] = table["value"] - table["spend"]

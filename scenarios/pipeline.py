@@ -74,7 +74,9 @@ def load_data(source: DataSource) -> LoadedOrders:
             timestamp_format=source.timestamp_format,
         )
     data = simulate(
-        SimulationConfig(n_customers=source.customers, n_prospects=source.prospects, seed=source.seed)
+        SimulationConfig(
+            n_customers=source.customers, n_prospects=source.prospects, seed=source.seed
+        )
     )
     return load_orders(data.orders, contacts=data.contacts)
 

@@ -140,7 +140,9 @@ def frontier_chart(run: ScenarioRun) -> Figure:
     budget = run.base.problem.budget.total
     if totals is not None:
         x = budget if budget is not None else totals.spend
-        axis.scatter([x, x], [totals.value, totals.profit], color="red", zorder=5, label="base plan")
+        axis.scatter(
+            [x, x], [totals.value, totals.profit], color="red", zorder=5, label="base plan"
+        )
     axis.set_xlabel("total budget")
     axis.set_title("Efficient frontier")
     axis.legend(fontsize=8, loc="upper left")
@@ -174,7 +176,9 @@ def response_chart(run: VariantRun) -> Figure:
 
 def _table(frame: pd.DataFrame, digits: int = 2) -> str:
     """A DataFrame as an HTML table, numbers rounded."""
-    return frame.to_html(index=False, float_format=lambda v: f"{v:,.{digits}f}", na_rep="", border=0)
+    return frame.to_html(
+        index=False, float_format=lambda v: f"{v:,.{digits}f}", na_rep="", border=0
+    )
 
 
 def render_report(run: ScenarioRun, comparison: pd.DataFrame) -> str:

@@ -142,9 +142,7 @@ def _run_variant(
         return value
 
     loaded = step("loading data", "data", lambda: load_data(scenario.data))
-    customers = step(
-        "customer table", "customers", lambda: build_customers(loaded, scenario.model)
-    )
+    customers = step("customer table", "customers", lambda: build_customers(loaded, scenario.model))
     models = step(
         f"fitting {scenario.model.clv_model} + Gamma-Gamma",
         "fit",

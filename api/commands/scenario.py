@@ -132,4 +132,6 @@ def run(
         for note in variant.notes:
             console.print(f"[yellow]note[/yellow] {escape(name)}: {escape(note)}")
     console.print(f"Report: {written['report']}")
-    console.print(f"Outputs in {folder}/ (allocation CSVs, comparison.csv, scenario.json, exports/)")
+    console.print(
+        f"Outputs in {folder}/ (allocation CSVs, comparison.csv, scenario.json, exports/)"
+    )

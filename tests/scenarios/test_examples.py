@@ -113,7 +113,9 @@ def test_report_holds_every_chart(example: Example) -> None:
     for chart in CHARTS:
         if chart == "frontier" and example.run.frontier is None:
             continue
-        match = re.search(rf"id='chart-{chart}' alt='[^']*' src='data:image/png;base64,([^']+)'", text)
+        match = re.search(
+            rf"id='chart-{chart}' alt='[^']*' src='data:image/png;base64,([^']+)'", text
+        )
         assert match, chart
         image = Image.open(io.BytesIO(base64.b64decode(match.group(1))))
         pixels = np.asarray(image.convert("L"), dtype=float)
