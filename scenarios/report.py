@@ -29,7 +29,7 @@ STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
 TIER_COLOURS = {"top": "#1b7837", "mid": "#7fbf7b", "low": "#d9f0d3", "all": "#9e9ac8"}
 
 _STYLE = """
-body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1150px;color:#222}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f3f3f3}
@@ -152,7 +152,7 @@ def frontier_chart(run: ScenarioRun) -> Figure:
 def response_chart(run: VariantRun) -> Figure:
     """Each channel's landscapes (spend against value) with the chosen points."""
     channels = run.problem.channels
-    figure, axes = plt.subplots(1, len(channels), figsize=(4.2 * len(channels), 3.6), squeeze=False)
+    figure, axes = plt.subplots(1, len(channels), figsize=(min(12.0, 4.0 * len(channels)), 3.6), squeeze=False)
     chosen = {(a.segment, a.channel): a for a in run.result.allocations if a.spend > 0}
     for axis, channel in zip(axes[0], channels, strict=True):
         for segment in run.problem.segments:
