@@ -47,6 +47,12 @@ def _png(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _legend(axis: plt.Axes, **options: object) -> None:
+    """A legend when the axis has labelled artists (an empty plan draws none)."""
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(**options)
+
+
 def lifecycle_chart(run: VariantRun) -> Figure:
     """Customers per lifecycle stage, stacked by value tier (prospects as one block)."""
     table = run.customers.table
@@ -64,7 +70,7 @@ def lifecycle_chart(run: VariantRun) -> Figure:
         axis.bar(["prospect"], [prospects], color=TIER_COLOURS["all"], label="prospects")
     axis.set_ylabel("customers")
     axis.set_title(f"Lifecycle composition at {run.customers.as_of.date()}")
-    axis.legend(title="value tier", fontsize=8)
+    _legend(axis, title="value tier", fontsize=8)
     return figure
 
 
@@ -80,7 +86,7 @@ def clv_chart(run: VariantRun) -> Figure:
     axis.set_xticks(list(x), segments["id"], rotation=35, ha="right", fontsize=8)
     horizon = run.scenario.model.horizon_months
     axis.set_title(f"CLV by segment ({horizon}-month horizon, 95% intervals)")
-    axis.legend(fontsize=8)
+    _legend(axis, fontsize=8)
     return figure
 
 
@@ -107,7 +113,7 @@ def allocation_chart(run: VariantRun) -> Figure:
     axis.invert_yaxis()
     axis.set_xlabel("spend")
     axis.set_title("Allocation by segment and channel (base)")
-    axis.legend(fontsize=8)
+    _legend(axis, fontsize=8)
     return figure
 
 
@@ -121,7 +127,7 @@ def variants_chart(run: ScenarioRun) -> Figure:
     axis.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
     axis.axhline(0, color="#888", linewidth=0.8)
     axis.set_title("Variants: spend, value and profit")
-    axis.legend(fontsize=8)
+    _legend(axis, fontsize=8)
     return figure
 
 
@@ -145,14 +151,16 @@ def frontier_chart(run: ScenarioRun) -> Figure:
         )
     axis.set_xlabel("total budget")
     axis.set_title("Efficient frontier")
-    axis.legend(fontsize=8, loc="upper left")
+    _legend(axis, fontsize=8, loc="upper left")
     return figure
 
 
 def response_chart(run: VariantRun) -> Figure:
     """Each channel's landscapes (spend against value) with the chosen points."""
     channels = run.problem.channels
-    figure, axes = plt.subplots(1, len(channels), figsize=(min(12.0, 4.0 * len(channels)), 3.6), squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(channels), figsize=(min(12.0, 4.0 * len(channels)), 3.6), squeeze=False
+    )
     chosen = {(a.segment, a.channel): a for a in run.result.allocations if a.spend > 0}
     for axis, channel in zip(axes[0], channels, strict=True):
         for segment in run.problem.segments:
@@ -169,7 +177,7 @@ def response_chart(run: VariantRun) -> Figure:
         axis.set_title(channel)
         axis.set_xlabel("spend")
         axis.set_ylabel("value")
-    axes[0][0].legend(fontsize=6)
+    _legend(axes[0][0], fontsize=6)
     figure.suptitle("Response curves (dots: chosen points, base)")
     return figure
 

@@ -261,7 +261,7 @@ class Variant(_Frozen):
     `budget_change_pct` scales the total, channel and period budgets (+20 = 20% more);
     `exclude` adds exclusions; `periods` replaces the periods (seasonality, cost index)."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_+-]*$")]
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")]
     description: str = ""
     budget_change_pct: Annotated[float, Field(gt=-100)] | None = None
     objective: Objective | None = None

@@ -59,8 +59,8 @@ def allocation_table(run: ScenarioRun) -> Table:
         if a.spend <= 0:
             continue
         table.add_row(
-            a.segment,
-            a.channel,
+            escape(a.segment),
+            escape(a.channel),
             a.period or "",
             f"{a.bid_multiplier:.2f}x" if a.bid_multiplier is not None else "",
             f"{a.spend:,.0f}",
@@ -80,13 +80,13 @@ def variants_table(run: ScenarioRun) -> Table:
     for name, variant in run.variants.items():
         totals = variant.result.totals
         if totals is None:
-            conflicts = ", ".join(variant.result.conflicts)
-            table.add_row(name, variant.result.status.value, "", "", "", "", conflicts)
+            conflicts = escape(", ".join(variant.result.conflicts))
+            table.add_row(escape(name), variant.result.status.value, "", "", "", "", conflicts)
             continue
         diff = "" if base is None else f"{totals.profit - base.profit:+,.0f}"
         roas = "" if totals.roas is None else f"{totals.roas:.2f}"
         table.add_row(
-            name,
+            escape(name),
             variant.result.status.value,
             f"{totals.spend:,.0f}",
             f"{totals.value:,.0f}",

@@ -70,10 +70,8 @@ def _charts(report: Path) -> dict[str, np.ndarray]:
     }
 
 
-def test_report_screenshot_shows_every_chart(example: Example, tmp_path: Path) -> None:
-    if example.file.base.name != "demo":
-        pytest.skip("one screenshot is enough: the demo report")
-    report = example.written["report"]
+def test_report_screenshot_shows_every_chart(demo: Example, tmp_path: Path) -> None:
+    report = demo.written["report"]
     charts = _charts(report)
     assert set(charts) == set(CHARTS)
     shot = _screenshot(report, tmp_path / "report.png", tmp_path / "profile", (1400, 7000))
