@@ -19,6 +19,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-dev
 	$(BIN)/clvbid demo
+	$(BIN)/clvbid scenario run scenarios/demo.yaml
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

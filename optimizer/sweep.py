@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
-import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.formulation import build_model
@@ -111,9 +110,3 @@ def budget_sweep(
             for b in ordered
         ]
     return [sweep.solve_at(b, time_limit_seconds) for b in ordered]
-
-
-def frontier_values(points: Sequence[FrontierPoint]) -> np.ndarray:
-    """(budget, spend, value, profit) rows of the solved points, for plots and checks."""
-    rows = [(p.budget, p.spend, p.value, p.profit) for p in points if p.spend is not None]
-    return np.array(rows, dtype=np.float64).reshape(-1, 4)

@@ -173,13 +173,8 @@ def _data_loc(data: Any, loc: Iterable[str | int]) -> Loc:
 
 
 def _tags(node: dict[str, Any]) -> set[str]:
-    """Discriminator values and class names pydantic puts into union error locations."""
-    return {str(v) for v in node.values() if isinstance(v, str)} | {
-        "CdnowSource",
-        "FileSource",
-        "GeneratorSource",
-        "function-after[_consistent(), ProblemTemplate]",
-    }
+    """Discriminator values (`source: file`) pydantic puts into union error locations."""
+    return {v for v in node.values() if isinstance(v, str)}
 
 
 def _message(error: Mapping[str, Any]) -> str:

@@ -86,12 +86,17 @@ class _Cache:
         self._log = log
 
     def get(self, variant: str, step: str, key: str, compute: Callable[[], T]) -> T:
+        """The step's result for these settings, computed at most once."""
         started = time.perf_counter()
         cached = (step, key) in self._values
         if not cached:
             self._values[(step, key)] = compute()
-        self._log.append(StepRecord(variant, step, cached, time.perf_counter() - started))
+        self.record(variant, step, time.perf_counter() - started, cached=cached)
         return self._values[(step, key)]
+
+    def record(self, variant: str, step: str, seconds: float, cached: bool = False) -> None:
+        """Log a step (the solve is never cached: it is what variants change)."""
+        self._log.append(StepRecord(variant, step, cached, seconds))
 
 
 def _keys(scenario: Scenario) -> dict[str, str]:
@@ -166,7 +171,7 @@ def _run_variant(
             ]
         ) from None
     result = solve(problem, scenario.solver)
-    cache._log.append(StepRecord(name, "solve", False, time.perf_counter() - started))
+    cache.record(name, "solve", time.perf_counter() - started)
     if progress is not None and task is not None:
         progress.update(task, advance=1, description=f"{name}: {result.status.value}")
     return VariantRun(name, scenario, customers, models, valuation, problem, result, notes)
