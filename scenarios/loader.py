@@ -73,7 +73,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     data.setdefault("name", source.path.stem)
     _resolve_data_paths(data, source.path.parent)
     base = _validate(source, data, ())
-    problems = _reference_problems(base, ())
+    problems = _reference_problems(base, ()) + _channel_problems(base)
     variants: dict[str, Scenario] = {}
     base_doc = {k: v for k, v in data.items() if k not in ("variants", "sweep")}
     for i, variant in enumerate(base.variants):
@@ -308,6 +308,24 @@ def _variant_target(where: Loc, variant: Variant, loc: Loc, segment_id: str) -> 
     if "problem" in variant.set:
         return (*where, "set", "problem", *loc)
     return where
+
+
+def _channel_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """Channels named in budgets and ROAS floors must be channels of the scenario."""
+    known = {c.channel for c in scenario.channels}
+    problem = scenario.problem
+    named: list[tuple[Loc, str]] = [
+        (("problem", "budget", "channels", c), c) for c in problem.budget.channels
+    ]
+    if isinstance(problem.constraints.min_roas, dict):
+        named += [
+            (("problem", "constraints", "min_roas", c), c) for c in problem.constraints.min_roas
+        ]
+    return [
+        (loc, f"unknown channel {channel!r} (channels: {', '.join(sorted(known))})")
+        for loc, channel in named
+        if channel not in known
+    ]
 
 
 def _data_file_problems(scenario: Scenario) -> list[tuple[Loc, str]]:

@@ -62,6 +62,11 @@ CASES = {
         15,
         "variants.0.set.model.margin: in variant 'more'",
     ),
+    "unknown channel in a budget": (
+        GOOD.replace("{total: 1000}", "{total: 1000, channels: {tv: 10}}"),
+        10,
+        "problem.budget.channels.tv: unknown channel 'tv'",
+    ),
     "not YAML": (GOOD.replace("  - channel: search", "  - channel: [search"), 7, "not valid YAML"),
 }
 
@@ -120,3 +125,21 @@ def test_variant_overrides_merge_over_the_base(tmp_path: Path) -> None:
     assert variant.problem.constraints.min_roas == 2.5
     assert variant.problem.constraints.exclude == ["inactive-low"]
     assert (variant.model.horizon_months, variant.model.margin) == (6, 0.4)
+
+
+def test_cli_runs_a_scenario_with_overrides(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "scenarios" / "acquisition.yaml"
+    out = tmp_path / "acq"
+    sets = ["--set", "data.customers=600", "--set", "data.prospects=300", "--set", "sweep=null"]
+    result = runner.invoke(app, ["scenario", "run", str(example), "--out", str(out), *sets])
+    assert result.exit_code == 0, result.output
+    assert "Base allocation (optimal)" in result.output and "Variants" in result.output
+    assert f"Report: {out / 'report.html'}" in result.output.replace("\n", "")
+    assert (out / "report.html").is_file() and not (out / "frontier.csv").exists()
+    assert (out / "exports" / "retention-only" / "bid_adjustments.csv").is_file()
+
+
+def test_cli_set_needs_path_equals_value(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
+    result = runner.invoke(app, ["scenario", "run", str(example), "--set", "sweep"])
+    assert result.exit_code == 2 and "path=value" in result.output
