@@ -1,0 +1,110 @@
+"""Gamma-Gamma spend model (Fader and Hardie 2013, "The Gamma-Gamma model of monetary value").
+
+Each order value z ~ Gamma(p, nu) with nu ~ Gamma(q, gamma) across customers, independent of
+the purchase process; fit on repeat customers' mean repeat spend zbar and count x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+import numpy as np
+from scipy.special import gammaln, psi
+
+from models.clv.base import ArrayLike, Estimator, InvalidSummaryError, as_float, fail_first
+
+
+def log_likelihood(params: ArrayLike, x: np.ndarray, zbar: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood of mean spend zbar over x purchases (FH 2013, eq. 1-3).
+
+    log Gamma(px+q) - log Gamma(px) - log Gamma(q) + q log gamma + px log x
+    + (px-1) log zbar - (px+q) log(gamma + x zbar).
+    """
+    p, q, gamma = np.asarray(params, dtype=float)
+    px = p * x
+    return (
+        _by_count(lambda n: gammaln(p * n + q) - gammaln(p * n), x)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + px * np.log(x)
+        + (px - 1) * np.log(zbar)
+        - (px + q) * np.log(gamma + x * zbar)
+    )
+
+
+def _by_count(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Evaluate a function of the whole purchase count once per distinct count, then index."""
+    counts = np.arange(int(x.max(initial=0)) + 1, dtype=float)
+    return function(counts)[x.astype(np.int64)]
+
+
+def _log_likelihood_and_gradient(
+    log_params: np.ndarray, x: np.ndarray, zbar: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Weighted total log-likelihood and its gradient with respect to log(p, q, gamma)."""
+    params = np.exp(log_params)
+    p, q, gamma = params
+    ll = log_likelihood(params, x, zbar)
+    log_gamma_xz = np.log(gamma + x * zbar)
+    psi_pxq = _by_count(lambda n: psi(p * n + q), x)
+    psi_px = _by_count(lambda n: psi(p * n), x)
+    d_p = x * (psi_pxq - psi_px + np.log(x) + np.log(zbar) - log_gamma_xz)
+    d_q = psi_pxq - psi(q) + np.log(gamma) - log_gamma_xz
+    d_gamma = q / gamma - (p * x + q) / (gamma + x * zbar)
+    gradient = np.array([weights @ d_p, weights @ d_q, weights @ d_gamma])
+    return float(weights @ ll), gradient * params
+
+
+def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate (x, zbar) of repeat customers: x a whole number >= 1, zbar > 0."""
+    x = as_float(frequency, "frequency")
+    zbar = as_float(monetary_value, "monetary_value")
+    if len(x) != len(zbar):
+        raise InvalidSummaryError(
+            f"frequency and monetary_value differ in length ({len(x)}, {len(zbar)})"
+        )
+    fail_first(x < 1, "frequency", x, "must be >= 1 (fit Gamma-Gamma on repeat customers)")
+    fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
+    fail_first(zbar <= 0, "monetary_value", zbar, "must be > 0")
+    return x, zbar
+
+
+class GammaGammaModel(Estimator):
+    """Gamma-Gamma estimator: fit(frequency, monetary_value) -> params_ p, q, gamma."""
+
+    PARAMETER_NAMES = ("p", "q", "gamma")
+
+    def fit(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
+    ) -> Self:
+        """Maximum-likelihood fit on repeat customers (frequency >= 1, mean repeat spend > 0)."""
+        x, zbar = check_spend(frequency, monetary_value)
+        row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
+
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            return _log_likelihood_and_gradient(log_params, x, zbar, row_weights)
+
+        mean_spend = float(row_weights @ zbar / row_weights.sum())
+        initial = np.log([1.0, 2.0, mean_spend])
+        self._maximise(objective, initial, float(row_weights.sum()))
+        return self
+
+    def conditional_expected_spend(
+        self, frequency: ArrayLike, monetary_value: ArrayLike
+    ) -> np.ndarray:
+        """E[Z | x, zbar] = (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * zbar (FH 2013 eq. 5).
+
+        With x = 0 it is the population mean p gamma / (q - 1); zbar is ignored there.
+        """
+        p, q, gamma = self._check_fitted()
+        x = as_float(frequency, "frequency")
+        zbar = np.where(x > 0, as_float(monetary_value, "monetary_value"), 0.0)
+        return p * (gamma + x * zbar) / (p * x + q - 1)
+
+    def expected_spend_new_customer(self) -> float:
+        """Mean order value of a customer with no history: p gamma / (q - 1), needs q > 1."""
+        p, q, gamma = self._check_fitted()
+        if q <= 1:
+            raise ValueError(f"Gamma-Gamma q={q:.4g} <= 1: the mean order value is infinite")
+        return float(p * gamma / (q - 1))
