@@ -1,0 +1,89 @@
+"""The log-likelihoods are pure per-customer functions, checked against direct integration."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.special import gammaln
+
+from models.clv import bgnbd, gamma_gamma, pareto_nbd
+
+BGNBD_PARAMS = np.array([0.243, 4.414, 0.793, 2.426])
+PNBD_PARAMS = np.array([0.553, 10.578, 0.606, 11.669])
+
+
+@pytest.mark.parametrize(
+    ("function", "params"),
+    [(bgnbd.log_likelihood, BGNBD_PARAMS), (pareto_nbd.log_likelihood, PNBD_PARAMS)],
+)
+def test_vector_equals_sum_of_single_customers(
+    cdnow_summary: pd.DataFrame, function, params
+) -> None:
+    x, t_x, T = (cdnow_summary[c].to_numpy() for c in ("x", "t_x", "T"))
+    vector = function(params, x, t_x, T)
+    singles = [
+        function(params, x[i : i + 1], t_x[i : i + 1], T[i : i + 1])[0] for i in range(0, len(x), 7)
+    ]
+    np.testing.assert_allclose(vector[::7], singles, rtol=1e-12)
+    assert np.isfinite(vector).all()
+
+
+def test_bgnbd_matches_its_closed_form_in_linear_space() -> None:
+    r, alpha, a, b = BGNBD_PARAMS
+    for x, t_x, T in [(0, 0.0, 38.86), (2, 30.43, 38.86), (7, 10.0, 30.0)]:
+        beta = lambda u, v: np.exp(gammaln(u) + gammaln(v) - gammaln(u + v))  # noqa: E731
+        head = np.exp(gammaln(r + x) - gammaln(r)) * alpha**r
+        likelihood = beta(a, b + x) / beta(a, b) * head / (alpha + T) ** (r + x)
+        if x > 0:
+            likelihood += beta(a + 1, b + x - 1) / beta(a, b) * head / (alpha + t_x) ** (r + x)
+        got = bgnbd.log_likelihood(BGNBD_PARAMS, np.array([x]), np.array([t_x]), np.array([T]))
+        assert got[0] == pytest.approx(np.log(likelihood), rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    r=st.floats(0.05, 5),
+    alpha=st.floats(0.1, 100),
+    s=st.floats(0.05, 5),
+    beta=st.floats(0.1, 100),
+    x=st.integers(0, 60),
+    share=st.floats(0, 1),
+    T=st.floats(0.5, 200),
+)
+def test_pareto_nbd_matches_numerical_integral(r, alpha, s, beta, x, share, T) -> None:
+    """The hypergeometric closed form equals the integral over the death time (FH 2005 eq. 18)."""
+    t_x = share * T if x > 0 else 0.0
+    integral = quad(
+        lambda u: np.exp(-(r + x) * np.log(alpha + u) - (s + 1) * np.log(beta + u)),
+        t_x,
+        T,
+        epsabs=0,
+        epsrel=1e-12,
+        limit=200,
+    )[0]
+    alive = np.exp(-(r + x) * np.log(alpha + T) - s * np.log(beta + T))
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    expected = head + np.log(alive + s * integral)
+    got = pareto_nbd.log_likelihood(
+        [r, alpha, s, beta], np.array([x]), np.array([t_x]), np.array([T])
+    )
+    assert got[0] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_gamma_gamma_matches_integral_over_nu() -> None:
+    p, q, gamma = 6.25, 3.74, 15.44
+    for x, zbar in [(1, 20.0), (4, 35.5), (12, 9.0)]:
+
+        def joint(nu: float, x: int = x, zbar: float = zbar) -> float:
+            log_prior = q * np.log(gamma) + (q - 1) * np.log(nu) - gamma * nu - gammaln(q)
+            rate = nu * x
+            log_mean = (
+                p * x * np.log(rate) + (p * x - 1) * np.log(zbar) - rate * zbar - gammaln(p * x)
+            )
+            return np.exp(log_prior + log_mean)
+
+        expected = np.log(quad(joint, 0, np.inf, epsrel=1e-11, limit=200)[0])
+        got = gamma_gamma.log_likelihood([p, q, gamma], np.array([x]), np.array([zbar]))
+        assert got[0] == pytest.approx(expected, rel=1e-8)
