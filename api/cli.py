@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands import customers
 from models.datasets import load_cdnow
 from models.overview import overview
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(customers.app, name="customers")
 console = Console()
 
 
@@ -33,6 +35,7 @@ def demo() -> None:
     for label, value in summary.as_rows():
         table.add_row(label, value)
     console.print(table)
+    customers.demo_customers(console)
 
 
 if __name__ == "__main__":
