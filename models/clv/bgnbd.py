@@ -67,8 +67,15 @@ def _weighted_log_likelihood_and_gradient(
     d_alpha = r / alpha - (r + x) * (p3 / (alpha + T) + p4 / (alpha + t_x))
     d_a = -d_abx + p4 / a
     d_b = -d_abx + d_bx - p4 / np.where(repeat, b + x - 1, 1.0)
-    gradient = np.array([weights @ d_r, weights @ d_alpha, weights @ d_a, weights @ d_b])
-    return float(weights @ ll), gradient * params
+    gradient = np.array(
+        [
+            (weights * d_r).sum(),
+            (weights * d_alpha).sum(),
+            (weights * d_a).sum(),
+            (weights * d_b).sum(),
+        ]
+    )
+    return float((weights * ll).sum()), gradient * params
 
 
 class BetaGeoModel(Estimator):
@@ -100,7 +107,7 @@ class BetaGeoModel(Estimator):
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             return _weighted_log_likelihood_and_gradient(log_params, cx, ct_x, cT, row_weights)
 
-        mean_rate = (row_weights @ cx + 1.0) / (row_weights @ cT)
+        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
         self.time_unit_ = time_unit
         self._maximise(objective, initial, float(row_weights.sum()))

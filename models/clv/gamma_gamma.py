@@ -52,8 +52,8 @@ def _log_likelihood_and_gradient(
     d_p = x * (psi_pxq - psi_px + np.log(x) + np.log(zbar) - log_gamma_xz)
     d_q = psi_pxq - psi(q) + np.log(gamma) - log_gamma_xz
     d_gamma = q / gamma - (p * x + q) / (gamma + x * zbar)
-    gradient = np.array([weights @ d_p, weights @ d_q, weights @ d_gamma])
-    return float(weights @ ll), gradient * params
+    gradient = np.array([(weights * d_p).sum(), (weights * d_q).sum(), (weights * d_gamma).sum()])
+    return float((weights * ll).sum()), gradient * params
 
 
 def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +85,7 @@ class GammaGammaModel(Estimator):
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             return _log_likelihood_and_gradient(log_params, x, zbar, row_weights)
 
-        mean_spend = float(row_weights @ zbar / row_weights.sum())
+        mean_spend = float((row_weights * zbar).sum() / row_weights.sum())
         initial = np.log([1.0, 2.0, mean_spend])
         self._maximise(objective, initial, float(row_weights.sum()))
         return self

@@ -102,10 +102,10 @@ class ParetoNBDModel(Estimator):
             tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
             tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
             ll = _combine(params, cx, cT, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
-            return float(row_weights @ ll), None
+            return float((row_weights * ll).sum()), None
 
-        mean_t = float(row_weights @ cT / row_weights.sum())
-        mean_rate = (row_weights @ cx + 1.0) / (row_weights @ cT)
+        mean_t = float((row_weights * cT).sum() / row_weights.sum())
+        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, mean_t])
         self.time_unit_ = time_unit
         self._maximise(objective, initial, float(row_weights.sum()))
@@ -175,7 +175,7 @@ class ParetoNBDModel(Estimator):
             / (scale_a + u)
             * np.exp(-shape * np.log1p(u / scale_a) - s * np.log1p(u / scale_b))
         )
-        return 1.0 - (t / 2) * (density @ _NODE_WEIGHTS)
+        return 1.0 - (t / 2) * (density * _NODE_WEIGHTS).sum(axis=1)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
         """P(X(t) = n) for a new customer.
@@ -189,7 +189,7 @@ class ParetoNBDModel(Estimator):
         n, t = n.reshape(-1), t.reshape(-1)
         tau = (t[:, None] / 2) * (_NODES + 1)
         death = s / beta * np.exp(-(s + 1) * np.log1p(tau / beta))
-        died = (t / 2) * ((death * _nbd_pmf(r, alpha, n[:, None], tau)) @ _NODE_WEIGHTS)
+        died = (t / 2) * (death * _nbd_pmf(r, alpha, n[:, None], tau) * _NODE_WEIGHTS).sum(axis=1)
         alive = np.exp(-s * np.log1p(t / beta)) * _nbd_pmf(r, alpha, n, t)
         return alive + died
 
