@@ -25,6 +25,7 @@ class PurchaseModel(Protocol):
 
     time_unit_: str
     params_: pd.Series
+    log_likelihood_: float
 
     @property
     def covariance_(self) -> pd.DataFrame: ...
@@ -42,6 +43,10 @@ class PurchaseModel(Protocol):
     ) -> np.ndarray: ...
 
     def probability_no_purchase_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+    def conditional_expected_purchases(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray: ...
 
