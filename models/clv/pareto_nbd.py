@@ -89,7 +89,7 @@ class ParetoNBDModel(Estimator):
         distinct (x, t_x) and (x, T) pair, which is where the time goes.
         """
         x, t_x, big_t = check_summary(frequency, recency, T)
-        data = compress(x=x, t_x=t_x, T=big_t)
+        data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
         row_weights = data.weights
         if weights is not None:
             row_weights = np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
