@@ -190,7 +190,10 @@ class Estimator:
             method="L-BFGS-B",
             options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
-        _, final_gradient = negative(result.x)
+        final_gradient = objective(result.x)[1]
+        if final_gradient is None:
+            final_gradient = _central_gradient(lambda lp: objective(lp)[0], result.x)
+        final_gradient = -final_gradient / n_customers + 2 * self.penalizer * np.exp(2 * result.x)
         if not (np.isfinite(result.fun) and np.max(np.abs(final_gradient)) < 1e-4):
             raise ConvergenceError(
                 f"{type(self).__name__} did not converge after {result.nit} iterations: "
@@ -253,6 +256,17 @@ def _forward_gradient(
         shifted = point.copy()
         shifted[i] += step[i]
         gradient[i] = (f(shifted) - value) / step[i]
+    return gradient
+
+
+def _central_gradient(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
+    """Central-difference gradient: to check convergence more precisely than forward steps."""
+    step = 1e-5 * np.maximum(1.0, np.abs(point))
+    gradient = np.empty_like(point)
+    for i in range(len(point)):
+        shift = np.zeros_like(point)
+        shift[i] = step[i]
+        gradient[i] = (f(point + shift) - f(point - shift)) / (2 * step[i])
     return gradient
 
 

@@ -2,6 +2,7 @@
 distributions (scipy.integrate, one dimension in closed form) and Monte Carlo simulation."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,13 +19,18 @@ HORIZON, WINDOW = 39.0, 4.0
 QUAD = {"epsabs": 0, "epsrel": 1e-11, "limit": 200}
 
 
+SAMPLE = pd.read_csv(Path(__file__).parents[2] / "data" / "cdnow_customers_summary.csv")
+
+
 def _bg() -> BetaGeoModel:
-    model = BetaGeoModel().fit([0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0], [5.0, 6.0, 7.0, 8.0])
+    """A fitted BG/NBD model set to exactly the published parameters."""
+    model = BetaGeoModel().fit(SAMPLE["frequency"], SAMPLE["recency"], SAMPLE["T"])
     return model.with_params(BG)
 
 
 def _pnbd() -> ParetoNBDModel:
-    model = ParetoNBDModel().fit([0, 1, 2, 3], [0.0, 1.0, 2.0, 3.0], [5.0, 6.0, 7.0, 8.0])
+    """A fitted Pareto/NBD model set to exactly the published parameters."""
+    model = ParetoNBDModel().fit(SAMPLE["frequency"], SAMPLE["recency"], SAMPLE["T"])
     return model.with_params(PNBD)
 
 
@@ -159,7 +165,11 @@ def test_probability_of_n_purchases_matches_simulation(model_name: str, simulato
 
 def test_gamma_gamma_conditional_spend_matches_integration() -> None:
     p, q, gamma = 6.25, 3.74, 15.44
-    model = GammaGammaModel().fit([1, 2, 3, 4], [10.0, 12.0, 20.0, 9.0])
+    spend = pd.read_csv(
+        Path(__file__).parents[2] / "data" / "cdnow_customers_summary_with_transactions.csv"
+    )
+    repeat = spend[spend["x"] > 0]
+    model = GammaGammaModel().fit(repeat["x"], repeat["zbar"])
     model = model.with_params({"p": p, "q": q, "gamma": gamma})
     for x, zbar in [(1, 20.0), (5, 40.0)]:
         scale = gamma + x * zbar
