@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.commands import customers
+from api.commands import clv, customers
 from models.datasets import load_cdnow
 from models.overview import overview
 
@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(customers.app, name="customers")
+app.add_typer(clv.app, name="clv")
 console = Console()
 
 
@@ -36,6 +37,7 @@ def demo() -> None:
         table.add_row(label, value)
     console.print(table)
     customers.demo_customers(console)
+    clv.demo_segments(console)
 
 
 if __name__ == "__main__":
