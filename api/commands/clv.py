@@ -7,6 +7,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -55,10 +56,11 @@ def fit_models(
 
 
 def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
-    """The segment table as a rich table: mean CLV with its 95% half-width, money in cents."""
-    table = Table(title=title)
+    """The segment table as a rich table: mean CLV with its 95% half-width, mean P(alive),
+    mean expected purchases over the horizon, value per conversion."""
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     table.add_column("segment", no_wrap=True)
-    for column in ("size", "mean CLV", "total CLV", "P(alive)", "purchases", "value/conv"):
+    for column in ("size", "CLV ± 95%", "total", "alive", "purch.", "value/conv"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in segments.itertuples():
         half_width = (row.clv_mean_high - row.clv_mean_low) / 2

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import gammaln
 
-from models.clv import bgnbd, gamma_gamma, pareto_nbd
+from models.clv import BetaGeoModel, bgnbd, gamma_gamma, pareto_nbd
 
 BGNBD_PARAMS = np.array([0.243, 4.414, 0.793, 2.426])
 PNBD_PARAMS = np.array([0.553, 10.578, 0.606, 11.669])
@@ -87,3 +87,50 @@ def test_gamma_gamma_matches_integral_over_nu() -> None:
         expected = np.log(quad(joint, 0, np.inf, epsrel=1e-11, limit=200)[0])
         got = gamma_gamma.log_likelihood([p, q, gamma], np.array([x]), np.array([zbar]))
         assert got[0] == pytest.approx(expected, rel=1e-8)
+
+
+def test_analytic_gradients_match_finite_differences(cdnow_summary: pd.DataFrame) -> None:
+    """The fitters' gradients (BG/NBD, regrouped Gamma-Gamma) agree with their pure likelihoods."""
+    x, t_x, T = (cdnow_summary[c].to_numpy() for c in ("x", "t_x", "T"))
+    weights = np.random.default_rng(3).integers(1, 4, len(x)).astype(float)
+    repeat = x > 0
+    spend = gamma_gamma._SpendLikelihood(
+        x[repeat], cdnow_summary["zbar"].to_numpy()[repeat], weights[repeat]
+    )
+
+    def bg_total(log_params: np.ndarray) -> float:
+        return float((weights * bgnbd.log_likelihood(np.exp(log_params), x, t_x, T)).sum())
+
+    def gg_total(log_params: np.ndarray) -> float:
+        values = gamma_gamma.log_likelihood(
+            np.exp(log_params), x[repeat], cdnow_summary["zbar"].to_numpy()[repeat]
+        )
+        return float((weights[repeat] * values).sum())
+
+    cases = [
+        (
+            lambda lp: bgnbd._weighted_log_likelihood_and_gradient(lp, x, t_x, T, weights),
+            bg_total,
+            BGNBD_PARAMS,
+        ),
+        (spend, gg_total, np.array([6.25, 3.74, 15.44])),
+    ]
+    for analytic, pure, params in cases:
+        log_params = np.log(params) + 0.1
+        value, gradient = analytic(log_params)
+        assert value == pytest.approx(pure(log_params), rel=1e-12)
+        step = 1e-6
+        numeric = [
+            (pure(log_params + step * e) - pure(log_params - step * e)) / (2 * step)
+            for e in np.eye(len(params))
+        ]
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-6)
+
+
+def test_penalizer_shrinks_parameters(cdnow_summary: pd.DataFrame) -> None:
+    plain = BetaGeoModel().fit(cdnow_summary["x"], cdnow_summary["t_x"], cdnow_summary["T"])
+    shrunk = BetaGeoModel(penalizer=0.1).fit(
+        cdnow_summary["x"], cdnow_summary["t_x"], cdnow_summary["T"]
+    )
+    assert (shrunk.params_**2).sum() < (plain.params_**2).sum()
+    assert shrunk.log_likelihood_ < plain.log_likelihood_
