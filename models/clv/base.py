@@ -53,8 +53,7 @@ def compress(**columns: np.ndarray) -> Compressed:
     frame = pd.DataFrame(columns)
     inverse = frame.groupby(list(columns), sort=False).ngroup().to_numpy()
     weights = np.bincount(inverse).astype(float)
-    first = np.zeros(len(weights), dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    first = np.unique(inverse, return_index=True)[1]
     unique = {name: np.asarray(values)[first] for name, values in columns.items()}
     return Compressed(columns=unique, weights=weights, inverse=inverse)
 
@@ -151,11 +150,6 @@ class Estimator:
         clone = copy.copy(self)
         clone.params_ = pd.Series(dict(params), dtype=float)[list(self.PARAMETER_NAMES)]
         return clone
-
-    def summary_frame(self) -> pd.DataFrame:
-        """Parameters with standard errors, one row per parameter."""
-        params = self._check_fitted()
-        return pd.DataFrame({"estimate": params, "standard_error": self.standard_errors_})
 
     @property
     def covariance_(self) -> pd.DataFrame:
