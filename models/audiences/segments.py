@@ -17,6 +17,7 @@ TIERS = ("top", "mid", "low")
 TIER_SHARES = {"top": 0.2, "mid": 0.3}
 STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
 Z_95 = 1.959963984540054
+REQUIRED_COLUMNS = ["frequency", "recency", "T", "monetary_value", "stage"]
 
 SEGMENT_COLUMNS = [
     "id",
@@ -60,6 +61,12 @@ def customer_values(
     `customers` is indexed by customer_id with frequency, recency, T (model time unit),
     monetary_value and stage; prospects (no orders) are left out here.
     """
+    missing = [c for c in REQUIRED_COLUMNS if c not in customers.columns]
+    if missing:
+        raise ValueError(
+            f"customers frame lacks column(s) {missing}; it needs {REQUIRED_COLUMNS} "
+            "(see models.customers.customer_table)"
+        )
     ordered = customers[customers["stage"].astype(str) != "prospect"]
     values = customer_value(purchases, spend, ordered, settings)
     values.insert(0, "stage", ordered["stage"].astype(str))

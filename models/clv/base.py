@@ -170,12 +170,11 @@ class Estimator:
             total, gradient = objective(log_params)
             params = np.exp(log_params)
             value = -total / n_customers + self.penalizer * float(np.sum(params**2))
-            if gradient is None:
-                gradient = _forward_gradient(lambda lp: objective(lp)[0], log_params, total)
-            grad = -gradient / n_customers + 2 * self.penalizer * params**2
             if not np.isfinite(value):
                 return np.inf, np.zeros_like(log_params)
-            return value, grad
+            if gradient is None:
+                gradient = _forward_gradient(lambda lp: objective(lp)[0], log_params, total)
+            return value, -gradient / n_customers + 2 * self.penalizer * params**2
 
         result = minimize(
             negative,

@@ -108,3 +108,9 @@ def test_delta_method_interval_matches_parameter_simulation(fitted) -> None:
     simulated_se = 5 * pd.concat(draws, axis=1).std(axis=1)
     ratio = simulated_se[delta_se.index] / delta_se
     assert ratio.between(0.85, 1.15).all(), ratio
+
+
+def test_missing_columns_are_named(fitted) -> None:
+    bg, gg, summary = fitted
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['stage'\]"):
+        segment_table(bg, gg, summary.drop(columns="stage"))
