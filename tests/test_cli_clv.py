@@ -88,3 +88,13 @@ def test_bad_file_exits_with_a_message(tmp_path: Path) -> None:
     result = runner.invoke(app, ["clv", "fit", str(path)])
     assert result.exit_code == 1
     assert "required column(s)" in result.output
+
+
+def test_too_little_history_exits_with_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,timestamp,amount\na,2024-01-01,10\na,2024-01-05,12\nb,2024-01-02,5\n"
+    )
+    result = runner.invoke(app, ["clv", "fit", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "no customer ordered by calibration_end" in result.output

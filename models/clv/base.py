@@ -69,6 +69,8 @@ def check_summary(
     x = as_float(frequency, "frequency")
     t_x = as_float(recency, "recency")
     big_t = as_float(T, "T")
+    if len(x) == 0:
+        raise InvalidSummaryError("the summary has no customers")
     if not (len(x) == len(t_x) == len(big_t)):
         raise InvalidSummaryError(
             f"frequency, recency and T differ in length ({len(x)}, {len(t_x)}, {len(big_t)})"

@@ -89,6 +89,8 @@ def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.nda
         raise InvalidSummaryError(
             f"frequency and monetary_value differ in length ({len(x)}, {len(zbar)})"
         )
+    if len(x) == 0:
+        raise InvalidSummaryError("no repeat customers with a positive spend to fit Gamma-Gamma")
     fail_first(x < 1, "frequency", x, "must be >= 1 (fit Gamma-Gamma on repeat customers)")
     fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
     fail_first(zbar <= 0, "monetary_value", zbar, "must be > 0")

@@ -63,6 +63,11 @@ def calibration_holdout(
     if end <= cal_end:
         raise ValueError(f"holdout_end {end.date()} must be after calibration_end {cal_end.date()}")
     calibration = customer_summary(loaded, as_of=cal_end, time_unit=time_unit)
+    if calibration.empty:
+        raise ValueError(
+            f"no customer ordered by calibration_end {cal_end.date()}: nothing to validate "
+            "(choose a later calibration end or a shorter holdout)"
+        )
     days = loaded.connection.sql(
         f"""SELECT DISTINCT customer_id, day FROM orders
         WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'"""
