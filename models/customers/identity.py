@@ -50,42 +50,78 @@ class IdentityReport:
         ]
 
 
+def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
+    """From table `keys` (key_id 0..n-1 and identifier columns `types`), build
+    `identity_map` (identifier_type, identifier, customer_id) and `unified_keys` (the keys
+    with their unified customer id, `unified_id`)."""
+    (n_keys,) = con.execute("SELECT count(*) FROM keys").fetchall()[0]
+    con.execute(
+        f"""CREATE TEMP TABLE key_identifiers AS
+        UNPIVOT (SELECT key_id, {", ".join(types)} FROM keys) ON {", ".join(types)}
+        INTO NAME identifier_type VALUE identifier"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE identifier_nodes AS
+        SELECT {n_keys} + row_number() OVER () - 1 AS node, identifier_type, identifier
+        FROM (SELECT DISTINCT identifier_type, identifier FROM key_identifiers)"""
+    )
+    (n_nodes,) = con.execute("SELECT count(*) FROM identifier_nodes").fetchall()[0]
+    edges = con.execute(
+        "SELECT k.key_id, n.node FROM key_identifiers k "
+        "JOIN identifier_nodes n USING (identifier_type, identifier)"
+    ).fetchnumpy()
+    size = int(n_keys + n_nodes)
+    graph = coo_matrix(
+        (np.ones(len(edges["node"]), dtype=np.int8), (edges["key_id"], edges["node"])),
+        shape=(size, size),
+    )
+    _, component = connected_components(graph, directed=False)
+    con.register("component_frame", pd.DataFrame({"node": np.arange(size), "component": component}))
+    con.execute("CREATE TEMP TABLE node_component AS SELECT * FROM component_frame")
+    con.unregister("component_frame")
+    smallest = [
+        f"min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
+        if t == "customer_id"
+        else f"'{t}:' || min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
+        for t in IDENTIFIER_TYPES
+        if t in types
+    ]
+    con.execute(
+        f"""CREATE TEMP TABLE component_names AS
+        SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
+        FROM identifier_nodes n JOIN node_component c USING (node) GROUP BY c.component"""
+    )
+    con.execute(
+        """CREATE TABLE identity_map AS
+        SELECT n.identifier_type, n.identifier, m.customer_id
+        FROM identifier_nodes n JOIN node_component c USING (node)
+        JOIN component_names m USING (component)"""
+    )
+    con.execute(
+        """CREATE TABLE unified_keys AS
+        SELECT k.*, m.customer_id AS unified_id FROM keys k
+        JOIN node_component c ON c.node = k.key_id JOIN component_names m USING (component)"""
+    )
+    tables = ["keys", "key_identifiers", "identifier_nodes", "node_component", "component_names"]
+    for table in tables:
+        con.execute(f"DROP TABLE {table}")
+
+
 def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
-    """Unify identifier combinations: one row of `keys` per record kind, NaN where absent.
+    """Unify identifier combinations: one row of `keys` per combination, NaN where absent.
 
     Returns the unified customer id of every row of `keys` and the map of every identifier
-    (identifier_type, identifier, customer_id).
+    (identifier_type, identifier, customer_id). The same SQL as `resolve_identities`.
     """
     types = [t for t in IDENTIFIER_TYPES if t in keys.columns]
-    n_keys = len(keys)
-    key_index, node_index, frames = [], [], []
-    offset = n_keys
-    for identifier_type in types:
-        column = keys[identifier_type]
-        present = np.flatnonzero(column.notna().to_numpy())
-        codes, uniques = pd.factorize(column.to_numpy()[present])
-        key_index.append(present)
-        node_index.append(codes + offset)
-        nodes = np.arange(len(uniques)) + offset
-        frames.append(
-            pd.DataFrame({"identifier_type": identifier_type, "identifier": uniques, "node": nodes})
-        )
-        offset += len(uniques)
-    rows, cols = np.concatenate(key_index), np.concatenate(node_index)
-    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(offset, offset))
-    _, component = connected_components(graph, directed=False)
-    identifiers = pd.concat(frames, ignore_index=True)
-    identifiers["component"] = component[identifiers["node"].to_numpy()]
-    names = pd.Series(pd.NA, index=pd.RangeIndex(component.max() + 1), dtype="object")
-    for identifier_type in types:
-        of_type = identifiers[identifiers["identifier_type"] == identifier_type]
-        smallest = of_type.groupby("component")["identifier"].min()
-        if identifier_type != "customer_id":
-            smallest = identifier_type + ":" + smallest.astype(str)
-        names = names.fillna(smallest)
-    identifiers["customer_id"] = names.to_numpy()[identifiers["component"].to_numpy()]
-    key_customers = pd.Series(names.to_numpy()[component[:n_keys]], index=keys.index)
-    return key_customers, identifiers[["identifier_type", "identifier", "customer_id"]]
+    con = duckdb.connect()
+    frame = keys[types].astype("str").assign(key_id=np.arange(len(keys)))
+    con.register("keys_frame", frame)
+    con.execute("CREATE TABLE keys AS SELECT * FROM keys_frame")
+    _unify(con, types)
+    customers = con.execute("SELECT unified_id FROM unified_keys ORDER BY key_id").df()
+    identity_map = con.execute("SELECT * FROM identity_map").df()
+    return pd.Series(customers["unified_id"].to_numpy(), index=keys.index), identity_map
 
 
 def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
@@ -95,7 +131,6 @@ def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
         "CREATE TABLE identity_map AS SELECT DISTINCT 'customer_id' AS identifier_type, "
         "customer_id AS identifier, customer_id FROM orders"
     )
-    con.execute("DROP TABLE kept")
     rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM orders").fetchall()
     records, customers = (int(v) for v in rows[0])
     return IdentityReport(records, customers, customers, 0, 0)
@@ -112,39 +147,38 @@ def resolve_identities(
     records = "SELECT customer_id, email, loyalty_card, device_id, NULL AS contact_id FROM kept"
     if with_contacts:
         records += f" UNION ALL SELECT {id_cols} FROM contacts_raw"
-    keys = con.execute(f"SELECT {id_cols}, count(*) AS records FROM ({records}) GROUP BY ALL").df()
-    key_customers, identity_map = connected_customers(keys[list(IDENTIFIER_TYPES)])
-    keys["unified_id"] = key_customers
-    key_table = keys.drop(columns="records")
-    con.register("key_customers", key_table)
+    con.execute(
+        f"""CREATE TABLE keys AS SELECT row_number() OVER () - 1 AS key_id, *
+        FROM (SELECT {id_cols}, count(*) AS records FROM ({records}) GROUP BY ALL)"""
+    )
+    _unify(con, list(IDENTIFIER_TYPES))
     join = " AND ".join(
-        f"coalesce(r.{c}, '') = coalesce(k.{c}, '')" for c in IDENTIFIER_TYPES if c != "contact_id"
+        f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in IDENTIFIER_TYPES if c != "contact_id"
     )
     con.execute(
         f"""CREATE TABLE orders AS
         SELECT k.unified_id AS customer_id, {_order_fields("r")}
-        FROM kept r JOIN key_customers k ON {join} AND k.contact_id IS NULL"""
+        FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
     )
     if with_contacts:
         con.execute(
             f"""CREATE TABLE contacts AS
             SELECT k.unified_id AS customer_id, r.* RENAME (customer_id AS crm_customer_id)
-            FROM contacts_raw r JOIN key_customers k
-              ON {join} AND coalesce(r.contact_id, '') = coalesce(k.contact_id, '')"""
+            FROM contacts_raw r JOIN unified_keys k
+              ON {join} AND r.contact_id IS NOT DISTINCT FROM k.contact_id"""
         )
         con.execute("DROP TABLE contacts_raw")
-    con.unregister("key_customers")
-    con.execute("DROP TABLE kept")
-    con.register("identity_frame", identity_map)
-    con.execute("CREATE TABLE identity_map AS SELECT * FROM identity_frame")
-    con.unregister("identity_frame")
-    keys_per_customer = keys.groupby("unified_id")["records"].transform("size")
-    crm = identity_map[identity_map["identifier_type"] == "customer_id"]
-    crm_per_customer = crm.groupby("customer_id")["identifier"].transform("size")
-    return IdentityReport(
-        records=int(keys["records"].sum()),
-        identifiers=len(identity_map),
-        customers=int(key_customers.nunique()),
-        records_merged=int(keys.loc[keys_per_customer > 1, "records"].sum()),
-        crm_accounts_merged=int((crm_per_customer > 1).sum()),
-    )
+    rows = con.execute(
+        """SELECT
+            (SELECT sum(records) FROM unified_keys),
+            (SELECT count(*) FROM identity_map),
+            (SELECT count(DISTINCT unified_id) FROM unified_keys),
+            (SELECT coalesce(sum(records), 0) FROM unified_keys WHERE unified_id IN
+                (SELECT unified_id FROM unified_keys GROUP BY 1 HAVING count(*) > 1)),
+            (SELECT count(*) FROM identity_map WHERE identifier_type = 'customer_id'
+                AND customer_id IN (SELECT customer_id FROM identity_map
+                                    WHERE identifier_type = 'customer_id'
+                                    GROUP BY 1 HAVING count(*) > 1))"""
+    ).fetchall()
+    con.execute("DROP TABLE unified_keys")
+    return IdentityReport(*(int(v) for v in rows[0]))

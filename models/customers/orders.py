@@ -30,6 +30,10 @@ ORDER_COLUMNS = (
     "device",
 )
 REQUIRED_COLUMNS = ("customer_id", "timestamp", "amount")
+NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+}  # fmt: skip
 CONTACT_COLUMNS = ("contact_id", *IDENTIFIER_COLUMNS)
 
 # Row checks in the order they are applied: a row gets the first reason that fits.
@@ -170,11 +174,13 @@ def _connect(memory_limit: str | None) -> tuple[duckdb.DuckDBPyConnection, TempD
 
 
 def _read_source(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-    """Materialise the source as `table` with a 1-based `source_row` (header not counted)."""
+    """Materialise the source as `table`; its rowid + 1 is the data row number in the source.
+
+    CSV is read as text so that every bad value is seen (and reported), not guessed.
+    """
     if isinstance(source, pd.DataFrame):
         con.register("_source_frame", source)
-        con.execute(f"CREATE TABLE {table}_in AS SELECT * FROM _source_frame")
-        con.unregister("_source_frame")
+        reader = "_source_frame"
     else:
         path = Path(source)
         if not path.exists():
@@ -184,10 +190,18 @@ def _read_source(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> 
             reader = f"read_parquet('{quoted}')"
         else:
             reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
-        con.execute(f"CREATE TABLE {table}_in AS SELECT * FROM {reader}")
-    # Insertion order is the source order, so rowid numbers the data rows as they were read.
-    con.execute(f"CREATE TABLE {table} AS SELECT rowid + 1 AS source_row, * FROM {table}_in")
-    con.execute(f"DROP TABLE {table}_in")
+    # Insertion order is the source order, so rowid numbers the rows as they were read.
+    con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
+    if isinstance(source, pd.DataFrame):
+        con.unregister("_source_frame")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+        [table],
+    ).fetchall()
+    return {name: data_type for name, data_type in rows}
 
 
 def _resolve_columns(
@@ -214,45 +228,76 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _text(column: str | None) -> str:
+def _text(column: str | None, types: dict[str, str]) -> str:
     """SQL for a trimmed text value, NULL when missing or blank."""
     if column is None:
         return "CAST(NULL AS VARCHAR)"
-    return f"NULLIF(trim(CAST({_quote(column)} AS VARCHAR)), '')"
+    if types[column] == "VARCHAR":
+        return f"NULLIF(trim({_quote(column)}), '')"
+    return f"CAST({_quote(column)} AS VARCHAR)"
 
 
-def _checked_sql(cols: dict[str, str], timestamp_format: str | None, max_timestamp: str) -> str:
-    """SELECT over `raw` with parsed values and the first failing check (`reason`) per row."""
-    ident = {name: _text(cols.get(name)) for name in IDENTIFIER_COLUMNS}
-    ident["email"] = f"lower({ident['email']})"
-    ts_raw = _text(cols["timestamp"])
-    ts = f"TRY_CAST({_quote(cols['timestamp'])} AS TIMESTAMP)"
-    if timestamp_format:
-        ts = f"COALESCE({ts}, TRY_STRPTIME({ts_raw}, '{timestamp_format}'))"
-    amount_raw = _text(cols["amount"])
-    amount = f"TRY_CAST({_quote(cols['amount'])} AS DOUBLE)"
-    quantity_raw = _text(cols.get("quantity"))
-    quantity = f"TRY_CAST({quantity_raw} AS DOUBLE)"
-    reason = f"""CASE
-        WHEN {" AND ".join(f"{v} IS NULL" for v in ident.values())} THEN 'missing_customer_id'
-        WHEN {ts_raw} IS NULL THEN 'missing_timestamp'
-        WHEN {ts} IS NULL THEN 'bad_timestamp'
-        WHEN {ts} > TIMESTAMP '{max_timestamp}' THEN 'future_timestamp'
-        WHEN {amount_raw} IS NULL THEN 'missing_amount'
-        WHEN {amount} IS NULL OR isnan({amount}) OR isinf({amount}) THEN 'bad_amount'
-        WHEN {quantity_raw} IS NOT NULL AND ({quantity} IS NULL OR {quantity} <> round({quantity}))
-            THEN 'bad_quantity'
-        END"""
-    return f"""SELECT source_row,
-        {_text(cols.get("order_id"))} AS order_id,
-        {", ".join(f"{v} AS {k}" for k, v in ident.items())},
-        {ts} AS timestamp,
-        {amount} AS amount,
-        CAST({quantity} AS BIGINT) AS quantity,
-        lower({_text(cols.get("channel"))}) AS channel,
-        lower({_text(cols.get("device"))}) AS device,
-        {reason} AS reason
-        FROM raw"""
+def _is_number(data_type: str) -> bool:
+    return data_type.split("(")[0] in NUMERIC_TYPES
+
+
+def _parsed_sql(
+    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None
+) -> dict[str, str]:
+    """SQL for each parsed value, and for the raw presence of the values that are parsed.
+
+    Typed columns (Parquet, DataFrame) are used as they are; text is trimmed and cast.
+    """
+    ts_col, amount_col = _quote(cols["timestamp"]), _quote(cols["amount"])
+    parsed = {name: _text(cols.get(name), types) for name in ("order_id", *IDENTIFIER_COLUMNS)}
+    parsed["email"] = f"lower({parsed['email']})"
+    ts_type = types[cols["timestamp"]]
+    if ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
+        parsed["timestamp_given"] = f"{ts_col} IS NOT NULL"
+        parsed["timestamp"] = f"CAST({ts_col} AS TIMESTAMP)"
+    else:
+        ts_text = _text(cols["timestamp"], types)
+        parsed["timestamp_given"] = f"{ts_text} IS NOT NULL"
+        parsed["timestamp"] = f"TRY_CAST({ts_text} AS TIMESTAMP)"
+        if timestamp_format:
+            strptime = f"TRY_STRPTIME({ts_text}, '{timestamp_format}')"
+            parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
+    if _is_number(types[cols["amount"]]):
+        parsed["amount_given"] = f"{amount_col} IS NOT NULL"
+        parsed["amount"] = f"CAST({amount_col} AS DOUBLE)"
+    else:
+        amount_text = _text(cols["amount"], types)
+        parsed["amount_given"] = f"{amount_text} IS NOT NULL"
+        parsed["amount"] = f"TRY_CAST({amount_text} AS DOUBLE)"
+    quantity_text = _text(cols.get("quantity"), types)
+    parsed["quantity_given"] = f"{quantity_text} IS NOT NULL"
+    parsed["quantity"] = f"TRY_CAST({quantity_text} AS DOUBLE)"
+    parsed["channel"] = f"lower({_text(cols.get('channel'), types)})"
+    parsed["device"] = f"lower({_text(cols.get('device'), types)})"
+    return parsed
+
+
+def _checked_sql(
+    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None, max_timestamp: str
+) -> str:
+    """SELECT over `raw`: source_row, parsed values and the first failing check (`reason`)."""
+    parsed = _parsed_sql(cols, types, timestamp_format)
+    no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
+    return f"""SELECT source_row, order_id, {", ".join(IDENTIFIER_COLUMNS)}, timestamp, amount,
+        CAST(quantity AS BIGINT) AS quantity, channel, device,
+        CASE
+            WHEN {no_identifier} THEN 'missing_customer_id'
+            WHEN NOT timestamp_given THEN 'missing_timestamp'
+            WHEN timestamp IS NULL THEN 'bad_timestamp'
+            WHEN timestamp > TIMESTAMP '{max_timestamp}' THEN 'future_timestamp'
+            WHEN NOT amount_given THEN 'missing_amount'
+            WHEN amount IS NULL OR isnan(amount) OR isinf(amount) THEN 'bad_amount'
+            WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
+                THEN 'bad_quantity'
+        END AS reason
+        FROM (SELECT rowid + 1 AS source_row,
+                     {", ".join(f"{sql} AS {name}" for name, sql in parsed.items())}
+              FROM raw)"""
 
 
 def _reject_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -272,63 +317,59 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
     value = None
     if field_name in cols:
         (value,) = query_row(
-            con, f"SELECT {_quote(cols[field_name])} FROM raw WHERE source_row = {int(source_row)}"
+            con, f"SELECT {_quote(cols[field_name])} FROM raw WHERE rowid + 1 = {int(source_row)}"
         )
     raise OrdersValidationError(int(source_row), cols.get(field_name, field_name), reason, value)
 
 
 def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked_sql: str) -> None:
-    """Build `valid` (typed rows passing the row checks) and `rejects`, then net refunds.
+    """Build `checked` (every row, parsed, with its reject reason or NULL), `rejects`, and the
+    view `kept` of the orders that go on, refunds netted.
 
     Order ids: the first non-negative row of an order id is the order, later ones are
     duplicates. A negative row is a refund: netted into the order with its order id, or
-    rejected as `refund_without_order` when that order is unknown.
+    rejected as `refund_without_order` when that order is unknown. Orders netted to zero or
+    less are dropped (fully refunded).
     """
     reason_fields = ", ".join(f"('{r}', '{f}')" for r, f in REJECT_REASONS.items())
-    raw_text = ", ".join(f"CAST({_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
-    con.execute(f"CREATE TEMP VIEW checked AS {checked_sql}")
-    con.execute("CREATE TABLE valid AS SELECT * EXCLUDE (reason) FROM checked WHERE reason IS NULL")
+    raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
+    con.execute(f"CREATE TABLE checked AS {checked_sql}")
     con.execute(
-        "CREATE TABLE rejected_rows AS SELECT source_row, reason FROM checked "
-        "WHERE reason IS NOT NULL"
+        """UPDATE checked SET reason = 'duplicate_order_id' WHERE source_row IN (
+            SELECT c.source_row FROM checked c
+            JOIN (SELECT order_id, min(source_row) AS first_row FROM checked
+                  WHERE reason IS NULL AND amount >= 0 AND order_id IS NOT NULL
+                  GROUP BY order_id HAVING count(*) > 1) d
+              ON c.order_id = d.order_id AND c.source_row <> d.first_row
+            WHERE c.reason IS NULL AND c.amount >= 0)"""
     )
     con.execute(
-        """INSERT INTO rejected_rows
-        SELECT v.source_row, 'duplicate_order_id' FROM valid v
-        JOIN (SELECT order_id, min(source_row) AS first_row FROM valid
-              WHERE amount >= 0 AND order_id IS NOT NULL
-              GROUP BY order_id HAVING count(*) > 1) d
-          ON v.order_id = d.order_id AND v.amount >= 0 AND v.source_row <> d.first_row"""
+        """CREATE TEMP VIEW orders_kept AS
+        SELECT * EXCLUDE (reason) FROM checked WHERE reason IS NULL AND amount >= 0"""
     )
     con.execute(
-        """INSERT INTO rejected_rows
-        SELECT r.source_row, 'refund_without_order' FROM valid r
-        WHERE r.amount < 0 AND (r.order_id IS NULL OR r.order_id NOT IN
-              (SELECT order_id FROM valid WHERE amount >= 0 AND order_id IS NOT NULL))"""
+        """UPDATE checked SET reason = 'refund_without_order'
+        WHERE reason IS NULL AND amount < 0 AND (order_id IS NULL OR order_id NOT IN
+              (SELECT order_id FROM orders_kept WHERE order_id IS NOT NULL))"""
     )
     con.execute(
         f"""CREATE TABLE rejects AS
-        SELECT j.source_row, j.reason, m.field, {raw_text}
-        FROM rejected_rows j
+        SELECT c.source_row, c.reason, m.field, {raw_text}
+        FROM checked c
         JOIN (SELECT * FROM (VALUES {reason_fields}) AS t(reason, field)) m USING (reason)
-        JOIN raw USING (source_row)"""
+        JOIN raw ON raw.rowid + 1 = c.source_row"""
     )
     con.execute(
         """CREATE TABLE refunds AS
-        SELECT order_id, sum(amount) AS refund, count(*) AS refund_rows FROM valid
-        WHERE amount < 0 AND source_row NOT IN (SELECT source_row FROM rejected_rows)
-        GROUP BY order_id"""
+        SELECT order_id, sum(amount) AS refund, count(*) AS refund_rows FROM checked
+        WHERE reason IS NULL AND amount < 0 GROUP BY order_id"""
     )
     con.execute(
-        """CREATE TABLE netted AS
-        SELECT v.* REPLACE (v.amount + coalesce(f.refund, 0) AS amount),
-               f.refund IS NOT NULL AS refunded
-        FROM valid v LEFT JOIN refunds f ON v.order_id = f.order_id
-        WHERE v.amount >= 0 AND v.source_row NOT IN
-              (SELECT source_row FROM rejected_rows WHERE reason = 'duplicate_order_id')"""
+        """CREATE TEMP VIEW kept AS
+        SELECT o.* REPLACE (o.amount + coalesce(f.refund, 0) AS amount)
+        FROM orders_kept o LEFT JOIN refunds f ON o.order_id = f.order_id
+        WHERE f.refund IS NULL OR o.amount + f.refund > 0"""
     )
-    con.execute("DROP TABLE valid")
-    con.execute("DROP VIEW checked")
 
 
 def load_contacts(
@@ -339,14 +380,15 @@ def load_contacts(
     Contacts with no identifier at all cannot be linked to anyone and are left out.
     """
     _read_source(con, contacts, "contacts_source")
-    available = [c for c in con.table("contacts_source").columns if c != "source_row"]
+    types = _column_types(con, "contacts_source")
+    available = list(types)
     cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts")
     if not set(cols) & set(IDENTIFIER_COLUMNS):
         raise OrdersSchemaError(
             f"the contacts have none of the identifier columns {list(IDENTIFIER_COLUMNS)}; "
             f"columns are {available}"
         )
-    ident = {name: _text(cols.get(name)) for name in CONTACT_COLUMNS}
+    ident = {name: _text(cols.get(name), types) for name in CONTACT_COLUMNS}
     ident["email"] = f"lower({ident['email']})"
     others = [c for c in available if c not in cols.values()]
     con.execute(
@@ -381,7 +423,8 @@ def load_orders(
     """
     con, tempdir = _connect(memory_limit)
     _read_source(con, source, "raw")
-    available = [c for c in con.table("raw").columns if c != "source_row"]
+    types = _column_types(con, "raw")
+    available = list(types)
     cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order")
     missing = [c for c in REQUIRED_COLUMNS if c not in cols]
     if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
@@ -394,23 +437,18 @@ def load_orders(
     limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
         limit = limit.tz_convert("UTC").tz_localize(None)
-    _validate(con, cols, _checked_sql(cols, timestamp_format, limit.isoformat(sep=" ")))
+    checked = _checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
+    _validate(con, cols, checked)
     if strict:
         _first_error(con, cols)
     (rows_read,) = query_row(con, "SELECT count(*) FROM raw")
     con.execute("DROP TABLE raw")
-    con.execute("DROP TABLE rejected_rows")
     refunds_netted, fully_refunded = query_row(
         con,
-        "SELECT coalesce(sum(refund_rows), 0), "
-        "(SELECT count(*) FROM netted WHERE refunded AND amount <= 0) FROM refunds",
+        """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
+        (SELECT count(*) FROM orders_kept o JOIN refunds f USING (order_id)
+         WHERE o.amount + f.refund <= 0)""",
     )
-    con.execute(
-        "CREATE TABLE kept AS SELECT * EXCLUDE (refunded) FROM netted "
-        "WHERE NOT (refunded AND amount <= 0)"
-    )
-    con.execute("DROP TABLE netted")
-    con.execute("DROP TABLE refunds")
     contacts_loaded = 0
     if contacts is not None:
         contacts_loaded = load_contacts(con, contacts, contact_columns)
@@ -419,6 +457,9 @@ def load_orders(
         [c for c in IDENTIFIER_COLUMNS if c in cols],
         with_contacts=contacts is not None,
     )
+    for statement in ["DROP VIEW kept", "DROP VIEW orders_kept", "DROP TABLE refunds"]:
+        con.execute(statement)
+    con.execute("DROP TABLE checked")
     (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
     report = LoadReport(
         rows_read=int(rows_read),
