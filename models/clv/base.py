@@ -14,6 +14,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.special import hyp2f1
 
 TIME_UNITS = ("days", "weeks")
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
@@ -115,6 +116,24 @@ def digamma_difference(base: float, counts: np.ndarray) -> np.ndarray:
     steps = 1.0 / (base + np.arange(int(counts.max(initial=0))))
     table = np.concatenate(([0.0], np.cumsum(steps)))
     return table[counts.astype(np.int64, copy=False)]
+
+
+def hyp2f1_stable(a: ArrayLike, b: ArrayLike, c: ArrayLike, z: ArrayLike) -> np.ndarray:
+    """Gauss 2F1(a, b; c; z) for 0 <= z < 1, robust where c - a - b is a whole number.
+
+    scipy's hyp2f1 returns NaN near z = 1 when c - a - b is an integer (its 1-z transformation
+    is singular there, e.g. r = 1 or s = 1 exactly); the function is smooth in c, so those
+    entries take the mean of c(1 +/- 1e-8), accurate to O(1e-16) relative.
+    """
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c, z)))
+    value = np.asarray(hyp2f1(a, b, c, z), dtype=float)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        args = a[bad], b[bad], c[bad], z[bad]
+        upper = hyp2f1(args[0], args[1], args[2] * (1 + 1e-8), args[3])
+        lower = hyp2f1(args[0], args[1], args[2] * (1 - 1e-8), args[3])
+        value[bad] = (upper + lower) / 2
+    return value
 
 
 class Estimator:

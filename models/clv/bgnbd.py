@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, gammaln
 
 from models.clv.base import (
     ArrayLike,
@@ -17,6 +17,7 @@ from models.clv.base import (
     check_summary,
     compress,
     digamma_difference,
+    hyp2f1_stable,
     log_rising_factorial,
 )
 
@@ -122,7 +123,7 @@ class BetaGeoModel(Estimator):
         """
         r, alpha, a, b = self._check_fitted()
         t = np.asarray(t, dtype=float)
-        hyp = hyp2f1(r, b, a + b - 1, t / (alpha + t))
+        hyp = hyp2f1_stable(r, b, a + b - 1, t / (alpha + t))
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
 
     def probability_alive(
@@ -146,7 +147,7 @@ class BetaGeoModel(Estimator):
         r, alpha, a, b = self._check_fitted()
         x, _, big_t = check_summary(frequency, recency, T)
         t = np.asarray(t, dtype=float)
-        hyp = hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+        hyp = hyp2f1_stable(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
         shrink = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
         return (a + b + x - 1) / (a - 1) * (1 - shrink * hyp)
 

@@ -10,9 +10,16 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, roots_legendre
+from scipy.special import gammaln, roots_legendre
 
-from models.clv.base import ArrayLike, Estimator, check_summary, compress, log_rising_factorial
+from models.clv.base import (
+    ArrayLike,
+    Estimator,
+    check_summary,
+    compress,
+    hyp2f1_stable,
+    log_rising_factorial,
+)
 
 _NODES, _NODE_WEIGHTS = roots_legendre(48)
 
@@ -30,9 +37,9 @@ def log_tail_term(params: ArrayLike, x: np.ndarray, y: np.ndarray) -> np.ndarray
     log_beta_y = np.log(beta + y)
     c = r + s + x + 1
     if alpha >= beta:
-        hyp = hyp2f1(1.0, r + x, c, (alpha - beta) / (alpha + y))
+        hyp = hyp2f1_stable(1.0, r + x, c, (alpha - beta) / (alpha + y))
         return -(r + x) * log_alpha_y - s * log_beta_y + np.log(hyp)
-    hyp = hyp2f1(1.0, s + 1, c, (beta - alpha) / (beta + y))
+    hyp = hyp2f1_stable(1.0, s + 1, c, (beta - alpha) / (beta + y))
     return (1 - r - x) * log_alpha_y - (s + 1) * log_beta_y + np.log(hyp)
 
 

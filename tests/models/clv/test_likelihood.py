@@ -134,3 +134,37 @@ def test_penalizer_shrinks_parameters(cdnow_summary: pd.DataFrame) -> None:
     )
     assert (shrunk.params_**2).sum() < (plain.params_**2).sum()
     assert shrunk.log_likelihood_ < plain.log_likelihood_
+
+
+@pytest.mark.parametrize(
+    ("params", "x", "t_x", "T"),
+    [
+        ((0.5, 0.01, 0.6, 500.0), 1000, 3.0, 300.0),
+        ((0.5, 500.0, 0.6, 0.01), 1000, 3.0, 300.0),
+        ((2.0, 0.05, 3.0, 200.0), 300, 0.5, 500.0),  # c - a - b whole: scipy's hyp2f1 gives NaN
+        ((1.0, 5.0, 1.0, 0.5), 4, 1.0, 60.0),  # r = s = 1, the optimiser's starting point
+        ((5.0, 1e-3, 5.0, 1e3), 2000, 100.0, 101.0),
+        ((0.1, 1e3, 0.1, 1e-3), 0, 0.0, 100.0),
+    ],
+)
+def test_pareto_nbd_extremes_match_numerical_integral(params, x: int, t_x: float, T: float) -> None:
+    """Large counts, alpha and beta far apart, whole-number parameters.
+
+    The integral over the death time u is taken in v = (r+x) log((alpha+u)/(alpha+t_x)), where
+    the steep (alpha+u)^-(r+x) becomes e^-v and quad converges.
+    """
+    r, alpha, s, beta = params
+    k = r + x
+    scale = -k * np.log(alpha + t_x) - (s + 1) * np.log(beta + t_x)
+
+    def integrand(v: float) -> float:
+        u = (alpha + t_x) * np.exp(v / k) - alpha
+        return np.exp(-v - (s + 1) * np.log((beta + u) / (beta + t_x)) + v / k) * (alpha + t_x) / k
+
+    upper = k * np.log((alpha + T) / (alpha + t_x))
+    integral = quad(integrand, 0, upper, epsabs=0, epsrel=1e-12, limit=500)[0]
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    expected = head + np.logaddexp(alive, np.log(s) + np.log(integral) + scale)
+    got = pareto_nbd.log_likelihood(params, np.array([x]), np.array([t_x]), np.array([T]))
+    assert got[0] == pytest.approx(expected, rel=1e-9, abs=1e-9)
