@@ -23,17 +23,15 @@ from api.commands.customers import (
     parse_window,
 )
 from models.audiences.segments import customer_values, segment_table
-from models.clv import (
-    BetaGeoModel,
-    ConvergenceError,
-    GammaGammaModel,
-    InvalidSummaryError,
-    ParetoNBDModel,
+from models.clv import ConvergenceError, InvalidSummaryError
+from models.clv.validation import (
+    calibration_holdout,
+    default_calibration_end,
+    fit_clv_models,
+    select_model,
 )
-from models.clv.validation import MODELS, calibration_holdout, select_model
 from models.clv.value import ValueSettings
-from models.customers import LoadedOrders, customer_table, load_orders
-from models.customers.orders import query_row
+from models.customers import customer_table, load_orders
 from models.datasets import load_cdnow
 
 app = typer.Typer(
@@ -41,18 +39,6 @@ app = typer.Typer(
 )
 console = Console()
 MODEL_CHOICES = ("bgnbd", "pnbd", "auto")
-
-
-def fit_models(
-    table: pd.DataFrame, model_name: str, time_unit: str
-) -> tuple[BetaGeoModel | ParetoNBDModel, GammaGammaModel]:
-    """Fit the purchase model on every customer and Gamma-Gamma on repeat buyers."""
-    purchases = MODELS[model_name]().fit(
-        table["frequency"], table["recency"], table["T"], time_unit=time_unit
-    )
-    repeat = table[(table["frequency"] > 0) & (table["monetary_value"] > 0)]
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
-    return purchases, spend
 
 
 def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
@@ -74,17 +60,6 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
             f"{row.value_per_conversion:,.2f}",
         )
     return table
-
-
-def default_calibration_end(
-    loaded: LoadedOrders, as_of: pd.Timestamp, holdout_weeks: int | None
-) -> pd.Timestamp:
-    """as_of minus the holdout: given in weeks, else half the span since the first order,
-    at most 52 weeks."""
-    if holdout_weeks is None:
-        first = pd.Timestamp(query_row(loaded.connection, "SELECT min(day) FROM orders")[0])
-        holdout_weeks = min(52, max(1, (as_of - first).days // 14))
-    return as_of - pd.Timedelta(weeks=holdout_weeks)
 
 
 @app.command()
@@ -147,7 +122,7 @@ def fit(
             chosen, reports = select_model(holdout, candidates)
             progress.update(step, advance=1, description=f"fitting {chosen} + Gamma-Gamma")
             table = customer_table(loaded, as_of=day, window_months=window_months)
-            purchases, spend = fit_models(table, chosen, "weeks")
+            purchases, spend = fit_clv_models(table, chosen)
             progress.update(step, advance=1, description="valuing customers and segments")
             values = customer_values(purchases, spend, table, settings)
             segments = segment_table(purchases, spend, table, settings)
@@ -179,7 +154,7 @@ def demo_segments(target: Console) -> None:
     """The CLV part of `clvbid demo`: BG/NBD + Gamma-Gamma on CDNOW and its segment table."""
     loaded = load_orders(load_cdnow())
     table = customer_table(loaded)
-    purchases, spend = fit_models(table, "bgnbd", "weeks")
+    purchases, spend = fit_clv_models(table, "bgnbd")
     segments = segment_table(purchases, spend, table)
     target.print(
         segments_rich_table(segments, "CDNOW segments (BG/NBD + Gamma-Gamma, 12-month CLV)")

@@ -16,9 +16,10 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
+from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, days_to_model_time
-from models.customers.orders import OrdersInput, as_loaded
+from models.customers.orders import OrdersInput, as_loaded, query_row
 from models.customers.summary import TimeUnit, customer_summary
 
 MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
@@ -26,6 +27,34 @@ MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
     "pnbd": ParetoNBDModel,
 }
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def fit_clv_models(
+    customers: pd.DataFrame, model: str = "bgnbd", *, time_unit: TimeUnit = "weeks"
+) -> tuple[BetaGeoModel | ParetoNBDModel, GammaGammaModel]:
+    """Fit the purchase model (`bgnbd` or `pnbd`) on every customer and Gamma-Gamma on the
+    repeat buyers with a positive mean repeat spend; `customers` as customer_table gives it."""
+    if model not in MODELS:
+        raise ValueError(f"model {model!r} is not one of {sorted(MODELS)}")
+    purchases = MODELS[model]().fit(
+        customers["frequency"], customers["recency"], customers["T"], time_unit=time_unit
+    )
+    repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
+    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    return purchases, spend
+
+
+def default_calibration_end(
+    orders: OrdersInput, as_of: object, holdout_weeks: int | None = None
+) -> pd.Timestamp:
+    """`as_of` minus the holdout: `holdout_weeks` when given, else half the time since the
+    first order (whole weeks, 1 to 52)."""
+    loaded = as_loaded(orders)
+    day = pd.Timestamp(as_of).normalize()
+    if holdout_weeks is None:
+        first = pd.Timestamp(query_row(loaded.connection, "SELECT min(day) FROM orders")[0])
+        holdout_weeks = min(52, max(1, (day - first).days // 14))
+    return day - pd.Timedelta(weeks=holdout_weeks)
 
 
 @dataclass(frozen=True)

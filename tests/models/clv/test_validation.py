@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.clv.validation import calibration_holdout, select_model
+from models.clv.validation import (
+    calibration_holdout,
+    default_calibration_end,
+    fit_clv_models,
+    select_model,
+)
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -62,3 +67,15 @@ def test_reports_and_selection(sample_orders: pd.DataFrame, tmp_path: Path) -> N
         chart = reports[best].plot(tmp_path / f"holdout.{suffix}")
         assert chart.stat().st_size > 1000
     assert "| 7+ |" in reports[best].to_markdown()
+
+
+def test_default_split_and_fit_helpers(sample_orders: pd.DataFrame) -> None:
+    end = default_calibration_end(sample_orders, "1998-06-30")
+    assert end == pd.Timestamp("1998-06-30") - pd.Timedelta(weeks=38)  # half of 545 days
+    assert default_calibration_end(sample_orders, "1998-06-30", 39) == pd.Timestamp("1997-09-30")
+    data = calibration_holdout(sample_orders, calibration_end="1997-09-30")
+    purchases, spend = fit_clv_models(data.calibration, "pnbd")
+    assert purchases.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
+    assert spend.params_["p"] == pytest.approx(6.25, rel=0.01)
+    with pytest.raises(ValueError, match="model 'xyz' is not one of"):
+        fit_clv_models(data.calibration, "xyz")
