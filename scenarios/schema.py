@@ -17,8 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from optimizer.schema import (
     AllocationProblem,
     Amount,
-    Budget,
-    Constraints,
     Kind,
     LandscapePoint,
     Name,
@@ -29,7 +27,6 @@ from optimizer.schema import (
     Segment,
     SolverSettings,
     Stage,
-    Tier,
 )
 
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -298,6 +295,8 @@ class Scenario(_Frozen):
         names = ["base", *(v.name for v in self.variants)]
         if len(set(names)) != len(names):
             raise ValueError(f"variant names must be distinct and not 'base': {names[1:]}")
+        if self.sweep is not None and self.problem.objective == "target":
+            raise ValueError("a budget sweep needs objective profit or value, not target")
         if self.sweep is not None and self.sweep.budgets is None and self.sweep.start is None:
             if self.problem.budget.total is None:
                 raise ValueError("a sweep in percent needs problem.budget.total")
@@ -317,21 +316,3 @@ class Scenario(_Frozen):
 def lookalike_id(share: float, seed: str = "top") -> str:
     """The segment id of a lookalike audience (as models.audiences.lookalike.audience_id)."""
     return f"lookalike-{seed}-{share * 100:g}pct"
-
-
-__all__ = [
-    "Budget",
-    "Channel",
-    "ChannelGroup",
-    "Constraints",
-    "Exports",
-    "ModelSettings",
-    "ProblemTemplate",
-    "Reach",
-    "Scenario",
-    "SegmentFormation",
-    "Selector",
-    "Sweep",
-    "Tier",
-    "Variant",
-]
