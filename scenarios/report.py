@@ -156,12 +156,18 @@ def frontier_chart(run: ScenarioRun) -> Figure:
 
 
 def response_chart(run: VariantRun) -> Figure:
-    """Each channel's landscapes (spend against value) with the chosen points."""
+    """Each channel's landscapes (spend against value) with the chosen points; a point chosen
+    in a period is drawn deflated by that period's cost index and seasonality, on the curve."""
     channels = run.problem.channels
-    figure, axes = plt.subplots(
-        1, len(channels), figsize=(min(12.0, 4.0 * len(channels)), 3.6), squeeze=False
-    )
-    chosen = {(a.segment, a.channel): a for a in run.result.allocations if a.spend > 0}
+    width = min(12.0, 4.0 * len(channels))
+    figure, axes = plt.subplots(1, len(channels), figsize=(width, 3.6), squeeze=False)
+    scale = {p.id: (p.cost_index, p.seasonality) for p in run.problem.periods}
+    chosen: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for a in run.result.allocations:
+        if a.spend > 0:
+            cost_index, seasonality = scale.get(a.period or "", (1.0, 1.0))
+            point = (a.spend / cost_index, a.value / seasonality)
+            chosen.setdefault((a.segment, a.channel), []).append(point)
     for axis, channel in zip(axes[0], channels, strict=True):
         for segment in run.problem.segments:
             entry = next((c for c in segment.channels if c.channel == channel), None)
@@ -171,9 +177,10 @@ def response_chart(run: VariantRun) -> Figure:
             cost = [0.0, *(p.cost for p in points)]
             value = [0.0, *(p.conversions * segment.value_per_conversion for p in points)]
             (line,) = axis.plot(cost, value, linewidth=1, label=segment.id)
-            pick = chosen.get((segment.id, channel))
-            if pick is not None:
-                axis.scatter([pick.spend], [pick.value], color=line.get_color(), s=40, zorder=5)
+            picks = chosen.get((segment.id, channel), [])
+            if picks:
+                xs, ys = zip(*picks, strict=True)
+                axis.scatter(xs, ys, color=line.get_color(), s=40, zorder=5)
         axis.set_title(channel)
         axis.set_xlabel("spend")
         axis.set_ylabel("value")
