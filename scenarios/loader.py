@@ -59,7 +59,11 @@ class _Source:
         return 1
 
     def problem(self, loc: Loc, message: str) -> str:
+        """`file:line: path: message`, or `origin: path: message` for a document not read
+        from a file (no lines)."""
         where = ".".join(str(part) for part in loc) or "(document)"
+        if not self.lines:
+            return f"{self.path}: {where}: {message}"
         return f"{self.path}:{self.line(loc)}: {where}: {message}"
 
 
@@ -72,6 +76,22 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         _set_path(data, dotted.split("."), value)
     data.setdefault("name", source.path.stem)
     _resolve_data_paths(data, source.path.parent)
+    return _resolve(source, data)
+
+
+def scenario_from_document(
+    document: Mapping[str, Any], origin: str = "scenario", folder: Path | None = None
+) -> ScenarioFile:
+    """Validate and resolve a scenario given as data (an API body, a Python dict); errors read
+    `origin: field.path: message`. File paths are relative to `folder` (default: cwd)."""
+    data = copy.deepcopy(dict(document))
+    data.setdefault("name", origin)
+    _resolve_data_paths(data, folder or Path.cwd())
+    return _resolve(_Source(path=Path(origin), data=data, lines={}), data)
+
+
+def _resolve(source: _Source, data: dict[str, Any]) -> ScenarioFile:
+    """The base scenario and each variant validated, references checked."""
     base = _validate(source, data, ())
     problems = _reference_problems(base, ()) + _channel_problems(base)
     variants: dict[str, Scenario] = {}

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from api.cli import app
-from scenarios.loader import ScenarioError, load_scenario
+from scenarios.loader import ScenarioError, load_scenario, scenario_from_document
 
 runner = CliRunner()
 
@@ -143,3 +144,15 @@ def test_cli_set_needs_path_equals_value(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "scenarios" / "demo.yaml"
     result = runner.invoke(app, ["scenario", "run", str(example), "--set", "sweep"])
     assert result.exit_code == 2 and "path=value" in result.output
+
+
+def test_a_document_without_a_file_reports_paths() -> None:
+    document = yaml.safe_load(GOOD)
+    assert scenario_from_document(document).variants["more"].problem.budget.total == 1100
+    document["problem"]["budget"]["total"] = "lots"
+    with pytest.raises(ScenarioError) as raised:
+        scenario_from_document(document, origin="request body")
+    assert raised.value.problems == [
+        "request body: problem.budget.total: Input should be a valid number, "
+        "unable to parse string as a number"
+    ]
