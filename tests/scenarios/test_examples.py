@@ -139,4 +139,9 @@ def test_allocation_only_variants_do_not_refit(example: Example) -> None:
     fits = {(s.data, s.model.as_of, s.model.clv_model) for s in scenarios}
     assert example.run.computed("data") == len({s.data for s in scenarios})
     assert example.run.computed("fit") == len(fits)
+    valuations = {
+        (s.data.model_dump_json(), s.model.model_dump_json(), s.segments.model_dump_json())
+        for s in scenarios
+    }
+    assert example.run.computed("values") == len(valuations) < len(example.run.variants)
     assert example.run.computed("solve") == len(example.run.variants)
