@@ -330,11 +330,13 @@ def _problem_problems(problem: AllocationProblem) -> Iterator[Problem]:
     yield from _constraint_problems(problem.constraints, segments, channels)
 
 
-def _unique(ids: Iterable[str], where: str, field: str) -> Iterator[Problem]:
+def _unique(
+    ids: Iterable[str], where: str, field: str, base: tuple[str, ...] = ()
+) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, value in enumerate(ids):
         if value in seen:
-            yield (where, i, field), f"duplicate {field} {value!r}"
+            yield (*base, where, i, field), f"duplicate {field} {value!r}"
         seen.add(value)
 
 
@@ -354,6 +356,8 @@ def _constraint_problems(
             wanted = getattr(rule, field)
             if wanted is not None and all(getattr(s, field) != wanted for s in segments.values()):
                 yield (*base, "protect", i, field), f"no segment has {field} {wanted!r}"
+    yield from _unique((r.segment for r in rules.segment_spend), "segment_spend", "segment", base)
+    yield from _unique((f"{r.segment}/{r.channel}" for r in rules.fixed), "fixed", "channel", base)
     for i, bounds in enumerate(rules.segment_spend):
         if bounds.segment not in segments:
             yield (*base, "segment_spend", i, "segment"), f"unknown segment {bounds.segment!r}"
