@@ -44,7 +44,7 @@ def _lp_iis(loaded: LoadedModel) -> list[int] | None:
     highs.setOptionValue("iis_strategy", 4)
     status, iis = highs.getIis()
     loaded.set_integer(True)
-    if status != highspy.HighsStatus.kOk or not iis.valid_:
+    if status != highspy.HighsStatus.kOk or not iis.valid_ or not len(iis.row_index_):
         return None
     return sorted(int(r) for r in iis.row_index_)
 
@@ -64,12 +64,16 @@ def _deletion_filter(loaded: LoadedModel, rules: list[int], deadline: float) -> 
     highs = loaded.highs
 
     def relax(rows: list[int]) -> None:
+        if not rows:
+            return
         index = np.asarray(rows, dtype=np.int32)
         highs.changeRowsBounds(
             len(rows), index, np.full(len(rows), -_INF), np.full(len(rows), _INF)
         )
 
     def restore(rows: list[int]) -> None:
+        if not rows:
+            return
         index = np.asarray(rows, dtype=np.int32)
         highs.changeRowsBounds(len(rows), index, lower[index], upper[index])
 

@@ -288,9 +288,7 @@ def _add_lookalikes(model: pyo.ConcreteModel, ctx: _Context) -> None:
     lookalikes = [s.id for s in ctx.problem.segments if s.kind == "lookalike"]
     if limit is None or not lookalikes:
         return
-    model.max_active_lookalikes = pyo.Constraint(
-        expr=sum(model.on[s] for s in lookalikes) <= limit
-    )
+    model.max_active_lookalikes = pyo.Constraint(expr=sum(model.on[s] for s in lookalikes) <= limit)
 
 
 def _add_exclude(model: pyo.ConcreteModel, ctx: _Context) -> None:

@@ -24,6 +24,7 @@ from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, SolverSettings
 
 _INTEGRAL_TOL = 1e-6
+_GAP_NOISE = 1e-9  # floating-point noise in a relative gap
 _LP_OPTIONS: dict[str, object] = {"solver": "ipm", "run_crossover": "on"}
 _MIP_OPTIONS: dict[str, object] = {"solver": "choose"}
 
@@ -98,7 +99,7 @@ def _solve_milp(
     if feasible:
         objective = loaded.objective_of(rounded)
         gap = relative_gap(objective, lp.objective)
-        if gap <= settings.mip_gap:
+        if gap <= settings.mip_gap + _GAP_NOISE:
             return Outcome(SolveStatus.OPTIMAL, rounded, objective, gap, relaxation=lp.relaxation)
     loaded.set_integer(True)
     if feasible:
@@ -121,8 +122,6 @@ def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> O
     gap = None
     if run.objective is not None and run.bound is not None:
         gap = relative_gap(run.objective, run.bound)
-    if status is SolveStatus.OPTIMAL and gap is not None and gap > settings.mip_gap:
-        status = SolveStatus.FEASIBLE
     return Outcome(status, run.values, run.objective, gap)
 
 
