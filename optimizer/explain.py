@@ -25,7 +25,7 @@ from optimizer.result import (
     SegmentReason,
     Totals,
 )
-from optimizer.schema import AllocationProblem
+from optimizer.schema import AllocationProblem, Segment
 
 if TYPE_CHECKING:
     from optimizer.solve import Outcome
@@ -181,10 +181,10 @@ def _reasons(
     """One sentence per segment on why it got what it got."""
     hurdle = {"profit": 1.0 + budget_value, "value": budget_value}.get(problem.objective)
     excluded = set(problem.constraints.exclude)
-    limits = [n for n in binding if family(n) not in ("exclude", "fixed")]
     reasons = []
     for segment in problem.segments:
         rows = [a for a in allocations if a.segment == segment.id]
+        limits = _limits_on(segment, binding)
         if segment.id in excluded:
             text = "excluded: no spend (exclude)"
         elif all(a.spend <= 0 for a in rows):
@@ -198,6 +198,22 @@ def _reasons(
             text = "; ".join(_pair_reason(a, hurdle, limits) for a in rows if a.spend > 0)
         reasons.append(SegmentReason(segment=segment.id, reason=text))
     return reasons
+
+
+def _limits_on(segment: Segment, binding: list[str]) -> list[str]:
+    """Binding rules that can hold this segment back: global ones, and those naming it, its
+    seed or one of its channels."""
+    own = {segment.id, *(c.channel for c in segment.channels)}
+
+    def names_it(name: str) -> bool:
+        if "[" not in name:
+            return True
+        ids = set(name[name.index("[") + 1 : -1].split(","))
+        if family(name) == "one_per_seed":
+            return segment.seed in ids
+        return bool(own & ids)
+
+    return [n for n in binding if family(n) not in ("exclude", "fixed") and names_it(n)]
 
 
 def _pair_reason(row: Allocation, hurdle: float | None, limits: list[str]) -> str:
