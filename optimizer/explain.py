@@ -203,15 +203,17 @@ def _reasons(
 def _limits_on(segment: Segment, binding: list[str]) -> list[str]:
     """Binding rules that can hold this segment back: global ones, and those naming it, its
     seed or one of its channels."""
-    own = {segment.id, *(c.channel for c in segment.channels)}
+    channels = {c.channel for c in segment.channels}
 
     def names_it(name: str) -> bool:
-        if "[" not in name:
+        if "[" not in name or family(name) == "budget_period":
             return True
         ids = set(name[name.index("[") + 1 : -1].split(","))
         if family(name) == "one_per_seed":
             return segment.seed in ids
-        return bool(own & ids)
+        if family(name) in ("channel_cap", "roas_floor"):
+            return bool(channels & ids)
+        return segment.id in ids
 
     return [n for n in binding if family(n) not in ("exclude", "fixed") and names_it(n)]
 
