@@ -1,0 +1,1 @@
+"""Command modules of the `clvbid` command line, one per area."""
