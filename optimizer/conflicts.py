@@ -29,11 +29,11 @@ def family(name: str) -> str:
 
 def find_conflicts(loaded: LoadedModel, deadline: float) -> list[str]:
     """Names of an irreducible set of conflicting rules (a superset if time runs out)."""
-    rules = [i for i, name in enumerate(loaded.row_names) if family(name) not in STRUCTURAL]
+    rules = [i for i in range(len(loaded.rows)) if loaded.row_family(i) not in STRUCTURAL]
     rows = _lp_iis(loaded)
     if rows is None:
         rows = _deletion_filter(loaded, rules, deadline)
-    names = [loaded.row_names[i] for i in rows if family(loaded.row_names[i]) not in STRUCTURAL]
+    names = [loaded.row_name(i) for i in rows if loaded.row_family(i) not in STRUCTURAL]
     return list(dict.fromkeys(names))
 
 
@@ -91,7 +91,7 @@ def _deletion_filter(loaded: LoadedModel, rules: list[int], deadline: float) -> 
 
     families: dict[str, list[int]] = {}
     for i in rules:
-        families.setdefault(family(loaded.row_names[i]), []).append(i)
+        families.setdefault(loaded.row_family(i), []).append(i)
     groups = needed(list(families.values()))
     kept = [rows[0] for rows in needed([[i] for rows in groups for i in rows])]
     restore(sorted(set(rules) - set(kept)))

@@ -157,8 +157,8 @@ def _binding(loaded: LoadedModel, values: Vector, relaxation: Run | None) -> lis
     at_bound = (np.abs(activity - lower) <= tol) | (np.abs(activity - upper) <= tol)
     if relaxation is not None and relaxation.row_dual is not None:
         at_bound |= np.abs(relaxation.row_dual) > 1e-9
-    names = (loaded.row_names[i] for i in np.flatnonzero(at_bound))
-    return [name for name in names if family(name) not in STRUCTURAL]
+    rows = np.flatnonzero(at_bound)
+    return [loaded.row_name(i) for i in rows if loaded.row_family(i) not in STRUCTURAL]
 
 
 def _budget_duals(loaded: LoadedModel, relaxation: Run | None) -> dict[str, float]:
@@ -166,9 +166,9 @@ def _budget_duals(loaded: LoadedModel, relaxation: Run | None) -> dict[str, floa
     if relaxation is None or relaxation.row_dual is None:
         return {}
     return {
-        name: float(abs(relaxation.row_dual[i]))
-        for i, name in enumerate(loaded.row_names)
-        if family(name) in BUDGET_FAMILIES
+        loaded.row_name(i): float(abs(relaxation.row_dual[i]))
+        for i in range(len(loaded.rows))
+        if loaded.row_family(i) in BUDGET_FAMILIES
     }
 
 

@@ -19,7 +19,7 @@ from optimizer.conflicts import find_conflicts
 from optimizer.explain import build_result
 from optimizer.formulation import build_model
 from optimizer.grid import Grid
-from optimizer.highs import LoadedModel, Run, SolverError, Vector
+from optimizer.highs import ConstantRowsInfeasible, LoadedModel, Run, SolverError, Vector
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, SolverSettings
 
@@ -50,7 +50,16 @@ def solve(problem: AllocationProblem, settings: SolverSettings | None = None) ->
     started = time.perf_counter()
     deadline = started + settings.time_limit_seconds
     formulation = build_model(problem, settings.mode)
-    loaded = LoadedModel.load(formulation)
+    try:
+        loaded = LoadedModel.load(formulation)
+    except ConstantRowsInfeasible as error:
+        return AllocationResult(
+            status=SolveStatus.INFEASIBLE,
+            mode=settings.mode,
+            solve_seconds=time.perf_counter() - started,
+            conflicts=error.names,
+            message="no landscape point can satisfy these rules",
+        )
     if settings.mode == "lp":
         outcome = _solve_lp(loaded, deadline)
     else:

@@ -141,3 +141,10 @@ def test_periods_scale_cost_and_conversions() -> None:
     assert (rows["q3"].bid_multiplier, rows["q3"].spend) == (0.5, pytest.approx(100))
     assert rows["q4"].bid_multiplier == 1.0
     assert (rows["q4"].spend, rows["q4"].conversions) == (pytest.approx(450), pytest.approx(16))
+
+
+def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
+    problem = two_segments(constraints={"protect": [{"segment": "a", "min_bid_multiplier": 2.5}]})
+    result = solve(problem)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert result.conflicts == ["protect_bid[a,search]"]
