@@ -70,52 +70,57 @@ def build_result(
     )
 
 
-def step_roas(grid: Grid, pair: int, point: int | None) -> tuple[float | None, float | None]:
-    """Marginal ROAS (extra value / extra cost) of the step up to `point` (from the point
-    below, or from no spend) and of the step from `point` to the next point up."""
-    columns = grid.pair_columns(pair)
-    cost = np.concatenate([[0.0], grid.cost[columns.start : columns.stop]])
-    value = np.concatenate([[0.0], grid.value[columns.start : columns.stop]])
-    here = 0 if point is None else point + 1
-
-    def ratio(lo: int, hi: int) -> float | None:
-        if hi >= len(cost) or lo < 0 or cost[hi] - cost[lo] <= 0:
-            return None
-        return float((value[hi] - value[lo]) / (cost[hi] - cost[lo]))
-
-    return (None if point is None else ratio(here - 1, here)), ratio(here, here + 1)
+def step_roas(grid: Grid) -> Vector:
+    """Per column, the marginal ROAS (extra value / extra cost) of the step up to that point
+    from the point below (or from no spend); NaN where the step costs nothing."""
+    first = np.zeros(grid.n_columns, dtype=bool)
+    first[grid.start[:-1]] = True
+    below_cost = np.where(first, 0.0, np.roll(grid.cost, 1))
+    below_value = np.where(first, 0.0, np.roll(grid.value, 1))
+    extra_cost = grid.cost - below_cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(extra_cost > 0, (grid.value - below_value) / extra_cost, np.nan)
 
 
 def allocation_rows(grid: Grid, x: Vector) -> list[Allocation]:
-    """One row per segment x channel (x period), also those left at zero spend."""
+    """One row per segment x channel (x period), also those left at zero spend; the chosen
+    point is the highest one in use (the only one in MILP mode)."""
+    starts, ends = grid.start[:-1], grid.start[1:]
+    weight = np.clip(x, 0.0, 1.0)
+    weight[weight < _TOL] = 0.0
+
+    def per_pair(values: Vector) -> Vector:
+        return np.add.reduceat(weight * values, starts)
+
+    picked = np.add.reduceat(weight, starts)
+    spend, value = per_pair(grid.cost), per_pair(grid.value)
+    conversions, multiplier = per_pair(grid.conversions), per_pair(grid.multiplier)
+    last = np.maximum.reduceat(np.where(weight > 0, np.arange(grid.n_columns), -1), starts)
+    following = np.where(last >= 0, last + 1, starts)
+    roas = step_roas(grid)
     rows = []
     for i, key in enumerate(grid.pairs):
-        columns = slice(grid.start[i], grid.start[i + 1])
-        weight = np.clip(x[columns], 0.0, 1.0)
-        weight[weight < _TOL] = 0.0
-        picked = float(weight.sum())
-        spend = float(weight @ grid.cost[columns])
-        value = float(weight @ grid.value[columns])
-        used = np.flatnonzero(weight)
-        point = int(used[-1]) if len(used) else None
-        marginal, following = step_roas(grid, i, point)
         rows.append(
             Allocation(
                 segment=key[0],
                 channel=key[1],
                 period=grid.period[i],
-                bid_multiplier=(
-                    float(weight @ grid.multiplier[columns]) / picked if picked > 0 else None
+                bid_multiplier=float(multiplier[i] / picked[i]) if picked[i] > 0 else None,
+                spend=float(spend[i]),
+                conversions=float(conversions[i]),
+                value=float(value[i]),
+                roas=float(value[i] / spend[i]) if spend[i] > 0 else None,
+                marginal_roas=_finite(roas[last[i]]) if last[i] >= 0 else None,
+                next_marginal_roas=(
+                    _finite(roas[following[i]]) if following[i] < ends[i] else None
                 ),
-                spend=spend,
-                conversions=float(weight @ grid.conversions[columns]),
-                value=value,
-                roas=value / spend if spend > 0 else None,
-                marginal_roas=marginal,
-                next_marginal_roas=following,
             )
         )
     return rows
+
+
+def _finite(number: float) -> float | None:
+    return float(number) if np.isfinite(number) else None
 
 
 def totals(allocations: list[Allocation]) -> Totals:

@@ -148,3 +148,21 @@ def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
     result = solve(problem)
     assert result.status is SolveStatus.INFEASIBLE
     assert result.conflicts == ["protect_bid[a,search]"]
+
+
+def test_time_limit_is_a_status_not_an_exception() -> None:
+    segments = [
+        {
+            "id": f"s{i}",
+            "value_per_conversion": 50.0 + i % 7,
+            "channels": [
+                {"channel": c, "curve": {"cost": 100.0 + i, "conversions": 3.0 + i % 5}}
+                for c in ("search", "social")
+            ],
+        }
+        for i in range(500)
+    ]
+    problem = AllocationProblem.model_validate({"budget": {"total": 40_000}, "segments": segments})
+    result = solve(problem, SolverSettings(time_limit_seconds=1e-6))
+    assert result.status is SolveStatus.TIME_LIMIT
+    assert result.has_plan == bool(result.allocations)
