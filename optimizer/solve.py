@@ -105,8 +105,9 @@ def _solve_milp(
     """LP relaxation, rounded plan with a proven gap, then branch and bound only if needed."""
     lp = _solve_lp(loaded, deadline)
     if lp.status is not SolveStatus.OPTIMAL or lp.values is None or lp.objective is None:
+        # infeasible, unbounded or out of time already in the relaxation: no 0/1 plan to give
         loaded.set_integer(True)
-        return lp if lp.status is not SolveStatus.OPTIMAL else _branch(loaded, settings, deadline)
+        return Outcome(lp.status, message="stopped in the LP relaxation")
     rounded = _round_down(grid, loaded, lp.values)
     feasible = loaded.is_feasible(rounded)
     if feasible:
