@@ -149,24 +149,29 @@ def _add_budget_total(model: pyo.ConcreteModel, ctx: _Context) -> None:
     model.budget_total = pyo.Constraint(expr=ctx.spend(np.arange(ctx.grid.n_columns)) <= total)
 
 
+def _add_spend_caps(
+    model: pyo.ConcreteModel,
+    ctx: _Context,
+    name: str,
+    caps: dict[str, float],
+    groups: dict[str, Columns] | dict[str | None, Columns],
+) -> None:
+    """name[k]: spend on the columns of group k <= caps[k]."""
+    if not caps:
+        return
+    rule = lambda _m, k: ctx.spend(groups[k]) <= caps[k]  # noqa: E731
+    model.add_component(name, pyo.Constraint(list(caps), rule=rule))
+
+
 def _add_budget_periods(model: pyo.ConcreteModel, ctx: _Context) -> None:
     """budget_period[p]: spend in period p <= its budget."""
     caps = {p.id: p.budget for p in ctx.problem.periods if p.budget is not None}
-    if not caps:
-        return
-    model.budget_period = pyo.Constraint(
-        list(caps), rule=lambda _m, p: ctx.spend(ctx.by_period[p]) <= caps[p]
-    )
+    _add_spend_caps(model, ctx, "budget_period", caps, ctx.by_period)
 
 
 def _add_channel_caps(model: pyo.ConcreteModel, ctx: _Context) -> None:
     """channel_cap[c]: spend on channel c <= budget.channels[c]."""
-    caps = ctx.problem.budget.channels
-    if not caps:
-        return
-    model.channel_cap = pyo.Constraint(
-        list(caps), rule=lambda _m, c: ctx.spend(ctx.by_channel[c]) <= caps[c]
-    )
+    _add_spend_caps(model, ctx, "channel_cap", ctx.problem.budget.channels, ctx.by_channel)
 
 
 def _add_roas_floors(model: pyo.ConcreteModel, ctx: _Context) -> None:

@@ -38,7 +38,7 @@ def _raise(title: str, problems: Iterable[Problem], data: object = None) -> None
     """Raise one ValidationError listing every (path, message), or return when there are none."""
     details = [
         InitErrorDetails(
-            type=PydanticCustomError("invalid_reference", message),
+            type=PydanticCustomError("invalid", message),
             loc=loc,
             input=data,
         )
@@ -222,7 +222,20 @@ class Protect(_Frozen):
         )
 
 
-class SegmentSpend(_Frozen):
+class _Range(_Frozen):
+    """A `min` and `max` pair, either optional, min not above max."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            _raise(type(self).__name__, [(("min",), f"min {self.min} exceeds max {self.max}")])
+        return self
+
+
+class SegmentSpend(_Range):
     """Spend bounds for one segment over all its channels (and periods); `min_when_active`
     is a floor that applies only if the segment gets any spend (on/off)."""
 
@@ -230,12 +243,6 @@ class SegmentSpend(_Frozen):
     min: Amount | None = None
     max: Amount | None = None
     min_when_active: Amount | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SegmentSpend:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            _raise("SegmentSpend", [(("min",), f"min {self.min} exceeds max {self.max}")])
-        return self
 
 
 class FixedAllocation(_Frozen):
@@ -247,17 +254,11 @@ class FixedAllocation(_Frozen):
     bid_multiplier: Positive | None
 
 
-class ShareBounds(_Frozen):
+class ShareBounds(_Range):
     """Bounds on the share of total spend that goes to acquisition (prospects, lookalikes)."""
 
     min: Share | None = None
     max: Share | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ShareBounds:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            _raise("ShareBounds", [(("min",), f"min {self.min} exceeds max {self.max}")])
-        return self
 
 
 class Constraints(_Frozen):

@@ -11,7 +11,7 @@ import numpy as np
 
 from optimizer.schema import AllocationProblem
 
-TOL = 1e-6
+TOL = 1e-9
 
 
 @dataclass(frozen=True)

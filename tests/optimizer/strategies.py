@@ -13,6 +13,12 @@ CHANNELS = ["search", "social"]
 MULTIPLIERS = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
+def ratios(low: float, high: float) -> st.SearchStrategy[float]:
+    """ROAS floors and shares on a 0.05 grid: a plan then meets a floor exactly or misses it by
+    far more than solver tolerances, never by a hair (which would make either answer right)."""
+    return st.integers(round(low * 20), round(high * 20)).map(lambda k: k / 20)
+
+
 @st.composite
 def landscapes(draw: st.DrawFn, concave: bool = False) -> list[dict[str, float]]:
     """Sorted points with non-decreasing cost and conversions (decreasing marginal ROAS if
@@ -84,9 +90,9 @@ def problems(draw: st.DrawFn) -> AllocationProblem:
     rules: dict[str, Any] = {}
     if draw(st.booleans()):
         rules["min_roas"] = (
-            draw(st.floats(0.2, 3.0))
+            draw(ratios(0.2, 3.0))
             if draw(st.booleans())
-            else {c: draw(st.floats(0.2, 3.0)) for c in channels}
+            else {c: draw(ratios(0.2, 3.0)) for c in channels}
         )
     if draw(st.integers(0, 3)) == 0:
         rule: dict[str, Any] = draw(
@@ -120,8 +126,8 @@ def problems(draw: st.DrawFn) -> AllocationProblem:
             {"segment": segment["id"], "channel": entry["channel"], "bid_multiplier": choice}
         ]
     if draw(st.integers(0, 3)) == 0:
-        low = draw(st.floats(0.0, 0.5))
-        rules["acquisition_share"] = {"min": low, "max": draw(st.floats(low, 1.0))}
+        low = draw(ratios(0.0, 0.5))
+        rules["acquisition_share"] = {"min": low, "max": draw(ratios(low, 1.0))}
     objective = draw(st.sampled_from(["profit", "profit", "value", "target"]))
     document: dict[str, Any] = {
         "objective": objective,
@@ -134,7 +140,7 @@ def problems(draw: st.DrawFn) -> AllocationProblem:
         if draw(st.booleans()):
             document["target_value"] = float(draw(st.integers(0, 5000)))
         else:
-            document["target_roas"] = draw(st.floats(0.5, 3.0))
+            document["target_roas"] = draw(ratios(0.5, 3.0))
     return AllocationProblem.model_validate(document)
 
 
