@@ -45,10 +45,6 @@ class Grid:
         """The columns of pair i."""
         return range(int(self.start[i]), int(self.start[i + 1]))
 
-    def pair_index(self) -> dict[PairKey, int]:
-        """Position of each pair key."""
-        return {key: i for i, key in enumerate(self.pairs)}
-
 
 def periods_of(problem: AllocationProblem) -> list[Period | None]:
     """The planning periods, or one implicit period (None) when the problem has none."""

@@ -180,12 +180,8 @@ class LoadedModel:
             np.array(lp.col_cost_),
         )
 
-    def row_activity(self, values: Vector) -> Vector:
-        """A @ values."""
-        return self.matrix[0] @ values
-
     def is_feasible(self, values: Vector) -> bool:
-        """Whether `values` satisfies every row and column bound of the loaded matrix."""
+        """Whether `values` (0/1 by construction) satisfies every row of the loaded matrix."""
         matrix, lower, upper, _ = self.matrix
         activity = matrix @ values
         slack = _FEASIBILITY_TOL * (1.0 + np.abs(activity))

@@ -295,10 +295,6 @@ class AllocationProblem(_Frozen):
         """Every channel some segment is on, in order of first appearance."""
         return list(dict.fromkeys(c.channel for s in self.segments for c in s.channels))
 
-    def segment(self, segment_id: str) -> Segment:
-        """The segment with this id."""
-        return next(s for s in self.segments if s.id == segment_id)
-
 
 def _problem_problems(problem: AllocationProblem) -> Iterator[Problem]:
     """Cross-field checks: ids unique, references known, multipliers inside the range."""
