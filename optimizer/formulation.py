@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyomo.environ as pyo
 from numpy.typing import NDArray
-from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from optimizer.grid import Grid, PairKey, build_grid
 from optimizer.schema import ACQUISITION_KINDS, AllocationProblem, Mode
@@ -63,13 +63,15 @@ class _Context:
         coefs: NDArray[np.float64],
         extra: Iterable[tuple[float, object]] = (),
     ) -> LinearExpression:
-        """sum(coefs[i] * x[columns[i]]) + sum(c * v for c, v in extra), as one LinearExpression."""
-        extra = list(extra)
-        return LinearExpression(
-            constant=0.0,
-            linear_coefs=np.asarray(coefs, dtype=np.float64).tolist() + [c for c, _ in extra],
-            linear_vars=self.x[columns].tolist() + [v for _, v in extra],
-        )
+        """sum(coefs[i] * x[columns[i]]) + sum(c * v for c, v in extra), as one LinearExpression;
+        unit coefficients take the variable itself (no product object to build and collect)."""
+        coefs = np.asarray(coefs, dtype=np.float64)
+        terms = [
+            var if coef == 1.0 else MonomialTermExpression((coef, var))
+            for coef, var in zip(coefs.tolist(), self.x[columns].tolist(), strict=True)
+        ]
+        terms += [MonomialTermExpression((coef, var)) for coef, var in extra]
+        return LinearExpression(terms)
 
     def spend(self, columns: Columns) -> LinearExpression:
         """Spend on these columns."""
