@@ -4,8 +4,8 @@ Pyomo's `LinearStandardFormCompiler` (the vectorised linear-representation walke
 LP and NL writers) turns the model into A, bounds and c in one pass; highspy takes the CSC
 matrix in one `passModel`. At 10,000 pairs x 9 points that is 0.6 s where appsi's `Highs`
 needed about 4 s (it walks every expression for new variables and loads columns one constraint
-at a time), see docs/optimizer.md. Relaxing integrality, MIP starts, duals and the conflict search then
-all work on that same highspy object, and rows keep their Pyomo constraint for naming.
+at a time), see docs/optimizer.md. Relaxing integrality, MIP starts, duals and the conflict
+search then all work on that same highspy object; rows keep their Pyomo constraint for names.
 """
 
 from __future__ import annotations

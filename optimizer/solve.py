@@ -119,6 +119,11 @@ def _solve_milp(
     if feasible:
         loaded.set_start(rounded)
     outcome = _branch(loaded, settings, deadline)
+    if outcome.values is None and feasible and outcome.status is SolveStatus.TIME_LIMIT:
+        # out of time before HiGHS took up the start: the rounded plan is still a plan
+        objective = loaded.objective_of(rounded)
+        gap = relative_gap(objective, lp.objective)
+        return Outcome(SolveStatus.TIME_LIMIT, rounded, objective, gap, relaxation=lp.relaxation)
     return Outcome(
         outcome.status,
         outcome.values,
