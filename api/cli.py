@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands import audiences as audience_commands
 from api.commands import simulate as simulate_commands
 from models.datasets import load_cdnow
 from models.overview import overview
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(simulate_commands.app, name="simulate")
+app.add_typer(audience_commands.app, name="audiences")
 
 
 @app.callback()
