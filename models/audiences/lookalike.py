@@ -199,17 +199,21 @@ def _negative_personas(
     """Profiles whose customers' mean first-horizon value is below the acquisition cost, and a
     per-prospect flag for belonging to one."""
     keys = list(settings.persona_attributes)
-    grouped = customers.groupby(keys, observed=True)["value"].agg(["size", "mean"])
+
+    def profile(frame: pd.DataFrame) -> pd.Series:
+        return frame[keys].astype(str).agg("\x00".join, axis=1)
+
+    grouped = customers.groupby(profile(customers))["value"].agg(["size", "mean"])
     negative = grouped[
         (grouped["size"] >= settings.min_persona_customers)
         & (grouped["mean"] < settings.acquisition_cost)
     ]
-    prospect_keys = pd.MultiIndex.from_frame(prospects[keys])
-    flagged = pd.Series(prospect_keys.isin(negative.index), index=prospects.index)
-    counts = pd.Series(1, index=prospect_keys).groupby(level=list(range(len(keys)))).size()
+    prospect_profiles = profile(prospects)
+    flagged = prospect_profiles.isin(negative.index)
+    counts = prospect_profiles.value_counts()
     personas = [
         NegativePersona(
-            profile=dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)),
+            profile=dict(zip(keys, str(key).split("\x00"), strict=True)),
             customers=int(row["size"]),
             mean_value=float(row["mean"]),
             prospects_excluded=int(counts.get(key, 0)),
