@@ -201,7 +201,10 @@ def _negative_personas(
     keys = list(settings.persona_attributes)
 
     def profile(frame: pd.DataFrame) -> pd.Series:
-        return frame[keys].astype(str).agg("\x00".join, axis=1)
+        key = frame[keys[0]].astype(str)
+        for column in keys[1:]:
+            key = key + "\x00" + frame[column].astype(str)
+        return key
 
     grouped = customers.groupby(profile(customers))["value"].agg(["size", "mean"])
     negative = grouped[
