@@ -282,7 +282,7 @@ def detarget_command(
             cost_per_reached_customer=cost_per_reached,
         )
         values = fit_values(loaded, as_of=day)
-        frame = detarget(values.attrs["purchases"], customer_summary(loaded, as_of=day), settings)
+        frame = detarget(values.attrs["purchases"], values, settings)
     except MODEL_ERRORS as error:
         raise _fail(str(error)) from error
     report = detargeting_report(frame)

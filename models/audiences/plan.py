@@ -7,12 +7,28 @@ movers and exclusions); `scenarios.audiences` turns the rows into optimizer segm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from models.audiences.lookalike import Lookalikes
+from models.audiences.detargeting import (
+    DetargetingReport,
+    DetargetingSettings,
+    detarget,
+    detargeting_report,
+)
+from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
+from models.audiences.movers import (
+    MoverSettings,
+    MoversReport,
+    find_movers,
+    fit_values,
+    movers_report,
+)
 from models.audiences.segments import STAGE_ORDER, TIERS
+from models.clv.value import ValueSettings
+from models.customers.orders import OrdersInput, Source, as_loaded
+from models.customers.summary import TimeUnit, reference_day
 
 PLAN_COLUMNS = [
     "id",
@@ -135,3 +151,76 @@ def excluded_customers(plan: pd.DataFrame) -> dict[str, list[str]]:
         segment_id: sorted(segment.index[segment == segment_id].astype(str))
         for segment_id in plan.loc[plan["excluded"], "id"]
     }
+
+
+@dataclass(frozen=True)
+class AudienceSettings:
+    """Everything `plan_audiences` needs: the purchase model, CLV settings, and the settings of
+    each audience; `movers_months` is how far before `as_of` the movers compare (None: no
+    movers)."""
+
+    model: str = "bgnbd"
+    time_unit: TimeUnit = "weeks"
+    movers_months: int | None = 6
+    value: ValueSettings = field(default_factory=ValueSettings)
+    lookalike: LookalikeSettings = field(default_factory=LookalikeSettings)
+    movers: MoverSettings = field(default_factory=MoverSettings)
+    detargeting: DetargetingSettings = field(default_factory=DetargetingSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
+
+
+@dataclass(frozen=True)
+class AudiencePlan:
+    """The plan table and everything behind it (reports are JSON-ready pydantic models)."""
+
+    plan: pd.DataFrame
+    values: pd.DataFrame
+    detargeted: pd.DataFrame
+    detargeting: DetargetingReport
+    movers: pd.DataFrame | None = None
+    movers_report: MoversReport | None = None
+    lookalikes: Lookalikes | None = None
+
+
+def plan_audiences(
+    orders: OrdersInput,
+    *,
+    contacts: Source | None = None,
+    as_of: object | None = None,
+    settings: AudienceSettings | None = None,
+) -> AudiencePlan:
+    """From orders (and contacts with attributes, for lookalikes) to the audience plan in one
+    call: values at `as_of`, movers since `movers_months` before, detargeting, lookalikes."""
+    settings = settings or AudienceSettings()
+    loaded = as_loaded(orders, contacts)
+    day = reference_day(loaded, as_of)
+    fit = {"model": settings.model, "time_unit": settings.time_unit, "settings": settings.value}
+    values = fit_values(loaded, as_of=day, **fit)
+    detargeted = detarget(values.attrs["purchases"], values, settings.detargeting)
+    movers = report = None
+    if settings.movers_months is not None:
+        start = day - pd.DateOffset(months=settings.movers_months)
+        movers = find_movers(fit_values(loaded, as_of=start, **fit), values, settings.movers)
+        report = movers_report(movers, start, day)
+    lookalikes = None
+    if loaded.has_contacts:
+        lookalike_settings = settings.lookalike
+        if lookalike_settings.value != settings.value:
+            lookalike_settings = replace(lookalike_settings, value=settings.value)
+        lookalikes = lookalike_audiences(loaded, as_of=day, settings=lookalike_settings)
+    plan = audience_plan(
+        values,
+        movers=movers,
+        detargeted=detargeted,
+        lookalikes=lookalikes,
+        settings=settings.plan,
+    )
+    return AudiencePlan(
+        plan=plan,
+        values=values,
+        detargeted=detargeted,
+        detargeting=detargeting_report(detargeted),
+        movers=movers,
+        movers_report=report,
+        lookalikes=lookalikes,
+    )

@@ -7,14 +7,18 @@ import pandas as pd
 import pytest
 
 from models.audiences.lookalike import Lookalikes
-from models.audiences.movers import MoversReport
+from models.audiences.movers import MoversReport, segments_on_the_move
 from models.audiences.plan import (
     DETARGETED_SEGMENT,
     STOP_SEGMENT,
     PlanSettings,
     audience_plan,
     excluded_customers,
+    plan_audiences,
 )
+from models.customers import LoadedOrders
+
+from .conftest import END
 
 
 def test_plan_partitions_the_customers(
@@ -56,3 +60,19 @@ def test_plan_partitions_the_customers(
     assert looks["stage"].isna().all()
     reengage = plan.set_index("id").loc["movers-reengage"]
     assert reengage["size"] == ((moves == "reengage") & ~detargeted["detargeted"]).sum()
+
+
+def test_plan_in_one_call_matches_the_steps(
+    loaded: LoadedOrders, values: pd.DataFrame, lookalikes: Lookalikes
+) -> None:
+    result = plan_audiences(loaded, as_of=END)  # movers over the 6 months before END
+    assert result.movers_report is not None and result.lookalikes is not None
+    movers = segments_on_the_move(loaded, start="2024-12-30", end=END)
+    assert result.movers_report == movers[0]
+    assert result.lookalikes.report == lookalikes.report
+    pd.testing.assert_series_equal(result.values["clv"], values["clv"])
+    steps = audience_plan(
+        values, movers=movers[1], detargeted=result.detargeted, lookalikes=lookalikes
+    )
+    pd.testing.assert_frame_equal(result.plan, steps)
+    assert result.detargeting.detargeted == int(result.detargeted["detargeted"].sum())
