@@ -19,8 +19,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from models.audiences.segments import customer_values
-from models.clv import GammaGammaModel
-from models.clv.validation import MODELS
+from models.clv.validation import fit_clv_models
 from models.clv.value import ValueSettings
 from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import TimeUnit, reference_day
@@ -81,11 +80,7 @@ def fit_values(
     then, and value every customer (`customer_values` columns plus the summary's)."""
     loaded = as_loaded(orders)
     table = customer_table(loaded, as_of=reference_day(loaded, as_of), time_unit=time_unit)
-    purchases = MODELS[model]().fit(
-        table["frequency"], table["recency"], table["T"], time_unit=time_unit
-    )
-    repeat = table[(table["frequency"] > 0) & (table["monetary_value"] > 0)]
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    purchases, spend = fit_clv_models(table, model, time_unit=time_unit)
     values = customer_values(purchases, spend, table, settings)
     values = values.join(table.drop(columns=["stage"]))
     values.attrs.update(table.attrs, purchases=purchases, spend=spend)
