@@ -75,15 +75,18 @@ def audience_exclusions(result: AllocationResult, campaign: str, scenario: str) 
 
 
 def customer_lists(
-    values: pd.DataFrame, emails: pd.DataFrame, value_column: str
+    members: pd.DataFrame, emails: pd.DataFrame, value_column: str
 ) -> dict[str, pd.DataFrame]:
-    """Per segment (`<stage>-<tier>`), its customers: one row per known e-mail, hashed
-    (`email_sha256`, empty when the customer has no e-mail), and `value` for value-based
-    lookalike seeds, highest value first."""
-    segment = values["stage"].astype(str) + "-" + values["tier"].astype(str)
+    """Per segment, its members (`customer_id`, `segment` and the value column): one row per
+    known e-mail, hashed (`email_sha256`, empty when the customer has none), and `value` for
+    value-based lookalike seeds, highest value first."""
     frame = pd.DataFrame(
-        {"customer_id": values.index.astype(str), "segment": segment.to_numpy()}
-    ).assign(value=values[value_column].to_numpy().round(2))
+        {
+            "customer_id": members["customer_id"].astype(str).to_numpy(),
+            "segment": members["segment"].to_numpy(),
+            "value": members[value_column].to_numpy().round(2),
+        }
+    )
     hashed = emails.assign(
         customer_id=emails["customer_id"].astype(str),
         email_sha256=emails["email"].astype(str).map(hash_email),

@@ -100,7 +100,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         lists = None
         if exports.customer_lists:
             lists = customer_lists(
-                variant.valuation.customers, variant.customers.emails, exports.list_value
+                variant.valuation.members, variant.customers.emails, exports.list_value
             )
         for path in write_exports(
             folder / "exports" / name,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
 from models.audiences.segments import customer_values, segment_table
 from models.clv import GammaGammaModel
 from models.clv.validation import MODELS
@@ -22,6 +23,7 @@ from scenarios.schema import (
     CdnowSource,
     DataSource,
     FileSource,
+    LookalikeOptions,
     ModelSettings,
     SegmentFormation,
 )
@@ -49,10 +51,14 @@ class FittedModels:
 
 @dataclass(frozen=True)
 class Valuation:
-    """Per-customer values (stage, tier, CLV, value per conversion) and the segment table."""
+    """Per-customer values (stage, tier, CLV, value per conversion), the segment table
+    (lookalike audiences included), and who is in each segment with their value (`members`:
+    customer_id, segment, clv, value_per_conversion; a prospect is in every nested lookalike
+    audience that holds it)."""
 
     customers: pd.DataFrame
     segments: pd.DataFrame
+    members: pd.DataFrame
     top_tier_clv_share: float
 
 
@@ -124,11 +130,33 @@ def value_settings(settings: ModelSettings) -> ValueSettings:
     )
 
 
+def find_lookalikes(
+    loaded: LoadedOrders, customers: Customers, settings: ModelSettings, options: LookalikeOptions
+) -> Lookalikes:
+    """Lookalike audiences of prospects scored against the top customers (docs/audiences.md);
+    needs contacts with attributes (the generator's data)."""
+    return lookalike_audiences(
+        loaded,
+        as_of=customers.as_of,
+        settings=LookalikeSettings(
+            seed_share=options.seed_share,
+            audience_shares=tuple(sorted(options.audience_shares)),
+            conversion_rate=options.conversion_rate,
+            value=value_settings(settings),
+        ),
+    )
+
+
 def value_customers(
-    customers: Customers, models: FittedModels, settings: ModelSettings, formation: SegmentFormation
+    customers: Customers,
+    models: FittedModels,
+    settings: ModelSettings,
+    formation: SegmentFormation,
+    lookalikes: Lookalikes | None = None,
 ) -> Valuation:
     """Per-customer CLV and the stage x tier segment table (docs/clv.md), restricted to the
-    stages the scenario forms segments for (and the prospects when asked)."""
+    stages the scenario forms segments for (and the prospects when asked), plus the
+    lookalike audiences when given."""
     values_settings = value_settings(settings)
     table = customers.table
     if not formation.prospects:
@@ -136,8 +164,61 @@ def value_customers(
     values = customer_values(models.purchases, models.spend, table, values_settings)
     segments = segment_table(models.purchases, models.spend, table, values_settings)
     wanted = segments["stage"].isin(formation.stages) | (segments["kind"] == "prospects")
+    members = pd.DataFrame(
+        {
+            "customer_id": values.index.astype(str),
+            "segment": (values["stage"].astype(str) + "-" + values["tier"].astype(str)).to_numpy(),
+            "clv": values["clv"].to_numpy(),
+            "value_per_conversion": values["value_per_conversion"].to_numpy(),
+        }
+    )
+    frames = [segments[wanted]]
+    if lookalikes is not None:
+        frames.append(_lookalike_rows(lookalikes))
+        members = pd.concat([members, _lookalike_members(lookalikes)], ignore_index=True)
     return Valuation(
         customers=values,
-        segments=segments[wanted].reset_index(drop=True),
+        segments=pd.concat(frames, ignore_index=True),
+        members=members,
         top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
     )
+
+
+def _lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:
+    """Segment rows of the nested audiences: kind lookalike, their seed, size, expected
+    conversion rate (average rate x lift) and value per conversion (calibrated CLV)."""
+    return pd.DataFrame(
+        [
+            {
+                "id": a.id,
+                "stage": None,
+                "tier": None,
+                "kind": "lookalike",
+                "seed": a.seed,
+                "size": a.size,
+                "clv_mean": a.value_per_conversion,
+                "value_per_conversion": a.value_per_conversion,
+                "conversion_rate": a.expected_conversion_rate,
+            }
+            for a in lookalikes.report.audiences
+        ]
+    )
+
+
+def _lookalike_members(lookalikes: Lookalikes) -> pd.DataFrame:
+    """Each audience's prospects with their calibrated expected CLV."""
+    frames = []
+    for audience in lookalikes.report.audiences:
+        ids = lookalikes.members(audience.id)
+        expected = lookalikes.prospects.loc[ids, "expected_clv"].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids.astype(str),
+                    "segment": audience.id,
+                    "clv": expected,
+                    "value_per_conversion": expected,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -25,6 +25,7 @@ from scenarios.pipeline import (
     FittedModels,
     Valuation,
     build_customers,
+    find_lookalikes,
     fit_models,
     load_data,
     value_customers,
@@ -32,7 +33,7 @@ from scenarios.pipeline import (
 from scenarios.schema import Scenario
 
 T = TypeVar("T")
-STEPS = ("data", "customers", "fit", "values", "solve")
+STEPS = ("data", "customers", "fit", "lookalikes", "values", "solve")
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,16 @@ def _keys(scenario: Scenario) -> dict[str, str]:
     data = scenario.data.model_dump_json()
     customers = f"{data}|{model.as_of}|{model.window_months}"
     fit = f"{customers}|{model.clv_model}"
-    values = f"{fit}|{model.model_dump_json()}|{scenario.segments.model_dump_json()}"
-    return {"data": data, "customers": customers, "fit": fit, "values": values}
+    formation = scenario.segments.model_dump_json()
+    values = f"{fit}|{model.model_dump_json()}|{formation}"
+    lookalikes = f"{customers}|{model.model_dump_json()}|{formation}"
+    return {
+        "data": data,
+        "customers": customers,
+        "fit": fit,
+        "values": values,
+        "lookalikes": lookalikes,
+    }
 
 
 def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> ScenarioRun:
@@ -116,7 +125,8 @@ def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> Scenar
     cache = _Cache(log)
     runs = {}
     for name, scenario in file.all().items():
-        task = None if progress is None else progress.add_task(name, total=len(STEPS))
+        steps = len(STEPS) - (scenario.segments.lookalikes is None)
+        task = None if progress is None else progress.add_task(name, total=steps)
         runs[name] = _run_variant(name, scenario, cache, progress, task)
     table = None
     sweep = file.base.sweep
@@ -153,10 +163,18 @@ def _run_variant(
         "fit",
         lambda: fit_models(customers, scenario.model),
     )
+    options = scenario.segments.lookalikes
+    lookalikes = None
+    if options is not None:
+        lookalikes = step(
+            "lookalike audiences",
+            "lookalikes",
+            lambda: find_lookalikes(loaded, customers, scenario.model, options),
+        )
     valuation = step(
         "valuing segments",
         "values",
-        lambda: value_customers(customers, models, scenario.model, scenario.segments),
+        lambda: value_customers(customers, models, scenario.model, scenario.segments, lookalikes),
     )
     if progress is not None and task is not None:
         progress.update(task, description=f"{name}: solving")

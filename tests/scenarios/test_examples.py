@@ -91,8 +91,9 @@ def test_customer_lists_hash_normalised_emails(example: Example) -> None:
         return
     assert lists
     frames = pd.concat([pd.read_csv(p, dtype={"customer_id": str}) for p in lists])
-    values = example.run.base.valuation.customers
-    assert set(frames["customer_id"]) == set(values.index.astype(str))
+    members = example.run.base.valuation.members
+    assert set(frames["customer_id"]) == set(members["customer_id"])
+    assert len({p.stem for p in lists}) == members["segment"].nunique()
     hashed = frames["email_sha256"].dropna()
     assert hashed.map(lambda h: re.fullmatch(r"[0-9a-f]{64}", h) is not None).all()
     emails = example.run.base.customers.emails

@@ -56,20 +56,23 @@ def test_bid_modifiers_rounded_and_clipped_to_the_platform_range() -> None:
 
 
 def test_customer_lists_one_row_per_email_sorted_by_value() -> None:
-    values = pd.DataFrame(
+    members = pd.DataFrame(
         {
-            "stage": ["loyal", "loyal", "inactive"],
-            "tier": ["top", "top", "low"],
-            "clv": [10.0, 30.0, 1.0],
-        },
-        index=pd.Index(["c1", "c2", "c3"], name="customer_id"),
+            "customer_id": ["c1", "c2", "c3", "p1"],
+            "segment": ["loyal-top", "loyal-top", "inactive-low", "lookalike-top-5pct"],
+            "clv": [10.0, 30.0, 1.0, 7.0],
+        }
     )
     emails = pd.DataFrame(
-        {"customer_id": ["c1", "c1", "c2"], "email": ["a@x.org", " A@X.org", "b@x.org"]}
+        {
+            "customer_id": ["c1", "c1", "c2", "p1"],
+            "email": ["a@x.org", " A@X.org", "b@x.org", "p@y"],
+        }
     )
-    lists = customer_lists(values, emails, "clv")
-    assert set(lists) == {"loyal-top", "inactive-low"}
+    lists = customer_lists(members, emails, "clv")
+    assert set(lists) == {"loyal-top", "inactive-low", "lookalike-top-5pct"}
     loyal = lists["loyal-top"]
     assert loyal["customer_id"].tolist() == ["c2", "c1"]
     assert loyal["email_sha256"].tolist() == [hash_email("b@x.org"), hash_email("a@x.org")]
     assert lists["inactive-low"]["email_sha256"].tolist() == [""]
+    assert lists["lookalike-top-5pct"]["value"].tolist() == [7.0]
