@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models.audiences.detargeting import DetargetingSettings, detarget
 from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
 from models.audiences.segments import customer_values, segment_table
 from models.clv import GammaGammaModel
@@ -22,6 +23,7 @@ from models.simulate import SimulationConfig, simulate
 from scenarios.schema import (
     CdnowSource,
     DataSource,
+    DetargetingOptions,
     FileSource,
     LookalikeOptions,
     ModelSettings,
@@ -33,8 +35,9 @@ TIME_UNIT = "weeks"
 
 @dataclass(frozen=True)
 class Customers:
-    """Every customer at the reference date: summary columns, `stage` (prospects included,
-    with zero purchases), and the e-mails known for each customer (for customer lists)."""
+    """Every customer at the reference date: summary columns and `last_order`, `stage`
+    (prospects included, with zero purchases and no last order), and the e-mails known for
+    each customer (for customer lists)."""
 
     table: pd.DataFrame
     as_of: pd.Timestamp
@@ -54,12 +57,14 @@ class Valuation:
     """Per-customer values (stage, tier, CLV, value per conversion), the segment table
     (lookalike audiences included), and who is in each segment with their value (`members`:
     customer_id, segment, clv, value_per_conversion; a prospect is in every nested lookalike
-    audience that holds it)."""
+    audience that holds it); `detargeted` is the detargeting frame when asked for (its
+    `detargeted` customers are in no segment)."""
 
     customers: pd.DataFrame
     segments: pd.DataFrame
     members: pd.DataFrame
     top_tier_clv_share: float
+    detargeted: pd.DataFrame | None = None
 
 
 def load_data(source: DataSource) -> LoadedOrders:
@@ -98,7 +103,7 @@ def build_customers(loaded: LoadedOrders, settings: ModelSettings) -> Customers:
         {"frequency": 0.0, "recency": 0.0, "T": 0.0, "monetary_value": 0.0, "stage": "prospect"},
         index=prospect_ids,
     )
-    columns = ["frequency", "recency", "T", "monetary_value", "stage"]
+    columns = ["frequency", "recency", "T", "monetary_value", "stage", "last_order"]
     combined = pd.concat([table[columns].astype({"stage": str}), prospects])
     identities = loaded.identity_map()
     emails = identities.loc[identities["identifier_type"] == "email", ["customer_id", "identifier"]]
@@ -161,6 +166,10 @@ def value_customers(
     table = customers.table
     if not formation.prospects:
         table = table[table["stage"] != "prospect"]
+    detargeted = None
+    if formation.detargeting is not None:
+        detargeted = not_yet_due(customers, models, formation.detargeting)
+        table = table.drop(detargeted.index[detargeted["detargeted"]])
     values = customer_values(models.purchases, models.spend, table, values_settings)
     segments = segment_table(models.purchases, models.spend, table, values_settings)
     wanted = segments["stage"].isin(formation.stages) | (segments["kind"] == "prospects")
@@ -181,7 +190,18 @@ def value_customers(
         segments=pd.concat(frames, ignore_index=True),
         members=members,
         top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
+        detargeted=detargeted,
     )
+
+
+def not_yet_due(
+    customers: Customers, models: FittedModels, options: DetargetingOptions
+) -> pd.DataFrame:
+    """Per customer who ordered: days since the last order, expected gap, days left out and
+    `detargeted` (models.audiences.detargeting, the purchase model's inter-purchase time)."""
+    ordered = customers.table[customers.table["stage"] != "prospect"]
+    settings = DetargetingSettings(due_share=options.due_share, campaign_days=options.campaign_days)
+    return detarget(models.purchases, ordered, settings, as_of=customers.as_of)
 
 
 def _lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:

@@ -140,6 +140,19 @@ def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> Scenar
     return ScenarioRun(file, runs, table, log, time.perf_counter() - started)
 
 
+def _detargeting_notes(valuation: Valuation) -> list[str]:
+    """How many customers detargeting left out of every segment, and for how long."""
+    frame = valuation.detargeted
+    if frame is None:
+        return []
+    out = frame[frame["detargeted"]]
+    days = float(out["days_left_out"].mean()) if len(out) else 0.0
+    return [
+        f"detargeting left out {len(out):,} of {len(frame):,} customers (next purchase not yet "
+        f"due; on average for {days:.0f} more days)"
+    ]
+
+
 def _run_variant(
     name: str,
     scenario: Scenario,
@@ -191,6 +204,7 @@ def _run_variant(
         ) from None
     result = solve(problem, scenario.solver)
     cache.record(name, "solve", time.perf_counter() - started)
+    notes += _detargeting_notes(valuation)
     if progress is not None and task is not None:
         progress.update(task, advance=1, description=f"{name}: {result.status.value}")
     return VariantRun(name, scenario, customers, models, valuation, problem, result, notes)

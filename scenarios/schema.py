@@ -99,10 +99,19 @@ class LookalikeOptions(_Frozen):
     conversion_rate: Share = 0.01
 
 
+class DetargetingOptions(_Frozen):
+    """Leave out of paid targeting the customers whose next purchase is not yet due: who
+    bought less than `due_share` of their expected inter-purchase time ago (docs/audiences.md)."""
+
+    due_share: Positive = 0.5
+    campaign_days: Positive = 28.0
+
+
 class SegmentFormation(_Frozen):
     """How customers become optimizer segments: lifecycle stage x value tier (the default),
     the prospects as one segment, optional lookalike audiences, and extra segments given
-    with their own landscapes. `stages` limits the customer segments to these stages."""
+    with their own landscapes. `stages` limits the customer segments to these stages;
+    `detargeting` leaves customers whose next purchase is not yet due out of every segment."""
 
     by: Literal["stage_tier"] = "stage_tier"
     stages: list[Literal["new", "active", "loyal", "inactive"]] = Field(
@@ -110,6 +119,7 @@ class SegmentFormation(_Frozen):
     )
     prospects: bool = True
     lookalikes: LookalikeOptions | None = None
+    detargeting: DetargetingOptions | None = None
     extra: list[Segment] = Field(default_factory=list)
 
 

@@ -146,3 +146,20 @@ def test_allocation_only_variants_do_not_refit(example: Example) -> None:
     }
     assert example.run.computed("values") == len(valuations) < len(example.run.variants)
     assert example.run.computed("solve") == len(example.run.variants)
+
+
+def test_detargeted_customers_are_in_no_segment(demo: Example) -> None:
+    variant = demo.run.variants["not-yet-due-out"]
+    frame = variant.valuation.detargeted
+    assert frame is not None
+    out = set(frame.index[frame["detargeted"]].astype(str))
+    assert 0 < len(out) < len(frame)
+    # left out exactly while the last order is more recent than the due share of the gap
+    due_share = variant.scenario.segments.detargeting.due_share  # type: ignore[union-attr]
+    recent = frame["days_since_last_order"] < due_share * frame["expected_gap_days"]
+    assert set(frame.index[recent].astype(str)) == out
+    members = set(variant.valuation.members["customer_id"])
+    assert not members & out
+    customers = variant.valuation.segments.query("kind == 'customers'")["size"].sum()
+    assert customers == len(frame) - len(out)
+    assert any("detargeting left out" in note for note in variant.notes)
