@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands.serve import serve
 from models.datasets import load_cdnow
 from models.overview import overview
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.command()(serve)
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""Sub-commands of the `clvbid` command line, one module each."""
