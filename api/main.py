@@ -11,7 +11,8 @@ from fastapi import Depends, FastAPI
 from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
-from api.routes import health, jobs
+from api.limits import BodySizeLimit, BodyTooLarge, body_too_large_handler
+from api.routes import allocations, datasets, health, jobs
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = open_services(settings)
         app.state.services = services
         try:
+            if settings.load_demo:
+                await datasets.load_demo_dataset(services)
             yield
         finally:
             close_services(services)
@@ -55,11 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=metadata.version("clvbid"),
         description="Ad budgets and bid multipliers driven by customer lifetime value.",
         lifespan=lifespan,
-        max_body_size=settings.max_upload_bytes,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_exception_handler(BodyTooLarge, body_too_large_handler)
     install_error_handlers(app)
     app.include_router(health.router)
     protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
-    for resource in (jobs,):
+    for resource in (allocations, datasets, jobs):
         app.include_router(resource.router, prefix="/v1", **protected)
     return app

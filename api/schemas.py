@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from optimizer.result import AllocationResult
+from optimizer.schema import AllocationProblem, SolverSettings
 from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
@@ -66,3 +68,31 @@ class JobOut(_Out):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class AllocationRunSummary(BaseModel):
+    """One stored solve, in a list."""
+
+    id: str
+    created_at: dt.datetime
+    status: str
+    objective: float | None
+    elapsed_seconds: float
+
+
+class AllocationRunList(BaseModel):
+    """Stored solves, newest first."""
+
+    runs: list[AllocationRunSummary]
+
+
+class AllocationRun(BaseModel):
+    """A stored solve: what reproduces it (problem, solver settings, versions) and its result."""
+
+    id: str
+    created_at: dt.datetime
+    elapsed_seconds: float
+    problem: AllocationProblem
+    solver: SolverSettings
+    result: AllocationResult
+    versions: dict[str, str]
