@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=metadata.version("clvbid"),
         description="Ad budgets and bid multipliers driven by customer lifetime value.",
         lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.add_exception_handler(BodyTooLarge, body_too_large_handler)

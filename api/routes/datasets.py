@@ -111,7 +111,13 @@ async def _ingest(services: Services, stream: BinaryIO, filename: str | None, na
 async def upload_dataset(
     services: ServicesDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="Orders as CSV (optionally .gz) or Parquet.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="Orders as CSV (optionally .gz) or Parquet.",
+            json_schema_extra={"format": "binary"},
+        ),
+    ],
     name: Annotated[str | None, Form(max_length=255)] = None,
 ) -> DatasetOut:
     """Upload orders; rows that fail validation are counted by reason, the rest are kept.
