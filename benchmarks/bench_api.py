@@ -1,0 +1,168 @@
+"""HTTP API under load: 20 concurrent clients post a 100-segment allocation for 30 s on loopback.
+
+Starts `clvbid serve` in its own process (fresh data directory, SQLite), waits for /healthz,
+then each client posts the same problem in a loop; reports p50/p99 latency, throughput and
+errors, and writes the "api" section of benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from benchmarks.results import markdown_table, write_section
+
+CLIENTS = 20
+DURATION_SECONDS = 30.0
+SEGMENTS = 100
+CHANNELS = ("search", "social", "display")
+LEVELS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+KEY = "bench-key"
+
+
+def allocation_problem(segments: int = SEGMENTS, seed: int = 7) -> dict[str, Any]:
+    """`segments` segments, each on one channel, 9 landscape points on a concave curve."""
+    rng = np.random.default_rng(seed)
+    stages = ("new", "active", "loyal", "inactive")
+    tiers = ("top", "mid", "low")
+    rows = []
+    for i in range(segments):
+        base_cost = float(rng.uniform(200, 2000))
+        base_conversions = float(rng.uniform(2, 40))
+        landscape = [
+            {
+                "bid_multiplier": m,
+                "cost": round(base_cost * m**1.6, 2),
+                "conversions": round(base_conversions * m**0.6, 3),
+            }
+            for m in LEVELS
+        ]
+        rows.append(
+            {
+                "id": f"segment-{i:03d}",
+                "stage": stages[i % len(stages)],
+                "tier": tiers[i % len(tiers)],
+                "kind": "customers",
+                "size": int(rng.integers(100, 5000)),
+                "value_per_conversion": round(float(rng.uniform(20, 400)), 2),
+                "channels": [{"channel": CHANNELS[i % len(CHANNELS)], "landscape": landscape}],
+            }
+        )
+    return {"objective": "profit", "budget": {"total": 40000.0}, "segments": rows}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _client(
+    http: httpx.AsyncClient, body: dict[str, Any], stop_at: float, latencies: list[float]
+) -> int:
+    errors = 0
+    while time.perf_counter() < stop_at:
+        started = time.perf_counter()
+        response = await http.post("/v1/allocations", json=body)
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200 or response.json()["status"] != "optimal":
+            errors += 1
+    return errors
+
+
+async def _load(url: str, body: dict[str, Any]) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=url, headers={"X-API-Key": KEY}, timeout=120, limits=limits
+    ) as http:
+        warm = await http.post("/v1/allocations", json=body)
+        warm.raise_for_status()
+        started = time.perf_counter()
+        stop_at = started + DURATION_SECONDS
+        errors = await asyncio.gather(
+            *(_client(http, body, stop_at, latencies) for _ in range(CLIENTS))
+        )
+        elapsed = time.perf_counter() - started
+    return latencies, sum(errors), elapsed
+
+
+def main() -> None:
+    """Serve, load, report."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="clvbid-bench-api-") as data_dir:
+        env = {**os.environ, "CLVBID_DATA_DIR": data_dir, "CLVBID_API_KEYS": KEY}
+        env.pop("CLVBID_DATABASE_URL", None)
+        server = subprocess.Popen(
+            [Path(sys.executable).parent / "clvbid", "serve", "--port", str(port), "--no-demo"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(120):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.25)
+            latencies, errors, elapsed = asyncio.run(_load(url, allocation_problem()))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    ms = np.array(latencies) * 1000
+    p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+    throughput = len(latencies) / elapsed
+    workers = os.environ.get("CLVBID_WORKERS", "2")
+    print(
+        f"{len(latencies)} requests in {elapsed:.1f} s by {CLIENTS} clients: "
+        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, mean {statistics.fmean(ms):.0f} ms, "
+        f"{throughput:.1f} req/s, {errors} errors"
+    )
+    table = markdown_table(
+        [
+            "clients",
+            "segments",
+            "solver workers",
+            "requests",
+            "errors",
+            "p50 ms",
+            "p99 ms",
+            "req/s",
+        ],
+        [
+            [
+                CLIENTS,
+                SEGMENTS,
+                workers,
+                len(latencies),
+                errors,
+                f"{p50:.0f}",
+                f"{p99:.0f}",
+                f"{throughput:.1f}",
+            ]
+        ],
+    )
+    write_section(
+        "api",
+        "`POST /v1/allocations` with a 100-segment problem (one channel each, 9 landscape "
+        f"points), {CLIENTS} concurrent clients for {DURATION_SECONDS:.0f} s against "
+        "`clvbid serve` on loopback (SQLite store, every solve stored as a run). "
+        "Target: p99 under 250 ms.\n\n" + table,
+    )
+
+
+if __name__ == "__main__":
+    main()
