@@ -8,19 +8,16 @@ errors, and writes the "api" section of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
+from api.local_server import local_server
+from api.settings import Settings
 from benchmarks.results import markdown_table, write_section
 
 CLIENTS = 20
@@ -62,12 +59,6 @@ def allocation_problem(segments: int = SEGMENTS, seed: int = 7) -> dict[str, Any
     return {"objective": "profit", "budget": {"total": 40000.0}, "segments": rows}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _client(
     http: httpx.AsyncClient, body: dict[str, Any], stop_at: float, latencies: list[float]
 ) -> int:
@@ -100,32 +91,14 @@ async def _load(url: str, body: dict[str, Any]) -> tuple[list[float], int, float
 
 def main() -> None:
     """Serve, load, report."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="clvbid-bench-api-") as data_dir:
-        env = {**os.environ, "CLVBID_DATA_DIR": data_dir, "CLVBID_API_KEYS": KEY}
-        env.pop("CLVBID_DATABASE_URL", None)
-        server = subprocess.Popen(
-            [Path(sys.executable).parent / "clvbid", "serve", "--port", str(port), "--no-demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(120):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.25)
+        environment = {"CLVBID_DATA_DIR": data_dir, "CLVBID_API_KEYS": KEY}
+        with local_server(environment) as url:
             latencies, errors, elapsed = asyncio.run(_load(url, allocation_problem()))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
     ms = np.array(latencies) * 1000
     p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
     throughput = len(latencies) / elapsed
-    workers = os.environ.get("CLVBID_WORKERS", "2")
+    workers = Settings.model_fields["workers"].default
     print(
         f"{len(latencies)} requests in {elapsed:.1f} s by {CLIENTS} clients: "
         f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, mean {statistics.fmean(ms):.0f} ms, "
