@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands import simulate as simulate_commands
 from api.commands.serve import serve
 from models.datasets import load_cdnow
 from models.overview import overview
@@ -17,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+app.add_typer(simulate_commands.app, name="simulate")
 app.command()(serve)
 
 

@@ -1,1 +1,1 @@
-"""Sub-commands of the `clvbid` command line, one module each."""
+"""Typer sub-apps of the `clvbid` command line, one module per area."""
