@@ -65,14 +65,18 @@ def create_job(
     return job
 
 
-def start_job(services: Services, job: Job, function: Callable[..., dict[str, Any]]) -> None:
-    """Run `function(database_url, job_id, params)` in a fitter worker, in the background."""
-    task = asyncio.create_task(_run(services, job, function))
+def start_job(
+    services: Services, job: Job, function: Callable[..., dict[str, Any]], *args: Any
+) -> None:
+    """Run `function(database_url, job_id, *args)` in a fitter worker, in the background."""
+    task = asyncio.create_task(_run(services, job, function, args))
     _running.add(task)
     task.add_done_callback(_running.discard)
 
 
-async def _run(services: Services, job: Job, function: Callable[..., dict[str, Any]]) -> None:
+async def _run(
+    services: Services, job: Job, function: Callable[..., dict[str, Any]], args: tuple[Any, ...]
+) -> None:
     settings = services.settings
     outcome: dict[str, Any]
     try:
@@ -80,7 +84,7 @@ async def _run(services: Services, job: Job, function: Callable[..., dict[str, A
             function,
             settings.database_url,
             job.id,
-            job.params,
+            *args,
             deadline_seconds=settings.job_timeout_seconds,
         )
         outcome = {"status": "succeeded", "progress": 1.0, "message": "done", "result": result}

@@ -52,6 +52,21 @@ class DatasetList(BaseModel):
     datasets: list[DatasetOut]
 
 
+class ClvFitRequest(BaseModel):
+    """How to fit: purchase model, reference date, lifecycle window and CLV settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: Literal["bgnbd", "pnbd"] = Field(
+        default="bgnbd", description="BG/NBD or Pareto/NBD for purchase counts."
+    )
+    as_of: dt.date | None = Field(default=None, description="Reference date; default last order.")
+    window_months: int = Field(default=6, ge=1, le=120, description="Lifecycle window.")
+    horizon_months: int = Field(default=12, ge=1, le=120, description="CLV horizon.")
+    monthly_discount_rate: float = Field(default=0.01, ge=0, lt=1)
+    margin: float = Field(default=0.30, ge=0, le=1, description="Margin on revenue.")
+
+
 class JobOut(_Out):
     """A background job: status, progress from 0 to 1, and its outcome once finished."""
 
@@ -96,3 +111,33 @@ class AllocationRun(BaseModel):
     solver: SolverSettings
     result: AllocationResult
     versions: dict[str, str]
+
+
+class SegmentRow(BaseModel):
+    """One segment (lifecycle stage x value tier) with its CLV and 95% intervals."""
+
+    id: str
+    stage: str
+    tier: str
+    kind: str
+    size: int
+    clv_mean: float
+    clv_mean_low: float | None
+    clv_mean_high: float | None
+    clv_total: float
+    clv_total_low: float | None
+    clv_total_high: float | None
+    p_alive_mean: float | None
+    expected_purchases_mean: float | None
+    value_per_conversion: float
+
+
+class SegmentTable(BaseModel):
+    """The segment CLV table of a dataset's latest successful fit, with the fit behind it."""
+
+    dataset_id: str
+    job_id: str
+    fitted_at: dt.datetime
+    params: dict[str, Any]
+    fit: dict[str, Any]
+    segments: list[SegmentRow]

@@ -1,4 +1,4 @@
-"""Work that runs in worker processes: load orders, compute a dashboard, solve, fit.
+"""Work that runs in worker processes: load orders, compute a dashboard, fit CLV models.
 
 Each task takes and returns plain data (paths, dicts) so it crosses the process boundary
 cheaply; bad input is raised as `TaskError` (what, where), which pickles safely.
@@ -11,7 +11,14 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from models.customers import OrdersSchemaError, load_orders, ltv_dashboard
+from models.audiences.segments import segment_table
+from models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from models.clv.value import ValueSettings
+from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
+
+from api.jobs import job_progress
+
+PURCHASE_MODELS = {"bgnbd": BetaGeoModel, "pnbd": ParetoNBDModel}
 
 
 class TaskError(Exception):
@@ -80,3 +87,59 @@ def dashboard(
         loaded, as_of=as_of, window_months=window_months, basket_threshold=basket_threshold
     )
     return result.model_dump(mode="json")
+
+
+def _fitted(model: Any) -> dict[str, Any]:
+    """Parameters, standard errors, log-likelihood and AIC of a fitted estimator."""
+    return {
+        "model": type(model).__name__,
+        "params": {k: float(v) for k, v in model.params_.items()},
+        "standard_errors": {k: float(v) for k, v in model.standard_errors_.items()},
+        "log_likelihood": model.log_likelihood_,
+        "aic": model.aic_,
+    }
+
+
+def fit_clv(
+    database_url: str,
+    job_id: str,
+    source: Path,
+    loaded_at: str,
+    segments_path: Path,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Fit the purchase and spend models on a dataset and write its segment CLV table.
+
+    Steps (progress stored as they go): load orders, per-customer table (weeks), BG/NBD or
+    Pareto/NBD, Gamma-Gamma on repeat customers, then models.audiences.segment_table.
+    """
+    progress = job_progress(database_url, job_id)
+    progress(0.05, "loading orders")
+    loaded = _load(source, loaded_at)
+    progress(0.2, "summarising customers")
+    customers = customer_table(
+        loaded, as_of=params["as_of"], window_months=params["window_months"], time_unit="weeks"
+    )
+    progress(0.35, f"fitting {params['model']}")
+    purchases = PURCHASE_MODELS[params["model"]]()
+    purchases.fit(customers["frequency"], customers["recency"], customers["T"], time_unit="weeks")
+    progress(0.65, "fitting Gamma-Gamma on repeat customers")
+    repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
+    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    progress(0.8, "valuing segments")
+    settings = ValueSettings(
+        horizon_months=params["horizon_months"],
+        monthly_discount_rate=params["monthly_discount_rate"],
+        margin=params["margin"],
+    )
+    table = segment_table(purchases, spend, customers, settings)
+    top_tier_clv_share = float(table.attrs["top_tier_clv_share"])
+    table.attrs = {}
+    table.to_parquet(segments_path, index=False)
+    return {
+        "segments": len(table),
+        "customers": len(customers),
+        "top_tier_clv_share": top_tier_clv_share,
+        "purchase_model": _fitted(purchases),
+        "spend_model": _fitted(spend),
+    }

@@ -1,4 +1,4 @@
-"""Datasets: upload an orders file (CSV or Parquet), list, read, delete, and its LTV dashboard."""
+"""Datasets: upload orders (CSV or Parquet), list, read, delete; dashboard, CLV fit, segments."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
+import pandas as pd
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
@@ -14,11 +15,12 @@ from models.customers import LtvDashboard
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
-from api.errors import ErrorBody, NotFoundError, invalid
-from api.schemas import DatasetList, DatasetOut
-from api.store import Dataset, package_versions
+from api.errors import ConflictBody, ConflictError, ErrorBody, NotFoundError, invalid
+from api.jobs import create_job, start_job
+from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
+from api.store import Dataset, Job, package_versions
 from api.store.tables import new_id, utc_now
-from api.tasks import TaskError, dashboard, ingest_orders
+from api.tasks import TaskError, dashboard, fit_clv, ingest_orders
 from models.datasets import cdnow_master_path, load_cdnow
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -205,3 +207,63 @@ async def load_demo_dataset(services: Services) -> Dataset | None:
             return await _ingest(services, stream, csv_path.name, "CDNOW demo (1997-98)")
     finally:
         csv_path.unlink(missing_ok=True)
+
+
+def _segments_path(services: Services, dataset_id: str, job_id: str) -> Path:
+    return services.data_dir.dataset(dataset_id) / f"segments-{job_id}.parquet"
+
+
+@router.post("/{dataset_id}/clv", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
+async def start_clv_fit(
+    dataset_id: str, services: ServicesDep, response: Response, request: ClvFitRequest | None = None
+) -> JobOut:
+    """Start fitting the CLV models on a dataset in the background; poll the job it returns."""
+    dataset = await run_in_threadpool(_get, services, dataset_id)
+    params = (request or ClvFitRequest()).model_dump(mode="json")
+    job = await run_in_threadpool(create_job, services.database, "clv_fit", dataset.id, params)
+    start_job(
+        services,
+        job,
+        fit_clv,
+        _source(services, dataset),
+        dataset.created_at.replace(tzinfo=None).isoformat(),
+        _segments_path(services, dataset.id, job.id),
+        params,
+    )
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobOut.model_validate(job)
+
+
+@router.get(
+    "/{dataset_id}/segments",
+    responses={
+        **NOT_FOUND,
+        409: {"model": ConflictBody, "description": "No successful CLV fit yet."},
+    },
+)
+def get_segments(dataset_id: str, services: ServicesDep) -> SegmentTable:
+    """The segment CLV table (stage x tier) of the latest successful fit; the optimizer input."""
+    dataset = _get(services, dataset_id)
+    with services.database.session() as session:
+        job = session.scalars(
+            select(Job)
+            .where(Job.dataset_id == dataset.id, Job.kind == "clv_fit", Job.status == "succeeded")
+            .order_by(Job.finished_at.desc())
+            .limit(1)
+        ).first()
+    if job is None or job.finished_at is None:
+        raise ConflictError(
+            f"dataset {dataset.id!r} has no fitted CLV model yet: "
+            f"POST /v1/datasets/{dataset.id}/clv and wait for the job to succeed",
+            where="path.dataset_id",
+        )
+    table = pd.read_parquet(_segments_path(services, dataset.id, job.id))
+    rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    return SegmentTable(
+        dataset_id=dataset.id,
+        job_id=job.id,
+        fitted_at=job.finished_at,
+        params=job.params,
+        fit=job.result or {},
+        segments=[SegmentRow.model_validate(row) for row in rows],
+    )
