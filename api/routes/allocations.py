@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
 from api.errors import (
+    BODY_UNREADABLE,
     ConflictBody,
     ConflictError,
     ErrorBody,
@@ -28,6 +29,7 @@ from api.workers import DeadlineExceeded, WorkerCrashed
 router = APIRouter(prefix="/allocations", tags=["allocations"])
 
 NOT_SOLVABLE = {
+    **BODY_UNREADABLE,
     409: {"model": ConflictBody, "description": "Infeasible (conflicts named) or unbounded."},
     503: {"model": ErrorBody, "description": "The solver's worker died; retry."},
 }

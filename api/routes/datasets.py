@@ -15,7 +15,14 @@ from models.customers import LtvDashboard
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
-from api.errors import ConflictBody, ConflictError, ErrorBody, NotFoundError, invalid
+from api.errors import (
+    BODY_UNREADABLE,
+    ConflictBody,
+    ConflictError,
+    ErrorBody,
+    NotFoundError,
+    invalid,
+)
 from api.jobs import create_job, start_job
 from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
 from api.store import Dataset, Job, package_versions
@@ -108,7 +115,10 @@ async def _ingest(services: Services, stream: BinaryIO, filename: str | None, na
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={413: {"model": ErrorBody, "description": "Upload larger than the limit."}},
+    responses={
+        **BODY_UNREADABLE,
+        413: {"model": ErrorBody, "description": "Upload larger than the limit."},
+    },
 )
 async def upload_dataset(
     services: ServicesDep,
