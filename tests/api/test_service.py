@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from api.main import create_app
+from api.settings import Settings
 from tests.api.conftest import API_KEY
 
 
@@ -40,3 +45,15 @@ def test_unknown_job_is_404_naming_it(client: TestClient) -> None:
     response = client.get("/v1/jobs/nope")
     assert response.status_code == 404
     assert response.json() == {"detail": "no job with id 'nope'", "where": "path.job_id"}
+
+
+def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "service", api_keys=(API_KEY,), workers=1)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").status_code == 200
+        client.app.state.services.database.engine.dispose()
+        shutil.rmtree(tmp_path / "service")
+        response = client.get("/readyz")
+        assert client.get("/healthz").status_code == 200
+    assert response.status_code == 503
+    assert response.json()["where"] == "database"
