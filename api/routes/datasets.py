@@ -33,7 +33,7 @@ from models.datasets import cdnow_master_path, load_cdnow
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
 NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown dataset id."}}
-SUFFIXES = {".csv": "csv", ".gz": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 2**20
@@ -42,7 +42,7 @@ CHUNK_BYTES = 2**20
 def _suffix(filename: str | None, head: bytes) -> str:
     """The file suffix the loader reads by: from the file name, else from its first bytes."""
     name = (filename or "").lower()
-    for suffix in (".csv.gz", *SUFFIXES):
+    for suffix in SUFFIXES:
         if name.endswith(suffix):
             return suffix
     if head.startswith(PARQUET_MAGIC):
@@ -68,6 +68,11 @@ def _source(services: Services, dataset: Dataset) -> Path:
     return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
 
 
+def _as_of_upload(moment: dt.datetime) -> str:
+    """The upload time as the loader's naive UTC limit for future-dated rows."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+
+
 def _get(services: Services, dataset_id: str) -> Dataset:
     with services.database.session() as session:
         dataset = session.get(Dataset, dataset_id)
@@ -91,7 +96,7 @@ async def _ingest(services: Services, stream: BinaryIO, filename: str | None, na
             ingest_orders,
             source,
             folder,
-            created_at.replace(tzinfo=None).isoformat(),
+            _as_of_upload(created_at),
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
@@ -193,7 +198,7 @@ async def get_dashboard(
         figures: dict[str, Any] = await services.solvers.run(
             dashboard,
             _source(services, dataset),
-            dataset.created_at.replace(tzinfo=None).isoformat(),
+            _as_of_upload(dataset.created_at),
             as_of.isoformat() if as_of else None,
             window_months,
             basket_threshold,
@@ -236,7 +241,7 @@ async def start_clv_fit(
         job,
         fit_clv,
         _source(services, dataset),
-        dataset.created_at.replace(tzinfo=None).isoformat(),
+        _as_of_upload(dataset.created_at),
         _segments_path(services, dataset.id, job.id),
         params,
     )
