@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands import customers
 from api.commands import simulate as simulate_commands
 from api.commands.serve import serve
 from models.datasets import load_cdnow
@@ -17,9 +18,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+app.add_typer(customers.app, name="customers")
 app.add_typer(simulate_commands.app, name="simulate")
 app.command()(serve)
+console = Console()
 
 
 @app.callback()
@@ -37,6 +39,7 @@ def demo() -> None:
     for label, value in summary.as_rows():
         table.add_row(label, value)
     console.print(table)
+    customers.demo_customers(console)
 
 
 if __name__ == "__main__":

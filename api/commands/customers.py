@@ -1,0 +1,214 @@
+"""`clvbid customers ...`: load, validate and summarise a customer order file from the shell."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from models.customers import (
+    LoadedOrders,
+    LtvDashboard,
+    OrdersSchemaError,
+    OrdersValidationError,
+    customer_table,
+    dashboard_frame,
+    load_orders,
+    ltv_dashboard,
+    month_ends,
+    stage_counts,
+    stage_transitions,
+)
+from models.datasets import load_cdnow
+
+app = typer.Typer(
+    help="Customer data: validate orders, unify identities, summarise, stage, dashboard.",
+    no_args_is_help=True,
+)
+console = Console()
+error_console = Console(stderr=True)
+
+FileArg = Annotated[Path, typer.Argument(help="Orders file: CSV or Parquet (.parquet).")]
+WindowOpt = Annotated[
+    str, typer.Option("--window", help="Lifecycle window in calendar months: 6M, 12M or 1Y.")
+]
+ContactsOpt = Annotated[
+    Path | None,
+    typer.Option("--contacts", help="Contacts (CSV/Parquet); who never ordered is a prospect."),
+]
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column",
+        help="Column mapping OURS=THEIRS, repeatable, e.g. --column amount=price.",
+    ),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first bad row (exit 1) instead of going on.")
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--timestamp-format", help="strptime format for dates, e.g. %Y%m%d."),
+]
+
+
+def parse_window(text: str) -> int:
+    """'6M' -> 6, '1Y' -> 12, '6' -> 6: the window in calendar months."""
+    match = re.fullmatch(r"\s*(\d+)\s*([MmYy]?)\s*", text)
+    if not match or int(match.group(1)) < 1:
+        raise typer.BadParameter(f"window {text!r} is not like 6M, 12M or 1Y")
+    months = int(match.group(1))
+    return months * 12 if match.group(2).lower() == "y" else months
+
+
+def parse_columns(pairs: list[str] | None) -> dict[str, str]:
+    """['amount=price', ...] -> {'amount': 'price', ...}."""
+    mapping = {}
+    for pair in pairs or []:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise typer.BadParameter(f"column mapping {pair!r} is not OURS=THEIRS")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a domain error (unwrapped, on stderr) and return the Exit to raise."""
+    error_console.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _two_columns(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _frame_table(title: str, frame: pd.DataFrame) -> Table:
+    table = Table(title=title)
+    table.add_column(frame.index.name or "")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for label, row in frame.iterrows():
+        name = label.date().isoformat() if isinstance(label, pd.Timestamp) else str(label)
+        table.add_row(name, *(f"{value:,}" for value in row))
+    return table
+
+
+def show_stage_counts(loaded: LoadedOrders, window_months: int, target: Console) -> pd.DataFrame:
+    """Print and return the stage counts at the last 12 month-ends of the data."""
+    counts = stage_counts(loaded, dates=month_ends(loaded.last_day()), window_months=window_months)
+    target.print(_frame_table(f"Customers per stage ({window_months}-month window)", counts))
+    return counts
+
+
+def show_dashboard(dashboard: LtvDashboard, target: Console) -> None:
+    """Print the LTV dashboard as a two-column table."""
+    target.print(_two_columns("LTV dashboard", dashboard.as_rows()))
+
+
+def _load(
+    file: Path,
+    contacts: Path | None,
+    columns: list[str] | None,
+    strict: bool,
+    timestamp_format: str | None,
+) -> LoadedOrders:
+    """Load with the CLI's options; domain errors become a message and exit code 1."""
+    try:
+        return load_orders(
+            file,
+            columns=parse_columns(columns),
+            contacts=contacts,
+            strict=strict,
+            timestamp_format=timestamp_format,
+        )
+    except (OrdersValidationError, OrdersSchemaError, FileNotFoundError, duckdb.Error) as error:
+        raise _fail(f"{file}: {error}") from error
+
+
+@app.command()
+def summarize(
+    file: FileArg,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
+    ] = None,
+    window: WindowOpt = "6M",
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV/JSON outputs.")] = Path(
+        "out/customers"
+    ),
+    contacts: ContactsOpt = None,
+    column: ColumnOpt = None,
+    strict: StrictOpt = False,
+    basket_threshold: Annotated[
+        float | None,
+        typer.Option(help="Basket value for the dashboard (default: the average basket)."),
+    ] = None,
+    timestamp_format: FormatOpt = None,
+) -> None:
+    """Validate FILE, print its LTV dashboard, write the per-customer table and the rejects.
+
+    Writes to --out: customers.csv (summary, stage, RFM), dashboard.csv and dashboard.json,
+    stage_counts.csv (last 12 month-ends), identity_map.csv and rejects.csv (row, reason).
+    """
+    window_months = parse_window(window)
+    loaded = _load(file, contacts, column, strict, timestamp_format)
+    console.print(_two_columns(f"Loaded {file.name}", loaded.report.as_rows()))
+    try:
+        day = pd.Timestamp(as_of) if as_of else loaded.last_day()
+    except ValueError as error:
+        raise _fail(f"--as-of {as_of!r}: {error}", 2) from error
+    dashboard = ltv_dashboard(
+        loaded, as_of=day, window_months=window_months, basket_threshold=basket_threshold
+    )
+    show_dashboard(dashboard, console)
+    counts = show_stage_counts(loaded, window_months, console)
+    out.mkdir(parents=True, exist_ok=True)
+    customer_table(loaded, as_of=day, window_months=window_months).to_csv(out / "customers.csv")
+    dashboard_frame(dashboard).to_csv(out / "dashboard.csv", index=False)
+    (out / "dashboard.json").write_text(json.dumps(dashboard.model_dump(mode="json"), indent=2))
+    counts.to_csv(out / "stage_counts.csv")
+    loaded.identity_map().to_csv(out / "identity_map.csv", index=False)
+    loaded.write_rejects(out / "rejects.csv")
+    console.print(
+        f"wrote {out}/: customers.csv, dashboard.csv, dashboard.json, "
+        f"stage_counts.csv, identity_map.csv, rejects.csv"
+    )
+
+
+@app.command()
+def transitions(
+    file: FileArg,
+    start: Annotated[str, typer.Option("--from", help="First date.")],
+    end: Annotated[str, typer.Option("--to", help="Second date.")],
+    window: WindowOpt = "6M",
+    contacts: ContactsOpt = None,
+    column: ColumnOpt = None,
+    timestamp_format: FormatOpt = None,
+) -> None:
+    """Print how many customers moved from each stage at --from to each stage at --to."""
+    window_months = parse_window(window)
+    loaded = _load(file, contacts, column, False, timestamp_format)
+    try:
+        matrix = stage_transitions(loaded, start=start, end=end, window_months=window_months)
+    except ValueError as error:
+        raise _fail(str(error), 2) from error
+    console.print(_frame_table(f"Stage transitions {start} -> {end}", matrix))
+
+
+def demo_customers(target: Console) -> None:
+    """The customer part of `clvbid demo`: CDNOW's LTV dashboard and stage counts by month-end."""
+    loaded = load_orders(load_cdnow())
+    show_dashboard(ltv_dashboard(loaded), target)
+    show_stage_counts(loaded, 6, target)

@@ -1,0 +1,211 @@
+"""Customer summary + lifecycle stages on 10M generated orders (Parquet and CSV), against lifetimes.
+
+Data: `models.simulate` in chunks (identifiers prefixed per chunk so chunks never share a
+person), observation and holdout orders together, cached under benchmarks/data/customers/.
+Each run is its own process, so its peak memory (ru_maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from benchmarks.results import markdown_table, write_section
+
+DATA = Path(__file__).parent / "data" / "customers"
+TARGET_ORDERS = 10_000_000
+CUSTOMERS_PER_CHUNK = 540_000
+IDENTIFIERS = ["order_id", "customer_id", "email", "loyalty_card", "device_id"]
+PARQUET, CSV, UNIFIED = (
+    DATA / "orders.parquet",
+    DATA / "orders.csv",
+    DATA / "orders_unified.parquet",
+)
+AS_OF = "2025-12-31"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build_data() -> int:
+    """Generate the orders once (Parquet, CSV, and unified ids for the pandas runs)."""
+    from models.customers import load_orders
+    from models.simulate import SimulationConfig, simulate
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    if not PARQUET.exists():
+        written, chunk = 0, 0
+        while written < TARGET_ORDERS:
+            data = simulate(
+                SimulationConfig(n_customers=CUSTOMERS_PER_CHUNK, n_prospects=0, seed=100 + chunk)
+            )
+            orders = pd.concat([data.orders, data.holdout_orders], ignore_index=True)
+            orders = orders.iloc[: TARGET_ORDERS - written]
+            for column in IDENTIFIERS:
+                orders[column] = f"{chunk}-" + orders[column]
+            orders.to_parquet(DATA / f"chunk_{chunk}.parquet", index=False)
+            written += len(orders)
+            chunk += 1
+        chunks = str(DATA / "chunk_*.parquet")
+        duckdb.execute(f"COPY (SELECT * FROM read_parquet('{chunks}')) TO '{PARQUET}'")
+        for path in DATA.glob("chunk_*.parquet"):
+            path.unlink()
+    if not CSV.exists():
+        duckdb.execute(f"COPY (SELECT * FROM read_parquet('{PARQUET}')) TO '{CSV}'")
+    if not UNIFIED.exists():
+        loaded = load_orders(PARQUET, max_timestamp=AS_OF)
+        loaded.connection.execute(
+            f"COPY (SELECT customer_id, timestamp, amount FROM orders) TO '{UNIFIED}'"
+        )
+    return int(duckdb.execute(f"SELECT count(*) FROM '{PARQUET}'").fetchall()[0][0])
+
+
+def run_clvbid(path: Path) -> dict[str, float]:
+    """Load + validate + unify, then summary and stages, all in DuckDB."""
+    from models.customers import customer_summary, lifecycle_stages, load_orders
+
+    start = time.perf_counter()
+    loaded = load_orders(path, max_timestamp=AS_OF)
+    loaded_at = time.perf_counter()
+    summary = customer_summary(loaded, as_of=AS_OF, time_unit="days")
+    summary_at = time.perf_counter()
+    stages = lifecycle_stages(loaded, as_of=AS_OF)
+    end = time.perf_counter()
+    return {
+        "orders": loaded.report.orders_loaded,
+        "customers": len(summary),
+        "staged": len(stages),
+        "load_s": loaded_at - start,
+        "summary_s": summary_at - loaded_at,
+        "stages_s": end - summary_at,
+        "total_s": end - start,
+    }
+
+
+def _read_unified() -> pd.DataFrame:
+    return pd.read_parquet(UNIFIED)
+
+
+def run_lifetimes() -> dict[str, float]:
+    """lifetimes 0.11.3 on the same orders, unified ids given, frame already in memory."""
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    orders = _read_unified()
+    start = time.perf_counter()
+    summary = summary_data_from_transaction_data(
+        orders, "customer_id", "timestamp", "amount", observation_period_end=AS_OF
+    )
+    elapsed = time.perf_counter() - start
+    return {"orders": len(orders), "customers": len(summary), "summary_s": elapsed}
+
+
+def run_pandas() -> dict[str, float]:
+    """The same summary as a plain pandas groupby (per customer-day, then per customer)."""
+    orders = _read_unified()
+    start = time.perf_counter()
+    orders["day"] = orders["timestamp"].dt.normalize()
+    days = orders.groupby(["customer_id", "day"], as_index=False)["amount"].sum()
+    per_customer = days.groupby("customer_id").agg(
+        first=("day", "min"), last=("day", "max"), n=("day", "size"), total=("amount", "sum")
+    )
+    first_value = days.sort_values("day").groupby("customer_id")["amount"].first()
+    summary = pd.DataFrame(
+        {
+            "frequency": per_customer["n"] - 1,
+            "recency": (per_customer["last"] - per_customer["first"]).dt.days,
+            "T": (pd.Timestamp(AS_OF) - per_customer["first"]).dt.days,
+            "monetary_value": (
+                (per_customer["total"] - first_value) / (per_customer["n"] - 1)
+            ).where(per_customer["n"] > 1, 0.0),
+        }
+    )
+    elapsed = time.perf_counter() - start
+    return {"orders": len(orders), "customers": len(summary), "summary_s": elapsed}
+
+
+RUNS = {
+    "clvbid-parquet": lambda: run_clvbid(PARQUET),
+    "clvbid-csv": lambda: run_clvbid(CSV),
+    "clvbid-unified": lambda: run_clvbid(UNIFIED),
+    "lifetimes": run_lifetimes,
+    "pandas": run_pandas,
+}
+
+
+def measure(name: str) -> dict[str, float]:
+    """Run one measurement in a fresh process; return its figures and peak memory."""
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_customers", name],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    """Build the data, measure every run, print and record the results."""
+    started = time.perf_counter()
+    orders = build_data()
+    print(f"data: {orders:,} orders ready in {time.perf_counter() - started:.0f} s", flush=True)
+    results = {}
+    for name in RUNS:
+        results[name] = measure(name)
+        print(name, results[name], flush=True)
+    ours = results["clvbid-unified"]["summary_s"]
+    rows = []
+    for name, label in [
+        ("clvbid-parquet", "clvbid, Parquet file (load+validate+unify, summary, stages)"),
+        ("clvbid-csv", "clvbid, CSV file (load+validate+unify, summary, stages)"),
+        ("clvbid-unified", "clvbid, Parquet with unified ids (customer_id only)"),
+    ]:
+        r = results[name]
+        rows.append(
+            [
+                label,
+                f"{r['load_s']:.1f}",
+                f"{r['summary_s']:.2f}",
+                f"{r['stages_s']:.2f}",
+                f"{r['total_s']:.1f}",
+                f"{r['peak_mb']:,.0f}",
+            ]
+        )
+    for name, label in [
+        ("lifetimes", "lifetimes 0.11.3 summary_data_from_transaction_data (frame in memory)"),
+        ("pandas", "plain pandas groupby summary (frame in memory)"),
+    ]:
+        seconds, peak = results[name]["summary_s"], results[name]["peak_mb"]
+        rows.append([label, "-", f"{seconds:.2f}", "-", f"{seconds:.1f}", f"{peak:,.0f}"])
+    table = markdown_table(
+        ["run", "load s", "summary s", "stages s", "total s", "peak MB (process)"], rows
+    )
+    lifetimes_s, pandas_s = results["lifetimes"]["summary_s"], results["pandas"]["summary_s"]
+    full = results["clvbid-parquet"]
+    body = (
+        f"{orders:,} generated orders (`models.simulate`, {full['customers']:,} unified "
+        f"customers), as of {AS_OF}, 6-month window.\n\n{table}\n\n"
+        f"Summary query vs lifetimes: {lifetimes_s / ours:.1f}x faster; vs plain pandas: "
+        f"{pandas_s / ours:.1f}x. Whole clvbid pipeline from the Parquet file (load, validation, "
+        f"identity resolution, summary, stages) vs lifetimes' summary alone: "
+        f"{lifetimes_s / full['total_s']:.1f}x. Targets: < 30 s and < 4 GB for summary + stages "
+        "on 10M orders; >= 3x faster than lifetimes."
+    )
+    print(body)
+    write_section("customers", body)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        figures = RUNS[sys.argv[1]]()
+        figures["peak_mb"] = _peak_mb()
+        print(json.dumps(figures))
+    else:
+        main()

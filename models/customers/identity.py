@@ -1,0 +1,184 @@
+"""Identity resolution: records that share any identifier are one customer, transitively.
+
+Orders and contacts are linked through customer id (CRM account), e-mail, loyalty card and
+device id (and contact id for contacts); the unified customers are the connected components of
+the record-identifier graph (scipy.sparse.csgraph.connected_components).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# Identifier types in the order that names a customer: the smallest CRM id of the component,
+# else the smallest e-mail, and so on; non-CRM names carry their type as a prefix.
+IDENTIFIER_TYPES = ("customer_id", "email", "loyalty_card", "device_id", "contact_id")
+
+
+def _order_fields(alias: str) -> str:
+    """The columns of the `orders` table after `customer_id`, read from table alias `alias`."""
+    names = "order_id, email, loyalty_card, device_id, timestamp"
+    names += ", amount, quantity, channel, device, source_row"
+    fields = ", ".join(f"{alias}.{name}" for name in names.split(", "))
+    return (
+        f"{alias}.customer_id AS crm_customer_id, {fields}, CAST({alias}.timestamp AS DATE) AS day"
+    )
+
+
+@dataclass(frozen=True)
+class IdentityReport:
+    """How identity resolution folded records into customers."""
+
+    records: int
+    identifiers: int
+    customers: int
+    records_merged: int
+    crm_accounts_merged: int
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """Label/value pairs for a two-column table."""
+        return [
+            ("identifiers", f"{self.identifiers:,}"),
+            ("unified customers", f"{self.customers:,}"),
+            ("records merged across identifiers", f"{self.records_merged:,}"),
+            ("CRM accounts merged into another", f"{self.crm_accounts_merged:,}"),
+        ]
+
+
+def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
+    """From table `keys` (key_id 0..n-1 and identifier columns `types`), build
+    `identity_map` (identifier_type, identifier, customer_id) and `unified_keys` (the keys
+    with their unified customer id, `unified_id`)."""
+    (n_keys,) = con.execute("SELECT count(*) FROM keys").fetchall()[0]
+    con.execute(
+        f"""CREATE TEMP TABLE key_identifiers AS
+        UNPIVOT (SELECT key_id, {", ".join(types)} FROM keys) ON {", ".join(types)}
+        INTO NAME identifier_type VALUE identifier"""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE identifier_nodes AS
+        SELECT {n_keys} + row_number() OVER () - 1 AS node, identifier_type, identifier
+        FROM (SELECT DISTINCT identifier_type, identifier FROM key_identifiers)"""
+    )
+    (n_nodes,) = con.execute("SELECT count(*) FROM identifier_nodes").fetchall()[0]
+    edges = con.execute(
+        "SELECT k.key_id, n.node FROM key_identifiers k "
+        "JOIN identifier_nodes n USING (identifier_type, identifier)"
+    ).fetchnumpy()
+    size = int(n_keys + n_nodes)
+    graph = coo_matrix(
+        (np.ones(len(edges["node"]), dtype=np.int8), (edges["key_id"], edges["node"])),
+        shape=(size, size),
+    )
+    _, component = connected_components(graph, directed=False)
+    con.register("component_frame", pd.DataFrame({"node": np.arange(size), "component": component}))
+    con.execute("CREATE TEMP TABLE node_component AS SELECT * FROM component_frame")
+    con.unregister("component_frame")
+    smallest = [
+        f"min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
+        if t == "customer_id"
+        else f"'{t}:' || min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
+        for t in IDENTIFIER_TYPES
+        if t in types
+    ]
+    con.execute(
+        f"""CREATE TEMP TABLE component_names AS
+        SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
+        FROM identifier_nodes n JOIN node_component c USING (node) GROUP BY c.component"""
+    )
+    con.execute(
+        """CREATE TABLE identity_map AS
+        SELECT n.identifier_type, n.identifier, m.customer_id
+        FROM identifier_nodes n JOIN node_component c USING (node)
+        JOIN component_names m USING (component)"""
+    )
+    con.execute(
+        """CREATE TABLE unified_keys AS
+        SELECT k.*, m.customer_id AS unified_id FROM keys k
+        JOIN node_component c ON c.node = k.key_id JOIN component_names m USING (component)"""
+    )
+    tables = ["keys", "key_identifiers", "identifier_nodes", "node_component", "component_names"]
+    for table in tables:
+        con.execute(f"DROP TABLE {table}")
+
+
+def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Unify identifier combinations: one row of `keys` per combination, NaN where absent.
+
+    Returns the unified customer id of every row of `keys` and the map of every identifier
+    (identifier_type, identifier, customer_id). The same SQL as `resolve_identities`.
+    """
+    types = [t for t in IDENTIFIER_TYPES if t in keys.columns]
+    con = duckdb.connect()
+    frame = keys[types].astype("str").assign(key_id=np.arange(len(keys)))
+    con.register("keys_frame", frame)
+    con.execute("CREATE TABLE keys AS SELECT * FROM keys_frame")
+    _unify(con, types)
+    customers = con.execute("SELECT unified_id FROM unified_keys ORDER BY key_id").df()
+    identity_map = con.execute("SELECT * FROM identity_map").df()
+    return pd.Series(customers["unified_id"].to_numpy(), index=keys.index), identity_map
+
+
+def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
+    """Orders identified by customer id alone: the id is the unified customer."""
+    con.execute(f"CREATE TABLE orders AS SELECT k.customer_id, {_order_fields('k')} FROM kept k")
+    con.execute(
+        "CREATE TABLE identity_map AS SELECT DISTINCT 'customer_id' AS identifier_type, "
+        "customer_id AS identifier, customer_id FROM orders"
+    )
+    rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM orders").fetchall()
+    records, customers = (int(v) for v in rows[0])
+    return IdentityReport(records, customers, customers, 0, 0)
+
+
+def resolve_identities(
+    con: duckdb.DuckDBPyConnection, identifier_columns: list[str], *, with_contacts: bool
+) -> IdentityReport:
+    """Unify the identifiers of tables `kept` (orders) and `contacts_raw`; build `orders`,
+    `contacts` and `identity_map` with the unified `customer_id`."""
+    if identifier_columns == ["customer_id"] and not with_contacts:
+        return _single_key(con)
+    id_cols = ", ".join(IDENTIFIER_TYPES)
+    records = "SELECT customer_id, email, loyalty_card, device_id, NULL AS contact_id FROM kept"
+    if with_contacts:
+        records += f" UNION ALL SELECT {id_cols} FROM contacts_raw"
+    con.execute(
+        f"""CREATE TABLE keys AS SELECT row_number() OVER () - 1 AS key_id, *
+        FROM (SELECT {id_cols}, count(*) AS records FROM ({records}) GROUP BY ALL)"""
+    )
+    _unify(con, list(IDENTIFIER_TYPES))
+    join = " AND ".join(
+        f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in IDENTIFIER_TYPES if c != "contact_id"
+    )
+    con.execute(
+        f"""CREATE TABLE orders AS
+        SELECT k.unified_id AS customer_id, {_order_fields("r")}
+        FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
+    )
+    if with_contacts:
+        con.execute(
+            f"""CREATE TABLE contacts AS
+            SELECT k.unified_id AS customer_id, r.* RENAME (customer_id AS crm_customer_id)
+            FROM contacts_raw r JOIN unified_keys k
+              ON {join} AND r.contact_id IS NOT DISTINCT FROM k.contact_id"""
+        )
+        con.execute("DROP TABLE contacts_raw")
+    rows = con.execute(
+        """SELECT
+            (SELECT sum(records) FROM unified_keys),
+            (SELECT count(*) FROM identity_map),
+            (SELECT count(DISTINCT unified_id) FROM unified_keys),
+            (SELECT coalesce(sum(records), 0) FROM unified_keys WHERE unified_id IN
+                (SELECT unified_id FROM unified_keys GROUP BY 1 HAVING count(*) > 1)),
+            (SELECT count(*) FROM identity_map WHERE identifier_type = 'customer_id'
+                AND customer_id IN (SELECT customer_id FROM identity_map
+                                    WHERE identifier_type = 'customer_id'
+                                    GROUP BY 1 HAVING count(*) > 1))"""
+    ).fetchall()
+    con.execute("DROP TABLE unified_keys")
+    return IdentityReport(*(int(v) for v in rows[0]))

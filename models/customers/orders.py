@@ -1,0 +1,491 @@
+"""Load orders from CSV, Parquet or a DataFrame into DuckDB, validate every row, net refunds.
+
+Nothing is lost: each rejected row keeps its source row number and a reason, and all valid
+rows go on. The data stays in DuckDB (files larger than memory spill to disk); callers get a
+`LoadedOrders` handle whose `orders` table the summary and lifecycle queries read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import duckdb
+import pandas as pd
+
+from models.customers.identity import IdentityReport, resolve_identities
+
+IDENTIFIER_COLUMNS = ("customer_id", "email", "loyalty_card", "device_id")
+ORDER_COLUMNS = (
+    "order_id",
+    *IDENTIFIER_COLUMNS,
+    "timestamp",
+    "amount",
+    "quantity",
+    "channel",
+    "device",
+)
+REQUIRED_COLUMNS = ("customer_id", "timestamp", "amount")
+NUMERIC_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
+}  # fmt: skip
+CONTACT_COLUMNS = ("contact_id", *IDENTIFIER_COLUMNS)
+
+# Row checks in the order they are applied: a row gets the first reason that fits.
+REJECT_REASONS = {
+    "missing_customer_id": "customer_id",
+    "missing_timestamp": "timestamp",
+    "bad_timestamp": "timestamp",
+    "future_timestamp": "timestamp",
+    "missing_amount": "amount",
+    "bad_amount": "amount",
+    "bad_quantity": "quantity",
+    "duplicate_order_id": "order_id",
+    "refund_without_order": "order_id",
+}
+
+Source: TypeAlias = "str | Path | pd.DataFrame"
+TempDir: TypeAlias = tempfile.TemporaryDirectory[str]
+
+
+class OrdersSchemaError(ValueError):
+    """The source lacks a required column, or a mapping names a column that is not there."""
+
+
+class OrdersValidationError(ValueError):
+    """Strict mode: the first bad row, with its source row number, field and reason."""
+
+    def __init__(self, row: int, field: str, reason: str, value: object) -> None:
+        self.row, self.field, self.reason, self.value = row, field, reason, value
+        super().__init__(f"row {row}: {reason} (field {field!r}, value {value!r})")
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading did: rows read and kept, rejects by reason, refunds netted, identities."""
+
+    rows_read: int
+    orders_loaded: int
+    rejected: dict[str, int]
+    refunds_netted: int
+    fully_refunded_orders: int
+    identity: IdentityReport | None = None
+    contacts_loaded: int = 0
+
+    @property
+    def rows_rejected(self) -> int:
+        """Total number of rejected rows."""
+        return sum(self.rejected.values())
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """Label/value pairs for a two-column table."""
+        rows = [
+            ("rows read", f"{self.rows_read:,}"),
+            ("orders loaded", f"{self.orders_loaded:,}"),
+            ("rows rejected", f"{self.rows_rejected:,}"),
+        ]
+        rows += [(f"  {reason}", f"{count:,}") for reason, count in self.rejected.items()]
+        rows += [
+            ("refund rows netted", f"{self.refunds_netted:,}"),
+            ("orders fully refunded (dropped)", f"{self.fully_refunded_orders:,}"),
+        ]
+        if self.contacts_loaded:
+            rows.append(("contacts loaded", f"{self.contacts_loaded:,}"))
+        if self.identity is not None:
+            rows += self.identity.as_rows()
+        return rows
+
+
+@dataclass
+class LoadedOrders:
+    """Validated orders in a DuckDB connection.
+
+    Tables: `orders` (customer_id = unified id, crm_customer_id, order_id, timestamp, day,
+    amount, quantity, channel, device, source_row), `rejects` (source_row, reason, field and the
+    raw columns as text), `identity_map` (identifier_type, identifier, customer_id) and, with
+    contacts, `contacts` (customer_id plus the contact columns).
+    """
+
+    connection: duckdb.DuckDBPyConnection
+    report: LoadReport
+    columns: tuple[str, ...]
+    has_contacts: bool = False
+    _tempdir: TempDir | None = field(default=None, repr=False)
+
+    def relation(self, table: str = "orders") -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over one of the tables."""
+        return self.connection.table(table)
+
+    def rejects(self) -> pd.DataFrame:
+        """Every rejected row: source_row, reason, field and the raw values."""
+        return self.connection.sql("SELECT * FROM rejects ORDER BY source_row").df()
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejects as CSV (header only when there are none) and return the path."""
+        path = Path(path)
+        self.connection.sql("SELECT * FROM rejects ORDER BY source_row").write_csv(str(path))
+        return path
+
+    def identity_map(self) -> pd.DataFrame:
+        """Every identifier (type, value) with its unified customer id."""
+        return self.connection.sql(
+            "SELECT * FROM identity_map ORDER BY identifier_type, identifier"
+        ).df()
+
+    def contacts(self) -> pd.DataFrame:
+        """The contacts with their unified customer id (empty when none were given)."""
+        if not self.has_contacts:
+            return pd.DataFrame(columns=["customer_id", *CONTACT_COLUMNS])
+        return self.connection.sql("SELECT * FROM contacts").df()
+
+    def last_day(self) -> pd.Timestamp:
+        """Day of the latest order (the default reference date)."""
+        (value,) = query_row(self.connection, "SELECT max(day) FROM orders")
+        if value is None:
+            raise ValueError("no valid orders were loaded")
+        return pd.Timestamp(value)
+
+
+OrdersInput: TypeAlias = "LoadedOrders | str | Path | pd.DataFrame"
+
+
+def query_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The first row of a query that returns exactly one (counts, extremes)."""
+    rows = con.execute(sql).fetchall()
+    if not rows:
+        raise ValueError(f"query returned no row: {sql}")
+    return rows[0]
+
+
+def _connect(memory_limit: str | None) -> tuple[duckdb.DuckDBPyConnection, TempDir]:
+    """An in-memory DuckDB that spills to its own temporary directory."""
+    tempdir = tempfile.TemporaryDirectory(prefix="clvbid-duckdb-")
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{tempdir.name}'")
+    con.execute("SET preserve_insertion_order = true")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con, tempdir
+
+
+def _read_source(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
+    """Materialise the source as `table`; its rowid + 1 is the data row number in the source.
+
+    CSV is read as text so that every bad value is seen (and reported), not guessed.
+    """
+    if isinstance(source, pd.DataFrame):
+        con.register("_source_frame", source)
+        reader = "_source_frame"
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"no such file: {path}")
+        quoted = str(path).replace("'", "''")
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            reader = f"read_parquet('{quoted}')"
+        else:
+            reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
+    # Insertion order is the source order, so rowid numbers the rows as they were read.
+    con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
+    if isinstance(source, pd.DataFrame):
+        con.unregister("_source_frame")
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+        [table],
+    ).fetchall()
+    return {name: data_type for name, data_type in rows}
+
+
+def _resolve_columns(
+    available: list[str], wanted: tuple[str, ...], mapping: Mapping[str, str], what: str
+) -> dict[str, str]:
+    """Map our names to source columns: explicit mappings must exist, defaults are optional."""
+    unknown = set(mapping) - set(wanted)
+    if unknown:
+        raise OrdersSchemaError(f"unknown {what} column(s) in mapping: {sorted(unknown)}")
+    resolved = {}
+    for name in wanted:
+        source_name = mapping.get(name, name)
+        if source_name in available:
+            resolved[name] = source_name
+        elif name in mapping:
+            raise OrdersSchemaError(
+                f"{what} column {name!r} is mapped to {source_name!r}, which is not in the "
+                f"file; columns are {available}"
+            )
+    return resolved
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(column: str | None, types: dict[str, str]) -> str:
+    """SQL for a trimmed text value, NULL when missing or blank."""
+    if column is None:
+        return "CAST(NULL AS VARCHAR)"
+    if types[column] == "VARCHAR":
+        return f"NULLIF(trim({_quote(column)}), '')"
+    return f"CAST({_quote(column)} AS VARCHAR)"
+
+
+def _is_number(data_type: str) -> bool:
+    return data_type.split("(")[0] in NUMERIC_TYPES
+
+
+def _parsed_sql(
+    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None
+) -> dict[str, str]:
+    """SQL for each parsed value, and for the raw presence of the values that are parsed.
+
+    Typed columns (Parquet, DataFrame) are used as they are; text is trimmed and cast.
+    """
+    ts_col, amount_col = _quote(cols["timestamp"]), _quote(cols["amount"])
+    parsed = {name: _text(cols.get(name), types) for name in ("order_id", *IDENTIFIER_COLUMNS)}
+    parsed["email"] = f"lower({parsed['email']})"
+    ts_type = types[cols["timestamp"]]
+    if ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
+        parsed["timestamp_given"] = f"{ts_col} IS NOT NULL"
+        parsed["timestamp"] = f"CAST({ts_col} AS TIMESTAMP)"
+    else:
+        ts_text = _text(cols["timestamp"], types)
+        parsed["timestamp_given"] = f"{ts_text} IS NOT NULL"
+        parsed["timestamp"] = f"TRY_CAST({ts_text} AS TIMESTAMP)"
+        if timestamp_format:
+            strptime = f"TRY_STRPTIME({ts_text}, '{timestamp_format}')"
+            parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
+    if _is_number(types[cols["amount"]]):
+        parsed["amount_given"] = f"{amount_col} IS NOT NULL"
+        parsed["amount"] = f"CAST({amount_col} AS DOUBLE)"
+    else:
+        amount_text = _text(cols["amount"], types)
+        parsed["amount_given"] = f"{amount_text} IS NOT NULL"
+        parsed["amount"] = f"TRY_CAST({amount_text} AS DOUBLE)"
+    quantity_text = _text(cols.get("quantity"), types)
+    parsed["quantity_given"] = f"{quantity_text} IS NOT NULL"
+    parsed["quantity"] = f"TRY_CAST({quantity_text} AS DOUBLE)"
+    parsed["channel"] = f"lower({_text(cols.get('channel'), types)})"
+    parsed["device"] = f"lower({_text(cols.get('device'), types)})"
+    return parsed
+
+
+def _checked_sql(
+    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None, max_timestamp: str
+) -> str:
+    """SELECT over `raw`: source_row, parsed values and the first failing check (`reason`)."""
+    parsed = _parsed_sql(cols, types, timestamp_format)
+    no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
+    return f"""SELECT source_row, order_id, {", ".join(IDENTIFIER_COLUMNS)}, timestamp, amount,
+        CAST(quantity AS BIGINT) AS quantity, channel, device,
+        CASE
+            WHEN {no_identifier} THEN 'missing_customer_id'
+            WHEN NOT timestamp_given THEN 'missing_timestamp'
+            WHEN timestamp IS NULL THEN 'bad_timestamp'
+            WHEN timestamp > TIMESTAMP '{max_timestamp}' THEN 'future_timestamp'
+            WHEN NOT amount_given THEN 'missing_amount'
+            WHEN amount IS NULL OR isnan(amount) OR isinf(amount) THEN 'bad_amount'
+            WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
+                THEN 'bad_quantity'
+        END AS reason
+        FROM (SELECT rowid + 1 AS source_row,
+                     {", ".join(f"{sql} AS {name}" for name, sql in parsed.items())}
+              FROM raw)"""
+
+
+def _reject_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason").fetchall()
+    counts = dict(rows)
+    return {reason: int(counts[reason]) for reason in REJECT_REASONS if reason in counts}
+
+
+def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
+    """Raise OrdersValidationError for the lowest-numbered rejected row, if there is one."""
+    rows = con.execute("SELECT source_row, reason FROM rejects ORDER BY source_row LIMIT 1")
+    first = rows.fetchall()
+    if not first:
+        return
+    source_row, reason = first[0]
+    field_name = REJECT_REASONS[reason]
+    value = None
+    if field_name in cols:
+        (value,) = query_row(
+            con, f"SELECT {_quote(cols[field_name])} FROM raw WHERE rowid + 1 = {int(source_row)}"
+        )
+    raise OrdersValidationError(int(source_row), cols.get(field_name, field_name), reason, value)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked_sql: str) -> None:
+    """Build `checked` (every row, parsed, with its reject reason or NULL), `rejects`, and the
+    view `kept` of the orders that go on, refunds netted.
+
+    Order ids: the first non-negative row of an order id is the order, later ones are
+    duplicates. A negative row is a refund: netted into the order with its order id, or
+    rejected as `refund_without_order` when that order is unknown. Orders netted to zero or
+    less are dropped (fully refunded).
+    """
+    reason_fields = ", ".join(f"('{r}', '{f}')" for r, f in REJECT_REASONS.items())
+    raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
+    con.execute(f"CREATE TABLE checked AS {checked_sql}")
+    con.execute(
+        """UPDATE checked SET reason = 'duplicate_order_id' WHERE source_row IN (
+            SELECT c.source_row FROM checked c
+            JOIN (SELECT order_id, min(source_row) AS first_row FROM checked
+                  WHERE reason IS NULL AND amount >= 0 AND order_id IS NOT NULL
+                  GROUP BY order_id HAVING count(*) > 1) d
+              ON c.order_id = d.order_id AND c.source_row <> d.first_row
+            WHERE c.reason IS NULL AND c.amount >= 0)"""
+    )
+    con.execute(
+        """CREATE TEMP VIEW orders_kept AS
+        SELECT * EXCLUDE (reason) FROM checked WHERE reason IS NULL AND amount >= 0"""
+    )
+    con.execute(
+        """UPDATE checked SET reason = 'refund_without_order'
+        WHERE reason IS NULL AND amount < 0 AND (order_id IS NULL OR order_id NOT IN
+              (SELECT order_id FROM orders_kept WHERE order_id IS NOT NULL))"""
+    )
+    con.execute(
+        f"""CREATE TABLE rejects AS
+        SELECT c.source_row, c.reason, m.field, {raw_text}
+        FROM checked c
+        JOIN (SELECT * FROM (VALUES {reason_fields}) AS t(reason, field)) m USING (reason)
+        JOIN raw ON raw.rowid + 1 = c.source_row"""
+    )
+    con.execute(
+        """CREATE TABLE refunds AS
+        SELECT order_id, sum(amount) AS refund, count(*) AS refund_rows FROM checked
+        WHERE reason IS NULL AND amount < 0 GROUP BY order_id"""
+    )
+    con.execute(
+        """CREATE TEMP VIEW kept AS
+        SELECT o.* REPLACE (o.amount + coalesce(f.refund, 0) AS amount)
+        FROM orders_kept o LEFT JOIN refunds f ON o.order_id = f.order_id
+        WHERE f.refund IS NULL OR o.amount + f.refund > 0"""
+    )
+
+
+def load_contacts(
+    con: duckdb.DuckDBPyConnection, contacts: Source, mapping: Mapping[str, str] | None = None
+) -> int:
+    """Load a contacts file or frame into `contacts_raw` (identifiers normalised); return its rows.
+
+    Contacts with no identifier at all cannot be linked to anyone and are left out.
+    """
+    _read_source(con, contacts, "contacts_source")
+    types = _column_types(con, "contacts_source")
+    available = list(types)
+    cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts")
+    if not set(cols) & set(IDENTIFIER_COLUMNS):
+        raise OrdersSchemaError(
+            f"the contacts have none of the identifier columns {list(IDENTIFIER_COLUMNS)}; "
+            f"columns are {available}"
+        )
+    ident = {name: _text(cols.get(name), types) for name in CONTACT_COLUMNS}
+    ident["email"] = f"lower({ident['email']})"
+    others = [c for c in available if c not in cols.values()]
+    con.execute(
+        f"""CREATE TABLE contacts_raw AS SELECT
+        {", ".join(f"{v} AS {k}" for k, v in ident.items())}
+        {"".join(f", {_quote(c)}" for c in others)}
+        FROM contacts_source
+        WHERE NOT ({" AND ".join(f"{ident[k]} IS NULL" for k in IDENTIFIER_COLUMNS)})"""
+    )
+    con.execute("DROP TABLE contacts_source")
+    return int(query_row(con, "SELECT count(*) FROM contacts_raw")[0])
+
+
+def load_orders(
+    source: Source,
+    *,
+    columns: Mapping[str, str] | None = None,
+    contacts: Source | None = None,
+    contact_columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    timestamp_format: str | None = None,
+    max_timestamp: dt.datetime | pd.Timestamp | str | None = None,
+    rejects_path: str | Path | None = None,
+    memory_limit: str | None = None,
+) -> LoadedOrders:
+    """Load, validate and unify orders from a CSV/Parquet path or a DataFrame.
+
+    `columns` maps our names (customer_id, order_id, timestamp, amount, quantity, channel,
+    device, email, loyalty_card, device_id) to the source's; only customer_id, timestamp and
+    amount are required. Rows dated after `max_timestamp` (default: now, UTC) are rejected as
+    future. `strict` raises OrdersValidationError at the first bad row instead of going on.
+    """
+    con, tempdir = _connect(memory_limit)
+    _read_source(con, source, "raw")
+    types = _column_types(con, "raw")
+    available = list(types)
+    cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order")
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
+        missing.remove("customer_id")
+    if missing:
+        raise OrdersSchemaError(
+            f"required column(s) {missing} not found; columns are {available}; "
+            "map them with columns={'customer_id': '<source column>', ...}"
+        )
+    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
+    if limit.tzinfo is not None:
+        limit = limit.tz_convert("UTC").tz_localize(None)
+    checked = _checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
+    _validate(con, cols, checked)
+    if strict:
+        _first_error(con, cols)
+    (rows_read,) = query_row(con, "SELECT count(*) FROM raw")
+    con.execute("DROP TABLE raw")
+    refunds_netted, fully_refunded = query_row(
+        con,
+        """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
+        (SELECT count(*) FROM orders_kept o JOIN refunds f USING (order_id)
+         WHERE o.amount + f.refund <= 0)""",
+    )
+    contacts_loaded = 0
+    if contacts is not None:
+        contacts_loaded = load_contacts(con, contacts, contact_columns)
+    identity = resolve_identities(
+        con,
+        [c for c in IDENTIFIER_COLUMNS if c in cols],
+        with_contacts=contacts is not None,
+    )
+    for statement in ["DROP VIEW kept", "DROP VIEW orders_kept", "DROP TABLE refunds"]:
+        con.execute(statement)
+    con.execute("DROP TABLE checked")
+    (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
+    report = LoadReport(
+        rows_read=int(rows_read),
+        orders_loaded=int(orders_loaded),
+        rejected=_reject_counts(con),
+        refunds_netted=int(refunds_netted),
+        fully_refunded_orders=int(fully_refunded),
+        identity=identity,
+        contacts_loaded=contacts_loaded,
+    )
+    loaded = LoadedOrders(
+        con, report, tuple(cols), has_contacts=contacts is not None, _tempdir=tempdir
+    )
+    if rejects_path is not None:
+        loaded.write_rejects(rejects_path)
+    return loaded
+
+
+def as_loaded(orders: OrdersInput, contacts: Source | None = None) -> LoadedOrders:
+    """Accept a LoadedOrders, a path or a DataFrame; load the latter two with default settings.
+
+    Contacts given with an already loaded input are an error: load them together, so that
+    identities are resolved across both.
+    """
+    if isinstance(orders, LoadedOrders):
+        if contacts is not None:
+            raise ValueError("pass contacts to load_orders(...) together with the orders")
+        return orders
+    return load_orders(orders, contacts=contacts)

@@ -1,0 +1,113 @@
+"""Per-customer summary in the BTYD conventions (frequency, recency, T, monetary value), in DuckDB.
+
+Conventions of lifetimes' `summary_data_from_transaction_data` (Fader, Hardie & Lee 2005,
+"Counting your customers the easy way"): orders are merged per calendar day; `frequency` is
+the number of repeat purchase days, `recency` the time from the first to the last purchase day,
+`T` the time from the first purchase day to `as_of`, `monetary_value` the mean value of the
+repeat purchase days (0 without repeats). Only orders on or before `as_of` count. The whole
+aggregation is one SQL query; pandas only sees one row per customer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+
+from models.customers.orders import LoadedOrders, OrdersInput, as_loaded
+
+TimeUnit = Literal["days", "weeks"]
+DAYS_PER_UNIT = {"days": 1, "weeks": 7}
+
+SUMMARY_COLUMNS = [
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "orders",
+    "total_spend",
+    "first_order",
+    "last_order",
+    "channels",
+    "devices",
+    "first_order_value",
+    "mean_repeat_order_value",
+    "repeat_orders",
+]
+
+
+def reference_day(loaded: LoadedOrders, as_of: object | None) -> pd.Timestamp:
+    """`as_of` as a day (time of day dropped); the day of the latest order when None."""
+    if as_of is None:
+        return loaded.last_day()
+    return pd.Timestamp(as_of).normalize()
+
+
+def _distinct_list(source: str, target: str, present: bool) -> tuple[str, str]:
+    """SQL for the per-day list of distinct `source` values and its per-customer union,
+    sorted and comma-joined as `target` ('' when the column was not given)."""
+    if not present:
+        return f"NULL AS {target}", f"'' AS {target}"
+    return (
+        f"list(DISTINCT {source}) FILTER (WHERE {source} IS NOT NULL) AS {target}",
+        f"array_to_string(list_sort(list_distinct(flatten(list({target})))), ',') AS {target}",
+    )
+
+
+def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -> str:
+    """The summary query over the `orders` table: one row per customer ordering by `as_of`."""
+    day_channels, channels = _distinct_list("channel", "channels", "channel" in loaded.columns)
+    day_devices, devices = _distinct_list("device", "devices", "device" in loaded.columns)
+    end = f"DATE '{as_of.date().isoformat()}'"
+    return f"""
+    WITH purchase_days AS (
+        SELECT customer_id, day, sum(amount) AS value, count(*) AS orders,
+               min(timestamp) AS first_ts, max(timestamp) AS last_ts,
+               {day_channels}, {day_devices}
+        FROM orders WHERE day <= {end}
+        GROUP BY customer_id, day
+    )
+    SELECT customer_id,
+        count(*) - 1 AS frequency,
+        date_diff('day', min(day), max(day)) / {days_per_unit} AS recency,
+        date_diff('day', min(day), {end}) / {days_per_unit} AS T,
+        CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
+             ELSE 0.0 END AS monetary_value,
+        sum(orders) AS orders,
+        sum(value) AS total_spend,
+        min(first_ts) AS first_order,
+        max(last_ts) AS last_order,
+        {channels},
+        {devices},
+        arg_min(value, day) AS first_order_value,
+        (sum(value) - arg_min(value, day)) / nullif(sum(orders) - arg_min(orders, day), 0)
+            AS mean_repeat_order_value,
+        sum(orders) - arg_min(orders, day) AS repeat_orders
+    FROM purchase_days
+    GROUP BY customer_id
+    ORDER BY customer_id
+    """
+
+
+def customer_summary(
+    orders: OrdersInput, *, as_of: object | None = None, time_unit: TimeUnit = "weeks"
+) -> pd.DataFrame:
+    """Per-customer BTYD summary plus order facts, indexed by unified `customer_id`.
+
+    Columns: frequency, recency, T, monetary_value (lifetimes convention, recency and T in
+    `time_unit`), orders, total_spend, first_order, last_order, channels, devices (sorted,
+    comma-joined), first_order_value (the first purchase day), mean_repeat_order_value (per
+    order after the first purchase day; NaN without), repeat_orders.
+    """
+    if time_unit not in DAYS_PER_UNIT:
+        raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
+    loaded = as_loaded(orders)
+    end = reference_day(loaded, as_of)
+    frame = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit])).df()
+    frame = frame.set_index("customer_id")[SUMMARY_COLUMNS]
+    frame = frame.astype(
+        {"frequency": "int64", "orders": "int64", "repeat_orders": "int64", "T": "float64"}
+    )
+    frame["recency"] = frame["recency"].astype("float64")
+    frame.attrs.update(as_of=end, time_unit=time_unit)
+    return frame
