@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, Mode, SolverSettings
-from optimizer.solve import solve
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
@@ -23,6 +22,7 @@ from api.errors import (
     invalid,
 )
 from api.schemas import AllocationRun, AllocationRunList, AllocationRunSummary
+from api.solving import solve_json
 from api.store import Run, package_versions
 from api.workers import DeadlineExceeded, WorkerCrashed
 
@@ -36,19 +36,13 @@ NOT_SOLVABLE = {
 
 
 def _store(
-    services: Services,
-    solver: SolverSettings,
-    problem: AllocationProblem,
-    result: AllocationResult,
-    elapsed: float,
+    services: Services, inputs: dict[str, Any], result: AllocationResult, elapsed: float
 ) -> Run:
+    """Keep a solve as a run: its exact inputs, its result and the package versions."""
     run = Run(
         kind="allocation",
         status=result.status.value,
-        inputs={
-            "problem": problem.model_dump(mode="json"),
-            "solver": solver.model_dump(mode="json"),
-        },
+        inputs=inputs,
         outputs=result.model_dump(mode="json"),
         versions=package_versions(),
         elapsed_seconds=elapsed,
@@ -59,13 +53,16 @@ def _store(
 
 
 async def _solve(
-    services: Services, problem: AllocationProblem, solver: SolverSettings
+    services: Services, inputs: dict[str, Any], solver: SolverSettings
 ) -> AllocationResult:
     """Solve in a worker; past the time limit plus grace the worker is ended (HiGHS overruns)."""
     deadline = solver.time_limit_seconds + services.settings.solver_grace_seconds
     started = time.perf_counter()
     try:
-        return await services.solvers.run(solve, problem, solver, deadline_seconds=deadline)
+        answer = await services.solvers.run(
+            solve_json, inputs["problem"], inputs["solver"], deadline_seconds=deadline
+        )
+        return AllocationResult.model_validate(answer)
     except DeadlineExceeded:
         return AllocationResult(
             status=SolveStatus.TIME_LIMIT,
@@ -111,11 +108,10 @@ async def create_allocation(
             time_limit_seconds,
         )
     solver = SolverSettings(mode=mode, time_limit_seconds=limit, mip_gap=mip_gap, explain=explain)
+    inputs = {"problem": problem.model_dump(mode="json"), "solver": solver.model_dump(mode="json")}
     started = time.perf_counter()
-    result = await _solve(services, problem, solver)
-    run = await run_in_threadpool(
-        _store, services, solver, problem, result, time.perf_counter() - started
-    )
+    result = await _solve(services, inputs, solver)
+    run = await run_in_threadpool(_store, services, inputs, result, time.perf_counter() - started)
     location = f"/v1/allocations/{run.id}"
     if result.status is SolveStatus.INFEASIBLE:
         raise ConflictError(

@@ -17,10 +17,12 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on (SQLite ignores them otherwise), WAL so readers never wait for a writer."""
+    """Foreign keys on (SQLite ignores them otherwise), WAL so readers never wait for a writer,
+    and NORMAL sync, which in WAL mode stays consistent and saves an fsync per commit."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
