@@ -12,13 +12,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 from models.audiences.segments import segment_table
-from models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from models.clv.validation import fit_clv_models
 from models.clv.value import ValueSettings
-from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
 
 from api.jobs import job_progress
-
-PURCHASE_MODELS = {"bgnbd": BetaGeoModel, "pnbd": ParetoNBDModel}
+from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
 
 
 class TaskError(Exception):
@@ -110,8 +108,8 @@ def fit_clv(
 ) -> dict[str, Any]:
     """Fit the purchase and spend models on a dataset and write its segment CLV table.
 
-    Steps (progress stored as they go): load orders, per-customer table (weeks), BG/NBD or
-    Pareto/NBD, Gamma-Gamma on repeat customers, then models.audiences.segment_table.
+    Steps (progress stored as they go): load orders, per-customer table (weeks),
+    models.clv.validation.fit_clv_models, then models.audiences.segments.segment_table.
     """
     progress = job_progress(database_url, job_id)
     progress(0.05, "loading orders")
@@ -120,12 +118,8 @@ def fit_clv(
     customers = customer_table(
         loaded, as_of=params["as_of"], window_months=params["window_months"], time_unit="weeks"
     )
-    progress(0.35, f"fitting {params['model']}")
-    purchases = PURCHASE_MODELS[params["model"]]()
-    purchases.fit(customers["frequency"], customers["recency"], customers["T"], time_unit="weeks")
-    progress(0.65, "fitting Gamma-Gamma on repeat customers")
-    repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    progress(0.35, f"fitting {params['model']} and Gamma-Gamma")
+    purchases, spend = fit_clv_models(customers, params["model"])
     progress(0.8, "valuing segments")
     settings = ValueSettings(
         horizon_months=params["horizon_months"],
