@@ -30,11 +30,21 @@ class WorkerCrashed(Exception):
     """A worker process died while running a task (out of memory, a crash in native code)."""
 
 
+PRELOAD = ["api.solving", "api.tasks"]
+
+
 class WorkerPool:
-    """A pool of spawned worker processes; `run` awaits one task with an optional deadline."""
+    """A pool of worker processes; `run` awaits one task with an optional deadline.
+
+    Workers are forked from a forkserver that has already imported the task modules (pyomo,
+    highspy, duckdb, the models), so a new or replaced worker starts in milliseconds, and no
+    worker inherits the threads of the service process.
+    """
 
     def __init__(self, workers: int) -> None:
-        self._pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        self._pool = ProcessPool(max_workers=workers, context=context)
 
     async def run(
         self, function: Callable[..., T], *args: Any, deadline_seconds: float | None = None
