@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.commands import customers
+from api.commands import clv, customers
 from api.commands import simulate as simulate_commands
 from api.commands.serve import serve
 from models.datasets import load_cdnow
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(customers.app, name="customers")
 app.add_typer(simulate_commands.app, name="simulate")
+app.add_typer(clv.app, name="clv")
 app.command()(serve)
 console = Console()
 
@@ -40,6 +41,7 @@ def demo() -> None:
         table.add_row(label, value)
     console.print(table)
     customers.demo_customers(console)
+    clv.demo_segments(console)
 
 
 if __name__ == "__main__":

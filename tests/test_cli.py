@@ -36,3 +36,4 @@ def test_demo_prints_cdnow_summary() -> None:
     assert result.exit_code == 0, result.output
     assert "23,570" in result.output
     assert "1997-01-01" in result.output
+    assert "loyal-top" in result.output

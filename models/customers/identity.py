@@ -52,8 +52,9 @@ class IdentityReport:
 
 def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     """From table `keys` (key_id 0..n-1 and identifier columns `types`), build
-    `identity_map` (identifier_type, identifier, customer_id) and `unified_keys` (the keys
-    with their unified customer id, `unified_id`)."""
+    `identity_map` (identifier_type, identifier, customer_id), `customers` (customer_key,
+    customer_id: an integer key per unified customer, fast to group by) and `unified_keys`
+    (the keys with their `customer_key` and unified id, `unified_id`)."""
     (n_keys,) = con.execute("SELECT count(*) FROM keys").fetchall()[0]
     con.execute(
         f"""CREATE TEMP TABLE key_identifiers AS
@@ -99,8 +100,12 @@ def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     )
     con.execute(
         """CREATE TABLE unified_keys AS
-        SELECT k.*, m.customer_id AS unified_id FROM keys k
+        SELECT k.*, c.component AS customer_key, m.customer_id AS unified_id FROM keys k
         JOIN node_component c ON c.node = k.key_id JOIN component_names m USING (component)"""
+    )
+    con.execute(
+        "CREATE TABLE customers AS SELECT component AS customer_key, customer_id "
+        "FROM component_names"
     )
     tables = ["keys", "key_identifiers", "identifier_nodes", "node_component", "component_names"]
     for table in tables:
@@ -126,12 +131,19 @@ def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
 
 def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
     """Orders identified by customer id alone: the id is the unified customer."""
-    con.execute(f"CREATE TABLE orders AS SELECT k.customer_id, {_order_fields('k')} FROM kept k")
+    con.execute(
+        "CREATE TABLE customers AS SELECT row_number() OVER () AS customer_key, customer_id "
+        "FROM (SELECT DISTINCT customer_id FROM kept)"
+    )
+    con.execute(
+        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {_order_fields("k")}
+        FROM kept k JOIN customers c USING (customer_id)"""
+    )
     con.execute(
         "CREATE TABLE identity_map AS SELECT DISTINCT 'customer_id' AS identifier_type, "
         "customer_id AS identifier, customer_id FROM orders"
     )
-    rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM orders").fetchall()
+    rows = con.execute("SELECT count(*), (SELECT count(*) FROM customers) FROM orders").fetchall()
     records, customers = (int(v) for v in rows[0])
     return IdentityReport(records, customers, customers, 0, 0)
 
@@ -157,13 +169,14 @@ def resolve_identities(
     )
     con.execute(
         f"""CREATE TABLE orders AS
-        SELECT k.unified_id AS customer_id, {_order_fields("r")}
+        SELECT k.customer_key, k.unified_id AS customer_id, {_order_fields("r")}
         FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
     )
     if with_contacts:
         con.execute(
             f"""CREATE TABLE contacts AS
-            SELECT k.unified_id AS customer_id, r.* RENAME (customer_id AS crm_customer_id)
+            SELECT k.customer_key, k.unified_id AS customer_id,
+                   r.* RENAME (customer_id AS crm_customer_id)
             FROM contacts_raw r JOIN unified_keys k
               ON {join} AND r.contact_id IS NOT DISTINCT FROM k.contact_id"""
         )

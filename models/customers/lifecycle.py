@@ -37,20 +37,22 @@ def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 
     prospects = ""
     if loaded.has_contacts:
         prospects = f"""UNION ALL
-        SELECT DISTINCT customer_id, 'prospect', 0 FROM contacts
-        WHERE customer_id NOT IN (SELECT customer_id FROM orders WHERE day <= {end})"""
+        SELECT DISTINCT customer_key, 'prospect', 0 FROM contacts
+        WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
     frame = loaded.connection.execute(
-        f"""SELECT customer_id,
-            CASE WHEN window_orders >= 2 THEN 'loyal'
-                 WHEN window_orders = 1 AND first_day > {start} THEN 'new'
-                 WHEN window_orders = 1 THEN 'active'
-                 ELSE 'inactive' END AS stage,
-            window_orders
-        FROM (SELECT customer_id, min(day) AS first_day,
-                     count(*) FILTER (WHERE day > {start}) AS window_orders
-              FROM orders WHERE day <= {end} GROUP BY customer_id)
-        {prospects}
-        ORDER BY customer_id"""
+        f"""SELECT n.customer_id, s.stage, s.window_orders
+        FROM (SELECT customer_key,
+                  CASE WHEN window_orders >= 2 THEN 'loyal'
+                       WHEN window_orders = 1 AND first_day > {start} THEN 'new'
+                       WHEN window_orders = 1 THEN 'active'
+                       ELSE 'inactive' END AS stage,
+                  window_orders
+              FROM (SELECT customer_key, min(day) AS first_day,
+                           count(*) FILTER (WHERE day > {start}) AS window_orders
+                    FROM orders WHERE day <= {end} GROUP BY customer_key)
+              {prospects}) s
+        JOIN customers n USING (customer_key)
+        ORDER BY n.customer_id"""
     ).df()
     frame = frame.set_index("customer_id")
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES)

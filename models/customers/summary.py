@@ -43,49 +43,54 @@ def reference_day(loaded: LoadedOrders, as_of: object | None) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize()
 
 
-def _distinct_list(source: str, target: str, present: bool) -> tuple[str, str]:
-    """SQL for the per-day list of distinct `source` values and its per-customer union,
-    sorted and comma-joined as `target` ('' when the column was not given)."""
+def _used_values(column: str, target: str, end: str, present: bool) -> str:
+    """SQL: per customer, the distinct values of `column` sorted and comma-joined as `target`.
+
+    Distinct (customer, value) pairs first: much cheaper than DISTINCT lists per group.
+    """
     if not present:
-        return f"NULL AS {target}", f"'' AS {target}"
-    return (
-        f"list(DISTINCT {source}) FILTER (WHERE {source} IS NOT NULL) AS {target}",
-        f"array_to_string(list_sort(list_distinct(flatten(list({target})))), ',') AS {target}",
-    )
+        return f"SELECT NULL::BIGINT AS customer_key, '' AS {target} LIMIT 0"
+    return f"""SELECT customer_key, array_to_string(list_sort(list({column})), ',') AS {target}
+        FROM (SELECT DISTINCT customer_key, {column} FROM orders
+              WHERE day <= {end} AND {column} IS NOT NULL)
+        GROUP BY customer_key"""
 
 
 def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -> str:
     """The summary query over the `orders` table: one row per customer ordering by `as_of`."""
-    day_channels, channels = _distinct_list("channel", "channels", "channel" in loaded.columns)
-    day_devices, devices = _distinct_list("device", "devices", "device" in loaded.columns)
     end = f"DATE '{as_of.date().isoformat()}'"
     return f"""
     WITH purchase_days AS (
-        SELECT customer_id, day, sum(amount) AS value, count(*) AS orders,
-               min(timestamp) AS first_ts, max(timestamp) AS last_ts,
-               {day_channels}, {day_devices}
-        FROM orders WHERE day <= {end}
-        GROUP BY customer_id, day
-    )
-    SELECT customer_id,
-        count(*) - 1 AS frequency,
-        date_diff('day', min(day), max(day)) / {days_per_unit} AS recency,
-        date_diff('day', min(day), {end}) / {days_per_unit} AS T,
-        CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
-             ELSE 0.0 END AS monetary_value,
-        sum(orders) AS orders,
-        sum(value) AS total_spend,
-        min(first_ts) AS first_order,
-        max(last_ts) AS last_order,
-        {channels},
-        {devices},
-        arg_min(value, day) AS first_order_value,
-        (sum(value) - arg_min(value, day)) / nullif(sum(orders) - arg_min(orders, day), 0)
-            AS mean_repeat_order_value,
-        sum(orders) - arg_min(orders, day) AS repeat_orders
-    FROM purchase_days
-    GROUP BY customer_id
-    ORDER BY customer_id
+        SELECT customer_key, day, sum(amount) AS value, count(*) AS orders,
+               min(timestamp) AS first_ts, max(timestamp) AS last_ts
+        FROM orders WHERE day <= {end} GROUP BY customer_key, day
+    ),
+    per_customer AS (
+        SELECT customer_key,
+            count(*) - 1 AS frequency,
+            date_diff('day', min(day), max(day)) / {days_per_unit} AS recency,
+            date_diff('day', min(day), {end}) / {days_per_unit} AS T,
+            CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
+                 ELSE 0.0 END AS monetary_value,
+            sum(orders) AS orders,
+            sum(value) AS total_spend,
+            min(first_ts) AS first_order,
+            max(last_ts) AS last_order,
+            arg_min(value, day) AS first_order_value,
+            (sum(value) - arg_min(value, day)) / nullif(sum(orders) - arg_min(orders, day), 0)
+                AS mean_repeat_order_value,
+            sum(orders) - arg_min(orders, day) AS repeat_orders
+        FROM purchase_days GROUP BY customer_key
+    ),
+    channels AS ({_used_values("channel", "channels", end, "channel" in loaded.columns)}),
+    devices AS ({_used_values("device", "devices", end, "device" in loaded.columns)})
+    SELECT n.customer_id, p.* EXCLUDE (customer_key),
+        coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices
+    FROM per_customer p
+    JOIN customers n USING (customer_key)
+    LEFT JOIN channels ch USING (customer_key)
+    LEFT JOIN devices dv USING (customer_key)
+    ORDER BY n.customer_id
     """
 
 

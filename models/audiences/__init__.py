@@ -1,0 +1,1 @@
+"""Audiences built from customer values: value tiers and the segment CLV table."""

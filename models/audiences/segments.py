@@ -1,0 +1,173 @@
+"""Value tiers and the segment CLV table (lifecycle stage x value tier) the optimizer consumes.
+
+Each row is one optimizer segment (id like `loyal-top`, stage, tier, kind, size,
+value_per_conversion) with its CLV: mean and total with a 95% delta-method interval over the
+fitted parameters, mean P(alive) and mean expected purchases over the horizon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from models.clv.gamma_gamma import GammaGammaModel
+from models.clv.value import PurchaseModel, ValueSettings, customer_value, new_customer_value
+
+TIERS = ("top", "mid", "low")
+TIER_SHARES = {"top": 0.2, "mid": 0.3}
+STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
+Z_95 = 1.959963984540054
+REQUIRED_COLUMNS = ["frequency", "recency", "T", "monetary_value", "stage"]
+
+SEGMENT_COLUMNS = [
+    "id",
+    "stage",
+    "tier",
+    "kind",
+    "size",
+    "clv_mean",
+    "clv_mean_low",
+    "clv_mean_high",
+    "clv_total",
+    "clv_total_low",
+    "clv_total_high",
+    "p_alive_mean",
+    "expected_purchases_mean",
+    "value_per_conversion",
+]
+
+
+def value_tiers(clv: pd.Series) -> pd.Series:
+    """`top` for the top 20% by CLV, `mid` for the next 30%, `low` for the rest (ties by order)."""
+    share = clv.rank(ascending=False, method="first") / max(len(clv), 1)
+    tier = np.where(share <= 0.2, "top", np.where(share <= 0.5, "mid", "low"))
+    return pd.Series(pd.Categorical(tier, categories=TIERS), index=clv.index, name="tier")
+
+
+def top_tier_share(values: pd.DataFrame) -> float:
+    """Share of total CLV held by the top tier (the Pareto share of DESIGN.md)."""
+    total = values["clv"].sum()
+    return float(values.loc[values["tier"] == "top", "clv"].sum() / total) if total > 0 else 0.0
+
+
+def customer_values(
+    purchases: PurchaseModel,
+    spend: GammaGammaModel,
+    customers: pd.DataFrame,
+    settings: ValueSettings | None = None,
+) -> pd.DataFrame:
+    """Per-customer CLV, value per conversion, stage and tier for customers who have ordered.
+
+    `customers` is indexed by customer_id with frequency, recency, T (model time unit),
+    monetary_value and stage; prospects (no orders) are left out here.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in customers.columns]
+    if missing:
+        raise ValueError(
+            f"customers frame lacks column(s) {missing}; it needs {REQUIRED_COLUMNS} "
+            "(see models.customers.customer_table)"
+        )
+    ordered = customers[customers["stage"].astype(str) != "prospect"]
+    values = customer_value(purchases, spend, ordered, settings)
+    values.insert(0, "stage", ordered["stage"].astype(str))
+    values["tier"] = value_tiers(values["clv"])
+    return values
+
+
+def segment_table(
+    purchases: PurchaseModel,
+    spend: GammaGammaModel,
+    customers: pd.DataFrame,
+    settings: ValueSettings | None = None,
+) -> pd.DataFrame:
+    """One row per stage x tier (plus `prospect-all` when prospects are present).
+
+    Intervals: delta method on the mean and total CLV of each segment, from the parameter
+    covariance of both fitted models (independent fits, so the covariance is block-diagonal).
+    """
+    settings = settings or ValueSettings()
+    values = customer_values(purchases, spend, customers, settings)
+    keys = values["stage"] + "\x00" + values["tier"].astype(str)
+    table = values.groupby(keys, sort=False).agg(
+        stage=("stage", "first"),
+        tier=("tier", "first"),
+        size=("clv", "size"),
+        clv_mean=("clv", "mean"),
+        clv_total=("clv", "sum"),
+        p_alive_mean=("p_alive", "mean"),
+        expected_purchases_mean=("expected_purchases", "mean"),
+        value_per_conversion=("value_per_conversion", "mean"),
+    )
+    standard_error = _delta_method_total_se(purchases, spend, customers, settings, keys)
+    table["clv_total_low"] = table["clv_total"] - Z_95 * standard_error[table.index]
+    table["clv_total_high"] = table["clv_total"] + Z_95 * standard_error[table.index]
+    table["clv_mean_low"] = table["clv_total_low"] / table["size"]
+    table["clv_mean_high"] = table["clv_total_high"] / table["size"]
+    table["tier"] = table["tier"].astype(str)
+    table["kind"] = "customers"
+    table["id"] = table["stage"] + "-" + table["tier"]
+    table = pd.concat([_prospect_row(purchases, spend, customers, settings), table])
+    table["order"] = table["stage"].map({s: i for i, s in enumerate(STAGE_ORDER)})
+    table["tier_order"] = table["tier"].map({t: i for i, t in enumerate(TIERS)})
+    table = table.sort_values(["order", "tier_order"]).reset_index(drop=True)
+    table.attrs.update(top_tier_clv_share=top_tier_share(values), settings=settings)
+    return table[SEGMENT_COLUMNS]
+
+
+def _prospect_row(
+    purchases: PurchaseModel,
+    spend: GammaGammaModel,
+    customers: pd.DataFrame,
+    settings: ValueSettings,
+) -> pd.DataFrame:
+    """The `prospect-all` segment valued as newly acquired customers (empty without prospects)."""
+    size = int((customers["stage"].astype(str) == "prospect").sum())
+    if size == 0:
+        return pd.DataFrame(columns=["id", "stage", "tier", "kind", "size"])
+    value = new_customer_value(purchases, spend, settings)
+    row = {
+        "id": "prospect-all",
+        "stage": "prospect",
+        "tier": "all",
+        "kind": "prospects",
+        "size": size,
+        "clv_mean": value,
+        "clv_total": value * size,
+        "p_alive_mean": np.nan,
+        "expected_purchases_mean": np.nan,
+        "value_per_conversion": value,
+    }
+    return pd.DataFrame([row])
+
+
+def _delta_method_total_se(
+    purchases: PurchaseModel,
+    spend: GammaGammaModel,
+    customers: pd.DataFrame,
+    settings: ValueSettings,
+    keys: pd.Series,
+) -> pd.Series:
+    """SE of each segment's total CLV: sqrt(J Sigma J') with J by forward differences."""
+    ordered = customers[customers["stage"].astype(str) != "prospect"]
+
+    def totals(purchase_model: PurchaseModel, spend_model: GammaGammaModel) -> pd.Series:
+        values = customer_value(purchase_model, spend_model, ordered, settings)
+        return values["clv"].groupby(keys).sum()
+
+    base = totals(purchases, spend)
+    variance = pd.Series(0.0, index=base.index)
+    rebuilds = (
+        (purchases, lambda moved: totals(moved, spend)),
+        (spend, lambda moved: totals(purchases, moved)),
+    )
+    for model, rebuild in rebuilds:
+        params = model.params_
+        jacobian = np.empty((len(base), len(params)))
+        for i, name in enumerate(params.index):
+            step = 1e-5 * params[name]
+            moved = params.copy()
+            moved[name] += step
+            jacobian[:, i] = (rebuild(model.with_params(moved)) - base).to_numpy() / step
+        covariance = np.nan_to_num(model.covariance_.to_numpy())
+        variance += np.einsum("ij,jk,ik->i", jacobian, covariance, jacobian)
+    return np.sqrt(variance)

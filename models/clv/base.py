@@ -1,0 +1,302 @@
+"""Shared estimator machinery: input checks, weighted-row compression, MLE in log space, SEs.
+
+Each model supplies a pure per-row log-likelihood (and, where cheap, its gradient); this module
+turns it into a scikit-learn-like estimator: `fit` returns self, learned state ends in `_`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Self
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import hyp2f1
+
+TIME_UNITS = ("days", "weeks")
+DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
+
+ArrayLike = np.ndarray | pd.Series | list[float]
+# (log_params, data) -> (weighted total log-likelihood, its gradient wrt log_params or None)
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray | None]]
+
+
+class NotFittedError(RuntimeError):
+    """A prediction was asked of a model that has not been fitted yet."""
+
+
+class ConvergenceError(RuntimeError):
+    """The maximum-likelihood optimiser stopped without reaching an optimum."""
+
+
+class InvalidSummaryError(ValueError):
+    """A per-customer summary (frequency, recency, T, ...) breaks the model's assumptions."""
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """Unique rows of a data set with how many customers share each (`weights`).
+
+    `inverse[i]` is the unique row of original customer i, so row-level results expand back
+    with `values[inverse]`.
+    """
+
+    columns: dict[str, np.ndarray]
+    weights: np.ndarray
+    inverse: np.ndarray
+
+
+def compress(**columns: np.ndarray) -> Compressed:
+    """Merge customers with identical values in every column into one weighted row."""
+    frame = pd.DataFrame(columns)
+    inverse = frame.groupby(list(columns), sort=False).ngroup().to_numpy()
+    weights = np.bincount(inverse).astype(float)
+    first = np.unique(inverse, return_index=True)[1]
+    unique = {name: np.asarray(values)[first] for name, values in columns.items()}
+    return Compressed(columns=unique, weights=weights, inverse=inverse)
+
+
+def check_summary(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a BTYD summary and return (x, t_x, T) as arrays.
+
+    frequency must be a whole number >= 0, 0 <= recency <= T, T > 0, recency 0 when frequency
+    is 0; the error names the first offending row and field.
+    """
+    x = as_float(frequency, "frequency")
+    t_x = as_float(recency, "recency")
+    big_t = as_float(T, "T")
+    if len(x) == 0:
+        raise InvalidSummaryError("the summary has no customers")
+    if not (len(x) == len(t_x) == len(big_t)):
+        raise InvalidSummaryError(
+            f"frequency, recency and T differ in length ({len(x)}, {len(t_x)}, {len(big_t)})"
+        )
+    fail_first(x < 0, "frequency", x, "must be >= 0")
+    fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
+    fail_first(big_t <= 0, "T", big_t, "must be > 0")
+    fail_first(t_x < 0, "recency", t_x, "must be >= 0")
+    fail_first(t_x > big_t * (1 + 1e-12), "recency", t_x, "must be <= T")
+    fail_first((x == 0) & (t_x != 0), "recency", t_x, "must be 0 when frequency is 0")
+    return x, t_x, big_t
+
+
+def as_float(values: ArrayLike, field: str) -> np.ndarray:
+    """A 1-D float array with every value finite, or an error naming the first bad row."""
+    array = np.asarray(values, dtype=float).reshape(-1)
+    fail_first(~np.isfinite(array), field, array, "must be a finite number")
+    return array
+
+
+def fail_first(bad: np.ndarray, field: str, values: np.ndarray, rule: str) -> None:
+    """Raise InvalidSummaryError naming the first row where `bad` holds."""
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InvalidSummaryError(
+            f"row {row}: {field}={float(values[row])!r} {rule} ({int(bad.sum())} rows affected)"
+        )
+
+
+def log_rising_factorial(base: float, counts: np.ndarray) -> np.ndarray:
+    """log Gamma(base + n) - log Gamma(base) for whole counts n, via a cumulative table.
+
+    One log per distinct count up to max(n) instead of two gammaln per customer.
+    """
+    steps = np.log(base + np.arange(int(counts.max(initial=0))))
+    table = np.concatenate(([0.0], np.cumsum(steps)))
+    return table[counts.astype(np.int64, copy=False)]
+
+
+def digamma_difference(base: float, counts: np.ndarray) -> np.ndarray:
+    """psi(base + n) - psi(base) for whole counts n: the derivative of log_rising_factorial."""
+    steps = 1.0 / (base + np.arange(int(counts.max(initial=0))))
+    table = np.concatenate(([0.0], np.cumsum(steps)))
+    return table[counts.astype(np.int64, copy=False)]
+
+
+def hyp2f1_stable(a: ArrayLike, b: ArrayLike, c: ArrayLike, z: ArrayLike) -> np.ndarray:
+    """Gauss 2F1(a, b; c; z) for 0 <= z < 1, robust where c - a - b is a whole number.
+
+    scipy's hyp2f1 returns NaN near z = 1 when c - a - b is an integer (its 1-z transformation
+    is singular there, e.g. r = 1 or s = 1 exactly); the function is smooth in c, so those
+    entries take the mean of c(1 +/- 1e-8), accurate to O(1e-16) relative.
+    """
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, c, z)))
+    value = np.asarray(hyp2f1(a, b, c, z), dtype=float)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        args = a[bad], b[bad], c[bad], z[bad]
+        upper = hyp2f1(args[0], args[1], args[2] * (1 + 1e-8), args[3])
+        lower = hyp2f1(args[0], args[1], args[2] * (1 - 1e-8), args[3])
+        value[bad] = (upper + lower) / 2
+    return value
+
+
+class Estimator:
+    """Maximum-likelihood estimator with a scikit-learn-like contract.
+
+    Subclasses set PARAMETER_NAMES and implement `_objective` (weighted log-likelihood and,
+    optionally, its gradient in log-parameter space) and `_initial_params`.
+    """
+
+    PARAMETER_NAMES: tuple[str, ...] = ()
+
+    def __init__(self, *, penalizer: float = 0.0, max_iterations: int = 2000) -> None:
+        self.penalizer = penalizer
+        self.max_iterations = max_iterations
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"{type(self).__name__}(penalizer={self.penalizer}) [not fitted]"
+        fitted = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({fitted}, n={self.n_customers_})"
+
+    # -- learned state -------------------------------------------------------------------
+
+    def _check_fitted(self) -> pd.Series:
+        """The fitted parameters, or NotFittedError if `fit` has not run."""
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit(...) before predicting"
+            )
+        return self.params_
+
+    def with_params(self, params: pd.Series | dict[str, float]) -> Self:
+        """A copy of this fitted model with other parameter values (for the delta method)."""
+        self._check_fitted()
+        clone = copy.copy(self)
+        clone.params_ = pd.Series(dict(params), dtype=float)[list(self.PARAMETER_NAMES)]
+        return clone
+
+    @property
+    def covariance_(self) -> pd.DataFrame:
+        """Parameter covariance: the inverse of the observed information at the optimum."""
+        self._check_fitted()
+        return self._covariance
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def _maximise(self, objective: Objective, initial: np.ndarray, n_customers: float) -> None:
+        """Maximise the weighted log-likelihood in log space; set params_, SEs, LL, AIC.
+
+        The optimiser minimises -LL/n + penalizer * sum(params**2) (lifetimes' convention),
+        so the penalizer does not depend on the data size.
+        """
+
+        def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            total, gradient = objective(log_params)
+            params = np.exp(log_params)
+            value = -total / n_customers + self.penalizer * float(np.sum(params**2))
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(log_params)
+            if gradient is None:
+                gradient = _forward_gradient(lambda lp: objective(lp)[0], log_params, total)
+            return value, -gradient / n_customers + 2 * self.penalizer * params**2
+
+        result = minimize(
+            negative,
+            initial,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
+        )
+        final_gradient = objective(result.x)[1]
+        if final_gradient is None:
+            final_gradient = _central_gradient(lambda lp: objective(lp)[0], result.x)
+        final_gradient = -final_gradient / n_customers + 2 * self.penalizer * np.exp(2 * result.x)
+        if not (np.isfinite(result.fun) and np.max(np.abs(final_gradient)) < 1e-4):
+            raise ConvergenceError(
+                f"{type(self).__name__} did not converge after {result.nit} iterations: "
+                f"{result.message} (max |gradient| {np.max(np.abs(final_gradient)):.2e}); "
+                "try a penalizer > 0 or check the data"
+            )
+        names = list(self.PARAMETER_NAMES)
+        params = np.exp(result.x)
+        self.params_ = pd.Series(params, index=names, dtype=float)
+        self.log_likelihood_ = float(objective(result.x)[0])
+        self.aic_ = 2 * len(names) - 2 * self.log_likelihood_
+        self.n_customers_ = int(round(n_customers))
+        self.n_iterations_ = int(result.nit)
+        self._set_standard_errors(objective, result.x)
+
+    def _set_standard_errors(self, objective: Objective, log_params: np.ndarray) -> None:
+        """Standard errors from the Hessian of the log-likelihood in natural parameters.
+
+        Central differences of the analytic gradient where the model has one (2k evaluations),
+        else second differences of the log-likelihood.
+        """
+        names = list(self.PARAMETER_NAMES)
+        params = np.exp(log_params)
+        if objective(log_params)[1] is None:
+            hessian = _numerical_hessian(lambda p: objective(np.log(p))[0], params)
+        else:
+            hessian = _hessian_from_gradient(lambda p: objective(np.log(p))[1] / p, params)
+        try:
+            covariance = np.linalg.inv(-hessian)
+        except np.linalg.LinAlgError:
+            covariance = np.full_like(hessian, np.nan)
+        variances = np.diag(covariance)
+        self._covariance = pd.DataFrame(covariance, index=names, columns=names)
+        self.standard_errors_ = pd.Series(
+            np.sqrt(np.where(variances > 0, variances, np.nan)), index=names, dtype=float
+        )
+
+
+def _hessian_from_gradient(
+    gradient: Callable[[np.ndarray], np.ndarray], point: np.ndarray
+) -> np.ndarray:
+    """Central differences of an analytic gradient, symmetrised (relative steps)."""
+    n = len(point)
+    hessian = np.empty((n, n))
+    for i in range(n):
+        step = np.zeros(n)
+        step[i] = 1e-5 * point[i]
+        hessian[:, i] = (gradient(point + step) - gradient(point - step)) / (2 * step[i])
+    return (hessian + hessian.T) / 2
+
+
+def _forward_gradient(
+    f: Callable[[np.ndarray], float], point: np.ndarray, value: float
+) -> np.ndarray:
+    """Forward-difference gradient of f at `point` (where f equals `value`), for likelihoods
+    without a closed-form gradient; k evaluations instead of central differences' 2k."""
+    step = 1e-7 * np.maximum(1.0, np.abs(point))
+    gradient = np.empty_like(point)
+    for i in range(len(point)):
+        shifted = point.copy()
+        shifted[i] += step[i]
+        gradient[i] = (f(shifted) - value) / step[i]
+    return gradient
+
+
+def _central_gradient(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
+    """Central-difference gradient: to check convergence more precisely than forward steps."""
+    step = 1e-5 * np.maximum(1.0, np.abs(point))
+    gradient = np.empty_like(point)
+    for i in range(len(point)):
+        shift = np.zeros_like(point)
+        shift[i] = step[i]
+        gradient[i] = (f(point + shift) - f(point - shift)) / (2 * step[i])
+    return gradient
+
+
+def _numerical_hessian(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
+    """Central second differences with relative steps (parameters are positive)."""
+    n = len(point)
+    step = 1e-4 * point
+    hessian = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            ei = np.zeros(n)
+            ej = np.zeros(n)
+            ei[i] = step[i]
+            ej[j] = step[j]
+            value = (
+                f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)
+            ) / (4 * step[i] * step[j])
+            hessian[i, j] = hessian[j, i] = value
+    return hessian

@@ -1,0 +1,193 @@
+"""BG/NBD purchase-count model (Fader, Hardie and Lee 2005, "Counting your customers the easy way").
+
+While alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha); after each purchase they
+drop out with probability p ~ Beta(a, b). Times are in the unit of the fitted summary.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from scipy.special import betaln, gammaln
+
+from models.clv.base import (
+    ArrayLike,
+    Estimator,
+    check_summary,
+    compress,
+    digamma_difference,
+    hyp2f1_stable,
+    log_rising_factorial,
+)
+
+
+def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood, FHL (2005) eq. 6, in log space.
+
+    LL = A1 + A2 + log(exp(A3) + [x > 0] exp(A4)) with A1 = log Gamma(r+x)/Gamma(r) + r log alpha,
+    A2 = log B(a, b+x)/B(a, b), A3 = -(r+x) log(alpha+T),
+    A4 = log(a/(b+x-1)) - (r+x) log(alpha+t_x).
+    """
+    return _log_likelihood_terms(np.asarray(params, dtype=float), x, t_x, T)[0]
+
+
+def _log_likelihood_terms(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row log-likelihood, the weight of the 'still alive' branch, and log(alpha + t_x)."""
+    r, alpha, a, b = params
+    repeat = x > 0
+    log_alpha_t_x = np.log(alpha + t_x)
+    a1 = log_rising_factorial(r, x) + r * np.log(alpha)
+    a2 = log_rising_factorial(b, x) - log_rising_factorial(a + b, x)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(
+        repeat,
+        np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * log_alpha_t_x,
+        -np.inf,
+    )
+    top = np.logaddexp(a3, a4)
+    alive_weight = np.exp(a3 - top)
+    return a1 + a2 + top, alive_weight, log_alpha_t_x
+
+
+def _weighted_log_likelihood_and_gradient(
+    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Sum of weighted per-row log-likelihoods and its gradient with respect to log-params."""
+    params = np.exp(log_params)
+    r, alpha, a, b = params
+    ll, p3, log_alpha_t_x = _log_likelihood_terms(params, x, t_x, T)
+    p4 = 1.0 - p3
+    repeat = x > 0
+    d_rx = digamma_difference(r, x)
+    d_abx = digamma_difference(a + b, x)
+    d_bx = digamma_difference(b, x)
+    d_r = d_rx + np.log(alpha) - p3 * np.log(alpha + T) - p4 * log_alpha_t_x
+    d_alpha = r / alpha - (r + x) * (p3 / (alpha + T) + p4 / (alpha + t_x))
+    d_a = -d_abx + p4 / a
+    d_b = -d_abx + d_bx - p4 / np.where(repeat, b + x - 1, 1.0)
+    gradient = np.array(
+        [
+            (weights * d_r).sum(),
+            (weights * d_alpha).sum(),
+            (weights * d_a).sum(),
+            (weights * d_b).sum(),
+        ]
+    )
+    return float((weights * ll).sum()), gradient * params
+
+
+class BetaGeoModel(Estimator):
+    """BG/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, a, b."""
+
+    PARAMETER_NAMES = ("r", "alpha", "a", "b")
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+        time_unit: str = "weeks",
+    ) -> Self:
+        """Maximum-likelihood fit on per-customer frequency (repeat purchases), recency and T.
+
+        recency and T are ages in `time_unit` (days or weeks); `weights` counts customers per
+        row when the data is already aggregated. Identical rows are merged before fitting.
+        """
+        x, t_x, big_t = check_summary(frequency, recency, T)
+        data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
+        row_weights = data.weights
+        if weights is not None:
+            row_weights = np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
+        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
+
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            return _weighted_log_likelihood_and_gradient(log_params, cx, ct_x, cT, row_weights)
+
+        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        initial = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
+        self.time_unit_ = time_unit
+        self._maximise(objective, initial, float(row_weights.sum()))
+        return self
+
+    # -- predictions (FHL 2005 section 4 and the 2007 technical notes) -----------------------
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
+        """E[X(t)]: expected repeat purchases in (0, t] of a customer who just made a first one.
+
+        FHL (2005) eq. 7; t in the fitted time unit.
+        """
+        r, alpha, a, b = self._check_fitted()
+        t = np.asarray(t, dtype=float)
+        hyp = hyp2f1_stable(r, b, a + b - 1, t / (alpha + t))
+        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """P(alive at T | x, t_x, T): FHL (2005) eq. 12 (with the x = 0 case equal to 1)."""
+        r, alpha, a, b = self._check_fitted()
+        x, t_x, big_t = check_summary(frequency, recency, T)
+        repeat = x > 0
+        log_ratio = (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
+        log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + log_ratio
+        return np.where(repeat, 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700.0))), 1.0)
+
+    def expected_purchases_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | alive at T, history]: the numerator of FHL (2005) eq. 10.
+
+        Posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x); t in the fitted unit.
+        """
+        r, alpha, a, b = self._check_fitted()
+        x, _, big_t = check_summary(frequency, recency, T)
+        t = np.asarray(t, dtype=float)
+        hyp = hyp2f1_stable(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
+        shrink = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
+        return (a + b + x - 1) / (a - 1) * (1 - shrink * hyp)
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t], FHL (2005) eq. 10."""
+        alive = self.probability_alive(frequency, recency, T)
+        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
+
+    def probability_no_purchase_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """P(no purchase in (T, T+t] | alive at T, history) = ((alpha+T)/(alpha+T+t))^(r+x).
+
+        A live BG/NBD customer can only drop out right after a purchase, so this is E[e^-lambda t].
+        """
+        r, alpha, _, _ = self._check_fitted()
+        x, _, big_t = check_summary(frequency, recency, T)
+        t = np.asarray(t, dtype=float)
+        return np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
+        """P(X(t) = n) for a new customer: FHL (2005) eq. 8, in log space."""
+        r, alpha, a, b = self._check_fitted()
+        n = np.asarray(n, dtype=np.int64)
+        t = np.asarray(t, dtype=float)
+        n, t = np.broadcast_arrays(n, t)
+        log_q = np.log(t) - np.log(alpha + t)
+        log_pa = r * (np.log(alpha) - np.log(alpha + t))
+        log_nbd = gammaln(r + n) - gammaln(r) - gammaln(n + 1) + log_pa + n * log_q
+        first = np.exp(betaln(a, b + n) - betaln(a, b) + log_nbd)
+        j = np.arange(int(n.max(initial=0)))
+        terms = np.exp(
+            gammaln(r + j) - gammaln(r) - gammaln(j + 1) + log_pa[..., None] + j * log_q[..., None]
+        )
+        partial = np.where(j < n[..., None], terms, 0.0).sum(axis=-1)
+        tail = np.where(
+            n > 0,
+            np.exp(betaln(a + 1, np.maximum(b + n - 1, 1e-300)) - betaln(a, b)) * (1 - partial),
+            0.0,
+        )
+        return first + tail

@@ -1,0 +1,135 @@
+"""Gamma-Gamma spend model (Fader and Hardie 2013, "The Gamma-Gamma model of monetary value").
+
+Each order value z ~ Gamma(p, nu) with nu ~ Gamma(q, gamma) across customers, independent of
+the purchase process; fit on repeat customers' mean repeat spend zbar and count x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+import numpy as np
+from scipy.special import gammaln, psi
+
+from models.clv.base import ArrayLike, Estimator, InvalidSummaryError, as_float, fail_first
+
+
+def log_likelihood(params: ArrayLike, x: np.ndarray, zbar: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood of mean spend zbar over x purchases (FH 2013, eq. 1-3).
+
+    log Gamma(px+q) - log Gamma(px) - log Gamma(q) + q log gamma + px log x
+    + (px-1) log zbar - (px+q) log(gamma + x zbar).
+    """
+    p, q, gamma = np.asarray(params, dtype=float)
+    px = p * x
+    return (
+        _by_count(lambda n: gammaln(p * n + q) - gammaln(p * n), x)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + px * np.log(x)
+        + (px - 1) * np.log(zbar)
+        - (px + q) * np.log(gamma + x * zbar)
+    )
+
+
+def _by_count(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Evaluate a function of the whole purchase count once per distinct count, then index."""
+    counts = np.arange(int(x.max(initial=0)) + 1, dtype=float)
+    return function(counts)[x.astype(np.int64, copy=False)]
+
+
+class _SpendLikelihood:
+    """The weighted Gamma-Gamma log-likelihood regrouped for speed: every term but
+    log(gamma + x zbar) is a sum fixed at fit time or a function of the whole count x."""
+
+    def __init__(self, x: np.ndarray, zbar: np.ndarray, weights: np.ndarray) -> None:
+        counts = x.astype(np.int64)
+        self.count_weights = np.bincount(counts, weights=weights)
+        self.levels = np.arange(len(self.count_weights), dtype=float)
+        self.n = float(weights.sum())
+        self.weights = weights
+        self.weighted_x = weights * x
+        self.spend = x * zbar
+        self.x_log_terms = float((self.weighted_x * (np.log(x) + np.log(zbar))).sum())
+        self.log_zbar = float((weights * np.log(zbar)).sum())
+
+    def __call__(self, log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted total log-likelihood and its gradient with respect to log(p, q, gamma)."""
+        params = np.exp(log_params)
+        p, q, gamma = params
+        k, w_k = self.levels, self.count_weights
+        log_total = np.log(gamma + self.spend)
+        inverse_total = 1.0 / (gamma + self.spend)
+        x_log_total = float((self.weighted_x * log_total).sum())
+        sum_log_total = float((self.weights * log_total).sum())
+        total = (
+            (w_k * (gammaln(p * k + q) - gammaln(np.where(k > 0, p * k, 1.0)))).sum()
+            - self.n * gammaln(q)
+            + self.n * q * np.log(gamma)
+            + p * self.x_log_terms
+            - self.log_zbar
+            - p * x_log_total
+            - q * sum_log_total
+        )
+        psi_pkq = psi(p * k + q)
+        d_p = (w_k * k * (psi_pkq - psi(np.where(k > 0, p * k, 1.0)))).sum()
+        d_p += self.x_log_terms - x_log_total
+        d_q = (w_k * psi_pkq).sum() - self.n * psi(q) + self.n * np.log(gamma) - sum_log_total
+        d_gamma = self.n * q / gamma - p * float((self.weighted_x * inverse_total).sum())
+        d_gamma -= q * float((self.weights * inverse_total).sum())
+        return float(total), np.array([d_p, d_q, d_gamma]) * params
+
+
+def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate (x, zbar) of repeat customers: x a whole number >= 1, zbar > 0."""
+    x = as_float(frequency, "frequency")
+    zbar = as_float(monetary_value, "monetary_value")
+    if len(x) != len(zbar):
+        raise InvalidSummaryError(
+            f"frequency and monetary_value differ in length ({len(x)}, {len(zbar)})"
+        )
+    if len(x) == 0:
+        raise InvalidSummaryError("no repeat customers with a positive spend to fit Gamma-Gamma")
+    fail_first(x < 1, "frequency", x, "must be >= 1 (fit Gamma-Gamma on repeat customers)")
+    fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
+    fail_first(zbar <= 0, "monetary_value", zbar, "must be > 0")
+    return x, zbar
+
+
+class GammaGammaModel(Estimator):
+    """Gamma-Gamma estimator: fit(frequency, monetary_value) -> params_ p, q, gamma."""
+
+    PARAMETER_NAMES = ("p", "q", "gamma")
+
+    def fit(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
+    ) -> Self:
+        """Maximum-likelihood fit on repeat customers (frequency >= 1, mean repeat spend > 0)."""
+        x, zbar = check_spend(frequency, monetary_value)
+        row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
+
+        objective = _SpendLikelihood(x, zbar, row_weights)
+        mean_spend = float((row_weights * zbar).sum() / row_weights.sum())
+        initial = np.log([1.0, 2.0, mean_spend])
+        self._maximise(objective, initial, float(row_weights.sum()))
+        return self
+
+    def conditional_expected_spend(
+        self, frequency: ArrayLike, monetary_value: ArrayLike
+    ) -> np.ndarray:
+        """E[Z | x, zbar] = (q-1)/(px+q-1) * p gamma/(q-1) + px/(px+q-1) * zbar (FH 2013 eq. 5).
+
+        With x = 0 it is the population mean p gamma / (q - 1); zbar is ignored there.
+        """
+        p, q, gamma = self._check_fitted()
+        x = as_float(frequency, "frequency")
+        zbar = np.where(x > 0, as_float(monetary_value, "monetary_value"), 0.0)
+        return p * (gamma + x * zbar) / (p * x + q - 1)
+
+    def expected_spend_new_customer(self) -> float:
+        """Mean order value of a customer with no history: p gamma / (q - 1), needs q > 1."""
+        p, q, gamma = self._check_fitted()
+        if q <= 1:
+            raise ValueError(f"Gamma-Gamma q={q:.4g} <= 1: the mean order value is infinite")
+        return float(p * gamma / (q - 1))

@@ -1,0 +1,222 @@
+"""Pareto/NBD purchase-count model (Schmittlein, Morrison and Colombo 1987).
+
+While alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha) and dies at exponential
+rate mu ~ Gamma(s, beta). Likelihood and predictions follow Fader and Hardie (2005), "A note on
+deriving the Pareto/NBD model and related expressions"; times in the unit of the fitted summary.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+import numpy as np
+from scipy.special import gammaln, roots_legendre
+
+from models.clv.base import (
+    ArrayLike,
+    Estimator,
+    check_summary,
+    compress,
+    hyp2f1_stable,
+    log_rising_factorial,
+)
+
+_NODES, _NODE_WEIGHTS = roots_legendre(48)
+
+
+def log_tail_term(params: ArrayLike, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log of (r+s+x) * integral_y^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du.
+
+    FH (2005) write it as 2F1(r+s+x, s+1; r+s+x+1; z) / (alpha+y)^(r+s+x), z=(alpha-beta)/(alpha+y),
+    (alpha >= beta; alpha and beta swap roles otherwise). Euler's transformation
+    2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z) leaves a series of positive terms
+    bounded by its value at z=1, so only that factor is evaluated and the powers stay in logs.
+    """
+    r, alpha, s, beta = np.asarray(params, dtype=float)
+    log_alpha_y = np.log(alpha + y)
+    log_beta_y = np.log(beta + y)
+    c = r + s + x + 1
+    if alpha >= beta:
+        hyp = hyp2f1_stable(1.0, r + x, c, (alpha - beta) / (alpha + y))
+        return -(r + x) * log_alpha_y - s * log_beta_y + np.log(hyp)
+    hyp = hyp2f1_stable(1.0, s + 1, c, (beta - alpha) / (beta + y))
+    return (1 - r - x) * log_alpha_y - (s + 1) * log_beta_y + np.log(hyp)
+
+
+def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Per-customer log-likelihood, FH (2005) eq. 18-20, in log space."""
+    return _combine(params, x, T, log_tail_term(params, x, t_x), log_tail_term(params, x, T))
+
+
+def _combine(
+    params: ArrayLike,
+    x: np.ndarray,
+    T: np.ndarray,
+    log_tail_t_x: np.ndarray,
+    log_tail_T: np.ndarray,
+) -> np.ndarray:
+    """LL = log[Gamma(r+x) alpha^r beta^s / Gamma(r)] + log[alive-at-T term + s/(r+s+x) A0].
+
+    A0 = tail(t_x) - tail(T) is the (scaled) probability of dying in (t_x, T].
+    """
+    r, alpha, s, beta = np.asarray(params, dtype=float)
+    head = log_rising_factorial(r, x) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
+
+
+def _log_died_term(
+    params: ArrayLike, x: np.ndarray, log_tail_t_x: np.ndarray, log_tail_T: np.ndarray
+) -> np.ndarray:
+    """log[s/(r+s+x) * (tail(t_x) - tail(T))], -inf when t_x = T."""
+    r, _, s, _ = np.asarray(params, dtype=float)
+    gap = np.minimum(log_tail_T - log_tail_t_x, 0.0)
+    with np.errstate(divide="ignore"):
+        log_a0 = log_tail_t_x + np.log(-np.expm1(gap))
+    return np.log(s) - np.log(r + s + x) + log_a0
+
+
+class ParetoNBDModel(Estimator):
+    """Pareto/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, s, beta."""
+
+    PARAMETER_NAMES = ("r", "alpha", "s", "beta")
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+        time_unit: str = "weeks",
+    ) -> Self:
+        """Maximum-likelihood fit on frequency, recency and T (ages in `time_unit`).
+
+        Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
+        distinct (x, t_x) and (x, T) pair, which is where the time goes.
+        """
+        x, t_x, big_t = check_summary(frequency, recency, T)
+        data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
+        row_weights = data.weights
+        if weights is not None:
+            row_weights = np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
+        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
+        at_t_x = compress(x=cx, y=ct_x)
+        at_T = compress(x=cx, y=cT)
+
+        def objective(log_params: np.ndarray) -> tuple[float, None]:
+            params = np.exp(log_params)
+            tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
+            tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
+            ll = _combine(params, cx, cT, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
+            return float((row_weights * ll).sum()), None
+
+        mean_t = float((row_weights * cT).sum() / row_weights.sum())
+        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        initial = np.log([1.0, 1.0 / mean_rate, 1.0, mean_t])
+        self.time_unit_ = time_unit
+        self._maximise(objective, initial, float(row_weights.sum()))
+        return self
+
+    # -- predictions (FH 2005 note, sections 3-5) -------------------------------------------
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
+        """E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)], FH (2005) eq. 17."""
+        r, alpha, s, beta = self._check_fitted()
+        t = np.asarray(t, dtype=float)
+        return r / alpha * beta * _power_integral(s - 1, np.log1p(t / beta))
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """P(alive at T | x, t_x, T) = alive term / likelihood, FH (2005) eq. 23."""
+        params = self._check_fitted().to_numpy()
+        r, alpha, s, beta = params
+        x, t_x, big_t = check_summary(frequency, recency, T)
+        alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+        died = _log_died_term(
+            params, x, log_tail_term(params, x, t_x), log_tail_term(params, x, big_t)
+        )
+        return np.exp(alive - np.logaddexp(alive, died))
+
+    def expected_purchases_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | alive at T, history], FH (2005) eq. 22 without its P(alive) factor.
+
+        (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)], the posterior being
+        lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T).
+        """
+        r, alpha, s, beta = self._check_fitted()
+        x, _, big_t = check_summary(frequency, recency, T)
+        t = np.asarray(t, dtype=float)
+        rate = (r + x) / (alpha + big_t)
+        return rate * (beta + big_t) * _power_integral(s - 1, np.log1p(t / (beta + big_t)))
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | x, t_x, T] = P(alive) * E[Y(t) | alive], FH (2005) eq. 22."""
+        alive = self.probability_alive(frequency, recency, T)
+        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
+
+    def probability_no_purchase_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """P(no purchase in (T, T+t] | alive at T, history).
+
+        1 - integral_0^t E[lambda e^-lambda u] E[e^-mu u] du over the posterior gammas: the
+        first purchase comes at u while still alive; Gauss-Legendre on [0, t].
+        """
+        r, alpha, s, beta = self._check_fitted()
+        x, _, big_t = check_summary(frequency, recency, T)
+        t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+        u = (t[:, None] / 2) * (_NODES + 1)
+        shape, scale_a, scale_b = (
+            (r + x)[:, None],
+            (alpha + big_t)[:, None],
+            (beta + big_t)[:, None],
+        )
+        density = (
+            shape
+            / (scale_a + u)
+            * np.exp(-shape * np.log1p(u / scale_a) - s * np.log1p(u / scale_b))
+        )
+        return 1.0 - (t / 2) * (density * _NODE_WEIGHTS).sum(axis=1)
+
+    def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
+        """P(X(t) = n) for a new customer.
+
+        Alive all of (0, t] with E[e^-mu t] = (beta/(beta+t))^s, or dead at tau < t with density
+        s beta^s/(beta+tau)^(s+1); given the span, purchases are NBD(r, alpha) (FH 2005 sec. 4);
+        the integral over tau by Gauss-Legendre.
+        """
+        r, alpha, s, beta = self._check_fitted()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+        n, t = n.reshape(-1), t.reshape(-1)
+        tau = (t[:, None] / 2) * (_NODES + 1)
+        death = s / beta * np.exp(-(s + 1) * np.log1p(tau / beta))
+        died = (t / 2) * (death * _nbd_pmf(r, alpha, n[:, None], tau) * _NODE_WEIGHTS).sum(axis=1)
+        alive = np.exp(-s * np.log1p(t / beta)) * _nbd_pmf(r, alpha, n, t)
+        return alive + died
+
+
+def _nbd_pmf(r: float, alpha: float, n: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """P(n purchases in a span t) with lambda ~ Gamma(r, alpha): the negative binomial."""
+    with np.errstate(divide="ignore"):
+        log_t = np.where(n > 0, n * np.log(t), 0.0)
+    return np.exp(
+        gammaln(r + n)
+        - gammaln(r)
+        - gammaln(n + 1)
+        + r * np.log(alpha)
+        + log_t
+        - (r + n) * np.log(alpha + t)
+    )
+
+
+def _power_integral(k: float, log_ratio: np.ndarray) -> np.ndarray:
+    """[1 - exp(-k L)] / k, continuous at k = 0 where it equals L (the s = 1 case)."""
+    if abs(k) < 1e-12:
+        return log_ratio
+    return -np.expm1(-k * log_ratio) / k

@@ -1,0 +1,232 @@
+"""Calibration/holdout validation of purchase models, and model selection by holdout error.
+
+Split the orders at a date, fit on the calibration period, and compare predicted with actual
+repeat purchase days in the holdout: in total, per week (cumulative), by calibration frequency,
+and per customer (MAE) against the naive forecast "same repeat rate as so far".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from models.clv.base import DAYS_PER_UNIT
+from models.clv.bgnbd import BetaGeoModel
+from models.clv.gamma_gamma import GammaGammaModel
+from models.clv.pareto_nbd import ParetoNBDModel
+from models.clv.value import PurchaseModel, days_to_model_time
+from models.customers.orders import OrdersInput, as_loaded, query_row
+from models.customers.summary import TimeUnit, customer_summary
+
+MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
+    "bgnbd": BetaGeoModel,
+    "pnbd": ParetoNBDModel,
+}
+FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def fit_clv_models(
+    customers: pd.DataFrame, model: str = "bgnbd", *, time_unit: TimeUnit = "weeks"
+) -> tuple[BetaGeoModel | ParetoNBDModel, GammaGammaModel]:
+    """Fit the purchase model (`bgnbd` or `pnbd`) on every customer and Gamma-Gamma on the
+    repeat buyers with a positive mean repeat spend; `customers` as customer_table gives it."""
+    if model not in MODELS:
+        raise ValueError(f"model {model!r} is not one of {sorted(MODELS)}")
+    purchases = MODELS[model]().fit(
+        customers["frequency"], customers["recency"], customers["T"], time_unit=time_unit
+    )
+    repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
+    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    return purchases, spend
+
+
+def default_calibration_end(
+    orders: OrdersInput, as_of: object, holdout_weeks: int | None = None
+) -> pd.Timestamp:
+    """`as_of` minus the holdout: `holdout_weeks` when given, else half the time since the
+    first order (whole weeks, 1 to 52)."""
+    loaded = as_loaded(orders)
+    day = pd.Timestamp(as_of).normalize()
+    if holdout_weeks is None:
+        first = pd.Timestamp(query_row(loaded.connection, "SELECT min(day) FROM orders")[0])
+        holdout_weeks = min(52, max(1, (day - first).days // 14))
+    return day - pd.Timedelta(weeks=holdout_weeks)
+
+
+@dataclass(frozen=True)
+class HoldoutData:
+    """Calibration summary and what each calibration customer did in the holdout period."""
+
+    calibration: pd.DataFrame
+    holdout_purchases: pd.Series
+    weekly_actual: pd.Series
+    calibration_end: pd.Timestamp
+    holdout_end: pd.Timestamp
+    time_unit: TimeUnit
+
+    @property
+    def holdout_days(self) -> int:
+        """Length of the holdout period in days."""
+        return int((self.holdout_end - self.calibration_end).days)
+
+
+def calibration_holdout(
+    orders: OrdersInput,
+    *,
+    calibration_end: object,
+    holdout_end: object | None = None,
+    time_unit: TimeUnit = "weeks",
+) -> HoldoutData:
+    """Summarise orders up to `calibration_end` and count repeat purchase days after it.
+
+    Only customers with a first order by `calibration_end` are followed; purchase days in
+    (calibration_end, holdout_end] are counted (as in the summary, one per day).
+    """
+    loaded = as_loaded(orders)
+    cal_end = pd.Timestamp(calibration_end).normalize()
+    end = pd.Timestamp(holdout_end).normalize() if holdout_end is not None else loaded.last_day()
+    if end <= cal_end:
+        raise ValueError(f"holdout_end {end.date()} must be after calibration_end {cal_end.date()}")
+    calibration = customer_summary(loaded, as_of=cal_end, time_unit=time_unit)
+    if calibration.empty:
+        raise ValueError(
+            f"no customer ordered by calibration_end {cal_end.date()}: nothing to validate "
+            "(choose a later calibration end or a shorter holdout)"
+        )
+    days = loaded.connection.sql(
+        f"""SELECT DISTINCT customer_id, day FROM orders
+        WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'"""
+    ).df()
+    days = days[days["customer_id"].isin(calibration.index)]
+    holdout = days.groupby("customer_id").size().reindex(calibration.index, fill_value=0)
+    week = np.ceil((pd.to_datetime(days["day"]) - cal_end).dt.days / 7).astype(int)
+    n_weeks = int(np.ceil((end - cal_end).days / 7))
+    weekly = week.value_counts().reindex(range(1, n_weeks + 1), fill_value=0).cumsum()
+    return HoldoutData(
+        calibration=calibration,
+        holdout_purchases=holdout.rename("holdout_purchases"),
+        weekly_actual=weekly.rename("actual"),
+        calibration_end=cal_end,
+        holdout_end=end,
+        time_unit=time_unit,
+    )
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Predicted vs actual holdout purchases of one fitted model."""
+
+    model: str
+    params: pd.Series
+    log_likelihood: float
+    totals: pd.Series
+    weekly: pd.DataFrame
+    by_frequency: pd.DataFrame
+    mae: float
+    naive_mae: float
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """Label/value pairs for a two-column table."""
+        return [
+            ("model", self.model),
+            ("parameters", ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())),
+            ("log-likelihood (calibration)", f"{self.log_likelihood:,.1f}"),
+            ("holdout purchases: actual", f"{self.totals['actual']:,.0f}"),
+            ("holdout purchases: predicted", f"{self.totals['predicted']:,.1f}"),
+            ("per-customer MAE: model", f"{self.mae:.4f}"),
+            ("per-customer MAE: naive repeat rate", f"{self.naive_mae:.4f}"),
+        ]
+
+    def to_markdown(self) -> str:
+        """The report as markdown: headline figures, then the frequency-bucket table."""
+        lines = [f"## Holdout validation: {self.model}", ""]
+        lines += [f"- {label}: {value}" for label, value in self.as_rows()[1:]]
+        lines += [
+            "",
+            "| calibration frequency | customers | actual | predicted |",
+            "|---|---|---|---|",
+        ]
+        for bucket, row in self.by_frequency.iterrows():
+            cells = f"{row['customers']:.0f} | {row['actual']:.3f} | {row['predicted']:.3f}"
+            lines.append(f"| {bucket} | {cells} |")
+        return "\n".join(lines) + "\n"
+
+    def plot(self, path: str | Path) -> Path:
+        """Cumulative weekly and per-frequency charts (PNG or SVG, by the file suffix).
+
+        Drawn on a bare matplotlib Figure (Agg canvas), so no display or pyplot state is needed.
+        """
+        path = Path(path)
+        figure = Figure(figsize=(11, 4))
+        weekly_axis, bucket_axis = figure.subplots(1, 2)
+        weekly_axis.plot(self.weekly.index, self.weekly["actual"], label="actual")
+        weekly_axis.plot(self.weekly.index, self.weekly["predicted"], "--", label="predicted")
+        weekly_axis.set(xlabel="holdout week", ylabel="cumulative repeat purchases")
+        weekly_axis.legend()
+        positions = np.arange(len(self.by_frequency))
+        bucket_axis.bar(positions - 0.2, self.by_frequency["actual"], 0.4, label="actual")
+        bucket_axis.bar(positions + 0.2, self.by_frequency["predicted"], 0.4, label="predicted")
+        bucket_axis.set_xticks(positions, self.by_frequency.index.astype(str))
+        bucket_axis.set(xlabel="calibration frequency", ylabel="mean holdout purchases")
+        bucket_axis.legend()
+        figure.suptitle(f"{self.model}: calibration/holdout")
+        figure.tight_layout()
+        figure.savefig(path)
+        return path
+
+
+def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationReport:
+    """Compare a model fitted on `data.calibration` with the holdout (see module docstring)."""
+    summary = data.calibration
+    x, t_x, big_t = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    unit = data.time_unit
+    horizon = float(days_to_model_time(data.holdout_days, unit))
+    predicted = model.conditional_expected_purchases(horizon, x, t_x, big_t)
+    actual = data.holdout_purchases.to_numpy(float)
+    naive = x / big_t * horizon
+    weeks = data.weekly_actual.index.to_numpy()
+    week_ends = np.minimum(weeks * 7, data.holdout_days) / DAYS_PER_UNIT[unit]
+    weekly_predicted = [
+        model.conditional_expected_purchases(t, x, t_x, big_t).sum() for t in week_ends
+    ]
+    bucket = pd.Series(
+        np.minimum(x, FREQUENCY_BUCKETS[-1]).astype(int), name="calibration frequency"
+    ).map(lambda k: f"{k}+" if k == FREQUENCY_BUCKETS[-1] else str(k))
+    frame = pd.DataFrame({"bucket": bucket, "actual": actual, "predicted": predicted})
+    by_frequency = frame.groupby("bucket", sort=False).agg(
+        customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean")
+    )
+    order = [f"{k}+" if k == FREQUENCY_BUCKETS[-1] else str(k) for k in FREQUENCY_BUCKETS]
+    by_frequency = by_frequency.reindex([b for b in order if b in by_frequency.index])
+    return ValidationReport(
+        model=name,
+        params=model.params_,
+        log_likelihood=float(model.log_likelihood_),
+        totals=pd.Series({"actual": actual.sum(), "predicted": predicted.sum()}),
+        weekly=pd.DataFrame(
+            {"actual": data.weekly_actual.to_numpy(), "predicted": weekly_predicted},
+            index=pd.Index(weeks, name="week"),
+        ),
+        by_frequency=by_frequency,
+        mae=float(np.abs(predicted - actual).mean()),
+        naive_mae=float(np.abs(naive - actual).mean()),
+    )
+
+
+def select_model(
+    data: HoldoutData, candidates: tuple[str, ...] = ("bgnbd", "pnbd"), *, penalizer: float = 0.0
+) -> tuple[str, dict[str, ValidationReport]]:
+    """Fit each candidate on the calibration period; pick the lowest per-customer holdout MAE."""
+    summary = data.calibration
+    reports = {}
+    for name in candidates:
+        model = MODELS[name](penalizer=penalizer).fit(
+            summary["frequency"], summary["recency"], summary["T"], time_unit=data.time_unit
+        )
+        reports[name] = validate(model, data, name)
+    best = min(reports, key=lambda name: reports[name].mae)
+    return best, reports

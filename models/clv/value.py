@@ -1,0 +1,196 @@
+"""Customer lifetime value over a horizon, and the value of one more conversion (docs/DESIGN.md).
+
+CLV = margin x expected order value x sum over months m of the expected purchases in month m,
+discounted by (1 + monthly rate)^m. A month is 365.25/12 days, converted explicitly to the
+model's time unit (weeks = days/7), so twelve months are exactly one calendar year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from models.clv.base import DAYS_PER_UNIT, ArrayLike, compress
+from models.clv.gamma_gamma import GammaGammaModel
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+class PurchaseModel(Protocol):
+    """What CLV needs of a purchase-count model (BetaGeoModel or ParetoNBDModel)."""
+
+    time_unit_: str
+    params_: pd.Series
+    log_likelihood_: float
+
+    @property
+    def covariance_(self) -> pd.DataFrame: ...
+
+    def with_params(self, params: pd.Series) -> PurchaseModel: ...
+
+    def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray: ...
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+    def expected_purchases_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+    def probability_no_purchase_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ValueSettings:
+    """Horizon, discounting, margin and incrementality behind CLV and value per conversion.
+
+    `stage_incrementality` maps a lifecycle stage to the share of its conversions that would
+    not have happened without the ad (from lift tests); stages not in it use the model's own
+    P(no purchase of their own within `campaign_window_days` | alive).
+    """
+
+    horizon_months: int = 12
+    monthly_discount_rate: float = 0.01
+    margin: float = 0.30
+    campaign_window_days: float = 28.0
+    stage_incrementality: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.horizon_months < 1:
+            raise ValueError(f"horizon_months must be >= 1, not {self.horizon_months}")
+        if self.monthly_discount_rate <= -1:
+            raise ValueError(
+                f"monthly_discount_rate must be > -1, not {self.monthly_discount_rate}"
+            )
+        if not 0 <= self.margin <= 1:
+            raise ValueError(f"margin must be within [0, 1], not {self.margin}")
+        if self.campaign_window_days <= 0:
+            raise ValueError(f"campaign_window_days must be > 0, not {self.campaign_window_days}")
+        for stage, factor in self.stage_incrementality.items():
+            if not 0 <= factor <= 1:
+                raise ValueError(f"stage_incrementality[{stage!r}]={factor} is not within [0, 1]")
+
+
+def days_to_model_time(days: ArrayLike, time_unit: str) -> np.ndarray:
+    """A duration in days in the model's time unit (days or weeks)."""
+    return np.asarray(days, dtype=float) / DAYS_PER_UNIT[time_unit]
+
+
+def months_to_model_time(months: ArrayLike, time_unit: str) -> np.ndarray:
+    """A duration in calendar-average months (365.25/12 days) in the model's time unit."""
+    return days_to_model_time(np.asarray(months, dtype=float) * DAYS_PER_MONTH, time_unit)
+
+
+def discounted_purchases(
+    cumulative_purchases: Callable[[float], np.ndarray],
+    *,
+    horizon_months: int,
+    monthly_discount_rate: float,
+    time_unit: str,
+) -> np.ndarray:
+    """Sum over months m=1..H of (E[purchases by end of m] - E[by end of m-1]) / (1+d)^m.
+
+    `cumulative_purchases(t)` gives expected purchases in (0, t] in the model's time unit.
+    """
+    previous = cumulative_purchases(0.0)
+    total = np.zeros_like(previous, dtype=float)
+    for month in range(1, horizon_months + 1):
+        current = cumulative_purchases(float(months_to_model_time(month, time_unit)))
+        total = total + (current - previous) / (1 + monthly_discount_rate) ** month
+        previous = current
+    return total
+
+
+def customer_value(
+    purchases: PurchaseModel,
+    spend: GammaGammaModel,
+    summary: pd.DataFrame,
+    settings: ValueSettings | None = None,
+) -> pd.DataFrame:
+    """Per-customer CLV and value of one more conversion, indexed like `summary`.
+
+    `summary` has frequency, recency, T (in the model's time unit), monetary_value and,
+    optionally, stage. Columns returned: p_alive, expected_purchases (undiscounted, horizon),
+    expected_order_value, clv, clv_if_alive, incrementality, value_per_conversion.
+    """
+    settings = settings or ValueSettings()
+    x = summary["frequency"].to_numpy(dtype=float)
+    t_x = summary["recency"].to_numpy(dtype=float)
+    big_t = summary["T"].to_numpy(dtype=float)
+    unit = purchases.time_unit_
+    horizon = float(months_to_model_time(settings.horizon_months, unit))
+    window = float(days_to_model_time(settings.campaign_window_days, unit))
+
+    # P(alive) depends on (x, t_x, T); every "if alive" quantity only on (x, T).
+    rows = compress(x=x, t_x=t_x, T=big_t)
+    p_alive = purchases.probability_alive(
+        rows.columns["x"], rows.columns["t_x"], rows.columns["T"]
+    )[rows.inverse]
+    ages = compress(x=x, T=big_t)
+    ax, a_t = ages.columns["x"], ages.columns["T"]
+    zeros = np.zeros_like(ax)
+
+    def if_alive(t: float) -> np.ndarray:
+        return purchases.expected_purchases_if_alive(t, ax, zeros, a_t)
+
+    discounted = discounted_purchases(
+        if_alive,
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        time_unit=unit,
+    )[ages.inverse]
+    expected_if_alive = if_alive(horizon)[ages.inverse]
+    no_purchase = purchases.probability_no_purchase_if_alive(window, ax, zeros, a_t)[ages.inverse]
+
+    order_value = spend.conditional_expected_spend(x, summary["monetary_value"].to_numpy(float))
+    clv_if_alive = settings.margin * order_value * discounted
+    incrementality = _incrementality(summary, no_purchase, settings.stage_incrementality)
+    return pd.DataFrame(
+        {
+            "p_alive": p_alive,
+            "expected_purchases": p_alive * expected_if_alive,
+            "expected_order_value": order_value,
+            "clv": p_alive * clv_if_alive,
+            "clv_if_alive": clv_if_alive,
+            "incrementality": incrementality,
+            "value_per_conversion": settings.margin * order_value * incrementality
+            + (1 - p_alive) * clv_if_alive,
+        },
+        index=summary.index,
+    )
+
+
+def _incrementality(
+    summary: pd.DataFrame, model_factor: np.ndarray, by_stage: Mapping[str, float]
+) -> np.ndarray:
+    """Per-stage lift-test factors where given, else the model's P(no own purchase | alive)."""
+    if not by_stage or "stage" not in summary:
+        return model_factor
+    given = summary["stage"].astype(str).map(dict(by_stage)).to_numpy(dtype=float)
+    return np.where(np.isnan(given), model_factor, given)
+
+
+def new_customer_value(
+    purchases: PurchaseModel, spend: GammaGammaModel, settings: ValueSettings | None = None
+) -> float:
+    """Expected CLV of a newly acquired customer: margin on the first order plus the
+    discounted margin of the repeat purchases a new customer makes over the horizon."""
+    settings = settings or ValueSettings()
+    repeats = discounted_purchases(
+        lambda t: np.atleast_1d(purchases.expected_purchases_new_customer(t)),
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        time_unit=purchases.time_unit_,
+    )[0]
+    return float(settings.margin * spend.expected_spend_new_customer() * (1 + repeats))
