@@ -8,6 +8,7 @@ from rich.table import Table
 
 from api.commands import clv, customers
 from api.commands import simulate as simulate_commands
+from api.commands.allocate import allocate
 from api.commands.serve import serve
 from models.datasets import load_cdnow
 from models.overview import overview
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(customers.app, name="customers")
 app.add_typer(simulate_commands.app, name="simulate")
 app.add_typer(clv.app, name="clv")
+app.command("allocate")(allocate)
 app.command()(serve)
 console = Console()
 

@@ -8,7 +8,7 @@ Each run is its own process, so its peak memory (ru_maxrss) is its own.
 from __future__ import annotations
 
 import json
-import resource
+import re
 import subprocess
 import sys
 import time
@@ -34,7 +34,10 @@ MEMORY_LIMIT = "2GB"  # DuckDB's own cap; it spills to disk beyond
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's over
+    fork and exec)."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def build_data() -> int:
@@ -193,7 +196,9 @@ def main() -> None:
     full = results["clvbid-parquet"]
     body = (
         f"{orders:,} generated orders (`models.simulate`, {full['customers']:,} unified "
-        f"customers), as of {AS_OF}, 6-month window.\n\n{table}\n\n"
+        f"customers), as of {AS_OF}, 6-month window, DuckDB memory_limit {MEMORY_LIMIT}. "
+        "The machine's 2 cores were shared with other jobs: times are provisional."
+        f"\n\n{table}\n\n"
         f"Summary query vs lifetimes: {lifetimes_s / ours:.1f}x faster; vs plain pandas: "
         f"{pandas_s / ours:.1f}x. Whole clvbid pipeline from the Parquet file (load, validation, "
         f"identity resolution, summary, stages) vs lifetimes' summary alone: "

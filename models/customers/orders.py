@@ -105,10 +105,11 @@ class LoadReport:
 class LoadedOrders:
     """Validated orders in a DuckDB connection.
 
-    Tables: `orders` (customer_id = unified id, crm_customer_id, order_id, timestamp, day,
-    amount, quantity, channel, device, source_row), `rejects` (source_row, reason, field and the
-    raw columns as text), `identity_map` (identifier_type, identifier, customer_id) and, with
-    contacts, `contacts` (customer_id plus the contact columns).
+    Tables: `orders` (customer_key, customer_id = unified id, crm_customer_id, order_id,
+    e-mail, loyalty_card, device_id, timestamp, day, amount, quantity, channel, device,
+    source_row), `customers` (customer_key -> customer_id), `rejects` (source_row, reason,
+    field and the raw columns as text), `identity_map` (identifier_type, identifier,
+    customer_id) and, with contacts, `contacts` (customer_key, customer_id, contact columns).
     """
 
     connection: duckdb.DuckDBPyConnection
@@ -248,27 +249,20 @@ def _parsed_sql(
 
     Typed columns (Parquet, DataFrame) are used as they are; text is trimmed and cast.
     """
-    ts_col, amount_col = _quote(cols["timestamp"]), _quote(cols["amount"])
     parsed = {name: _text(cols.get(name), types) for name in ("order_id", *IDENTIFIER_COLUMNS)}
     parsed["email"] = f"lower({parsed['email']})"
     ts_type = types[cols["timestamp"]]
-    if ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
-        parsed["timestamp_given"] = f"{ts_col} IS NOT NULL"
-        parsed["timestamp"] = f"CAST({ts_col} AS TIMESTAMP)"
-    else:
-        ts_text = _text(cols["timestamp"], types)
-        parsed["timestamp_given"] = f"{ts_text} IS NOT NULL"
-        parsed["timestamp"] = f"TRY_CAST({ts_text} AS TIMESTAMP)"
-        if timestamp_format:
-            strptime = f"TRY_STRPTIME({ts_text}, '{timestamp_format}')"
-            parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
-    if _is_number(types[cols["amount"]]):
-        parsed["amount_given"] = f"{amount_col} IS NOT NULL"
-        parsed["amount"] = f"CAST({amount_col} AS DOUBLE)"
-    else:
-        amount_text = _text(cols["amount"], types)
-        parsed["amount_given"] = f"{amount_text} IS NOT NULL"
-        parsed["amount"] = f"TRY_CAST({amount_text} AS DOUBLE)"
+    typed_ts = ts_type.startswith("TIMESTAMP") or ts_type == "DATE"
+    for name, sql_type, typed in [
+        ("timestamp", "TIMESTAMP", typed_ts),
+        ("amount", "DOUBLE", _is_number(types[cols["amount"]])),
+    ]:
+        value = _quote(cols[name]) if typed else _text(cols[name], types)
+        parsed[f"{name}_given"] = f"{value} IS NOT NULL"
+        parsed[name] = f"{'CAST' if typed else 'TRY_CAST'}({value} AS {sql_type})"
+    if timestamp_format and not typed_ts:
+        strptime = f"TRY_STRPTIME({_text(cols['timestamp'], types)}, '{timestamp_format}')"
+        parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
     quantity_text = _text(cols.get("quantity"), types)
     parsed["quantity_given"] = f"{quantity_text} IS NOT NULL"
     parsed["quantity"] = f"TRY_CAST({quantity_text} AS DOUBLE)"

@@ -67,25 +67,27 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
     ),
     per_customer AS (
         SELECT customer_key,
-            count(*) - 1 AS frequency,
-            date_diff('day', min(day), max(day)) / {days_per_unit} AS recency,
-            date_diff('day', min(day), {end}) / {days_per_unit} AS T,
+            CAST(count(*) - 1 AS BIGINT) AS frequency,
+            CAST(date_diff('day', min(day), max(day)) AS DOUBLE) / {days_per_unit} AS recency,
+            CAST(date_diff('day', min(day), {end}) AS DOUBLE) / {days_per_unit} AS T,
             CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
-            sum(orders) AS orders,
+            CAST(sum(orders) AS BIGINT) AS orders,
             sum(value) AS total_spend,
             min(first_ts) AS first_order,
             max(last_ts) AS last_order,
             arg_min(value, day) AS first_order_value,
             (sum(value) - arg_min(value, day)) / nullif(sum(orders) - arg_min(orders, day), 0)
                 AS mean_repeat_order_value,
-            sum(orders) - arg_min(orders, day) AS repeat_orders
+            CAST(sum(orders) - arg_min(orders, day) AS BIGINT) AS repeat_orders
         FROM purchase_days GROUP BY customer_key
     ),
     channels AS ({_used_values("channel", "channels", end, "channel" in loaded.columns)}),
     devices AS ({_used_values("device", "devices", end, "device" in loaded.columns)})
-    SELECT n.customer_id, p.* EXCLUDE (customer_key),
-        coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices
+    SELECT n.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
+        p.total_spend, p.first_order, p.last_order,
+        coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
+        p.first_order_value, p.mean_repeat_order_value, p.repeat_orders
     FROM per_customer p
     JOIN customers n USING (customer_key)
     LEFT JOIN channels ch USING (customer_key)
@@ -110,9 +112,5 @@ def customer_summary(
     end = reference_day(loaded, as_of)
     frame = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit])).df()
     frame = frame.set_index("customer_id")[SUMMARY_COLUMNS]
-    frame = frame.astype(
-        {"frequency": "int64", "orders": "int64", "repeat_orders": "int64", "T": "float64"}
-    )
-    frame["recency"] = frame["recency"].astype("float64")
     frame.attrs.update(as_of=end, time_unit=time_unit)
     return frame

@@ -1,0 +1,396 @@
+"""The allocation problem and solver settings (DESIGN.md "Allocation problem"): frozen pydantic v2.
+
+One schema serves the HTTP body, the scenario file and the Python call, so every model forbids
+unknown fields (typos are caught) and every error names its field path
+(`segments.0.channels.1.landscape.2.cost`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from optimizer.landscape import curve_points
+
+Stage = Literal["prospect", "new", "active", "loyal", "inactive"]
+Tier = Literal["top", "mid", "low"]
+Kind = Literal["customers", "lookalike", "prospects"]
+Objective = Literal["profit", "value", "target"]
+Mode = Literal["milp", "lp"]
+
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Name = Annotated[str, Field(min_length=1)]
+
+DEFAULT_BID_MULTIPLIER_RANGE = (0.1, 10.0)  # Google Ads bid adjustments: -90% .. +900%
+DEFAULT_CURVE_MULTIPLIERS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
+ACQUISITION_KINDS: frozenset[str] = frozenset({"prospects", "lookalike"})
+
+Problem = tuple[tuple[str | int, ...], str]  # (field path, message)
+
+
+def _raise(title: str, problems: Iterable[Problem], data: object = None) -> None:
+    """Raise one ValidationError listing every (path, message), or return when there are none."""
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError("invalid", message),
+            loc=loc,
+            input=data,
+        )
+        for loc, message in problems
+    ]
+    if details:
+        raise ValidationError.from_exception_data(title, details)
+
+
+class _Frozen(BaseModel):
+    """Base: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LandscapePoint(_Frozen):
+    """One point of a bid landscape, as a platform's bid simulator reports it."""
+
+    bid_multiplier: Positive
+    cost: Amount
+    conversions: Amount
+    clicks: Amount | None = None
+    impressions: Amount | None = None
+
+
+class ResponseCurve(_Frozen):
+    """A landscape generated from a response curve, anchored at bid multiplier 1.0.
+
+    cost(m) = cost * m**cost_exponent. Conversions: `power` gives conversions * m**alpha
+    (alpha = conversion_exponent); `hill` gives conversions * (1 + h**k) * m**k / (h**k + m**k)
+    (h = half_saturation, k = hill_exponent; Hill 1910, as used by media-mix models), so both
+    shapes pass through (1.0, cost, conversions). Defaults: beta 1.5 (higher bids buy more
+    volume at a higher price per click), alpha 0.6, h 1.0, k 1.0, points at
+    DEFAULT_CURVE_MULTIPLIERS.
+    """
+
+    shape: Literal["power", "hill"] = "power"
+    cost: Positive
+    conversions: Amount
+    cost_exponent: Positive = 1.5
+    conversion_exponent: Positive = 0.6
+    half_saturation: Positive = 1.0
+    hill_exponent: Positive = 1.0
+    multipliers: list[Positive] = Field(
+        default_factory=lambda: list(DEFAULT_CURVE_MULTIPLIERS), min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _increasing(self) -> ResponseCurve:
+        _raise(
+            "ResponseCurve",
+            (
+                (("multipliers", i), f"multipliers must increase: {b} follows {a}")
+                for i, (a, b) in enumerate(pairwise(self.multipliers), 1)
+                if b <= a
+            ),
+        )
+        return self
+
+
+class SegmentChannel(_Frozen):
+    """A segment on one channel: its bid landscape, given as points or as a response curve."""
+
+    channel: Name
+    landscape: list[LandscapePoint] | None = Field(default=None, min_length=1)
+    curve: ResponseCurve | None = None
+
+    @model_validator(mode="after")
+    def _one_source_monotone(self) -> SegmentChannel:
+        if (self.landscape is None) == (self.curve is None):
+            _raise("SegmentChannel", [((), "give exactly one of `landscape` or `curve`")])
+        points = self.landscape or []
+        _raise("SegmentChannel", _landscape_problems(points))
+        return self
+
+    @property
+    def points(self) -> list[LandscapePoint]:
+        """The landscape points, given or generated from the curve."""
+        if self.curve is None:
+            return list(self.landscape or [])
+        return [
+            LandscapePoint(bid_multiplier=float(m), cost=float(c), conversions=float(n))
+            for m, c, n in zip(*curve_points(self.curve), strict=True)
+        ]
+
+
+def _landscape_problems(points: list[LandscapePoint]) -> Iterator[Problem]:
+    """Points must be sorted by bid multiplier, with cost and conversions non-decreasing."""
+    for i, (prev, point) in enumerate(pairwise(points), 1):
+        if point.bid_multiplier <= prev.bid_multiplier:
+            yield (
+                ("landscape", i, "bid_multiplier"),
+                f"points must be sorted by bid multiplier: {point.bid_multiplier} "
+                f"follows {prev.bid_multiplier}",
+            )
+        for field in ("cost", "conversions"):
+            if getattr(point, field) < getattr(prev, field):
+                yield (
+                    ("landscape", i, field),
+                    f"{field} must not decrease as the bid rises: {getattr(point, field)} "
+                    f"follows {getattr(prev, field)}",
+                )
+
+
+class Segment(_Frozen):
+    """An audience the optimizer can buy: existing customers, prospects or a lookalike."""
+
+    id: Name
+    stage: Stage | None = None
+    tier: Tier | None = None
+    kind: Kind = "customers"
+    size: Annotated[int, Field(ge=0)] | None = None
+    value_per_conversion: Amount
+    seed: Name | None = None
+    channels: list[SegmentChannel] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _seed_and_channels(self) -> Segment:
+        problems: list[Problem] = []
+        if self.kind == "lookalike" and self.seed is None:
+            problems.append((("seed",), "a lookalike segment names its `seed`"))
+        if self.kind != "lookalike" and self.seed is not None:
+            problems.append((("seed",), "only lookalike segments have a `seed`"))
+        seen: set[str] = set()
+        for i, entry in enumerate(self.channels):
+            if entry.channel in seen:
+                problems.append((("channels", i, "channel"), f"channel {entry.channel!r} twice"))
+            seen.add(entry.channel)
+        _raise("Segment", problems)
+        return self
+
+
+class Budget(_Frozen):
+    """Spend caps: the total over all channels and periods, and per channel."""
+
+    total: Amount | None = None
+    channels: dict[str, Amount] = Field(default_factory=dict)
+
+
+class Period(_Frozen):
+    """A planning period: `seasonality` scales conversions, `cost_index` scales cost."""
+
+    id: Name
+    seasonality: Positive = 1.0
+    cost_index: Positive = 1.0
+    budget: Amount | None = None
+
+
+class Protect(_Frozen):
+    """Protect the best customers: matching segments (all selectors given must match) keep
+    every channel active at a bid multiplier >= min_bid_multiplier, and/or keep at least
+    `min_spend` over all their channels."""
+
+    segment: Name | None = None
+    stage: Stage | None = None
+    tier: Tier | None = None
+    kind: Kind | None = None
+    min_bid_multiplier: Positive | None = None
+    min_spend: Amount | None = None
+
+    @model_validator(mode="after")
+    def _selector_and_rule(self) -> Protect:
+        problems: list[Problem] = []
+        if (self.segment, self.stage, self.tier, self.kind) == (None, None, None, None):
+            problems.append(((), "name at least one of segment, stage, tier, kind"))
+        if self.min_bid_multiplier is None and self.min_spend is None:
+            problems.append(((), "give min_bid_multiplier or min_spend"))
+        _raise("Protect", problems)
+        return self
+
+    def matches(self, segment: Segment) -> bool:
+        """Whether `segment` is covered by this rule."""
+        return all(
+            wanted is None or wanted == actual
+            for wanted, actual in (
+                (self.segment, segment.id),
+                (self.stage, segment.stage),
+                (self.tier, segment.tier),
+                (self.kind, segment.kind),
+            )
+        )
+
+
+class _Range(_Frozen):
+    """A `min` and `max` pair, either optional, min not above max."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            _raise(type(self).__name__, [(("min",), f"min {self.min} exceeds max {self.max}")])
+        return self
+
+
+class SegmentSpend(_Range):
+    """Spend bounds for one segment over all its channels (and periods); `min_when_active`
+    is a floor that applies only if the segment gets any spend (on/off)."""
+
+    segment: Name
+    min: Amount | None = None
+    max: Amount | None = None
+    min_when_active: Amount | None = None
+
+
+class FixedAllocation(_Frozen):
+    """Hold a segment x channel at a given landscape point (or at no spend when
+    `bid_multiplier` is null) in every period."""
+
+    segment: Name
+    channel: Name
+    bid_multiplier: Positive | None
+
+
+class ShareBounds(_Range):
+    """Bounds on the share of total spend that goes to acquisition (prospects, lookalikes)."""
+
+    min: Share | None = None
+    max: Share | None = None
+
+
+class Constraints(_Frozen):
+    """Optional business rules; each absent one adds nothing to the model."""
+
+    min_roas: Amount | dict[str, Amount] | None = None
+    protect: list[Protect] = Field(default_factory=list)
+    segment_spend: list[SegmentSpend] = Field(default_factory=list)
+    max_active_lookalikes: Annotated[int, Field(ge=0)] | None = None
+    exclude: list[Name] = Field(default_factory=list)
+    fixed: list[FixedAllocation] = Field(default_factory=list)
+    acquisition_share: ShareBounds | None = None
+
+
+class AllocationProblem(_Frozen):
+    """Segments x channels x landscape points, a budget, an objective and business rules."""
+
+    objective: Objective = "profit"
+    target_value: Amount | None = None
+    target_roas: Amount | None = None
+    budget: Budget = Field(default_factory=Budget)
+    bid_multiplier_range: tuple[Positive, Positive] = DEFAULT_BID_MULTIPLIER_RANGE
+    segments: list[Segment] = Field(min_length=1)
+    constraints: Constraints = Field(default_factory=Constraints)
+    periods: list[Period] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AllocationProblem:
+        _raise("AllocationProblem", _problem_problems(self))
+        return self
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel some segment is on, in order of first appearance."""
+        return list(dict.fromkeys(c.channel for s in self.segments for c in s.channels))
+
+
+def _problem_problems(problem: AllocationProblem) -> Iterator[Problem]:
+    """Cross-field checks: ids unique, references known, multipliers inside the range."""
+    low, high = problem.bid_multiplier_range
+    if low > high:
+        yield ("bid_multiplier_range",), f"lower end {low} exceeds upper end {high}"
+    if problem.objective == "target" and problem.target_value is problem.target_roas is None:
+        yield ("target_value",), "objective `target` needs target_value or target_roas"
+    yield from _unique((s.id for s in problem.segments), "segments", "id")
+    yield from _unique((p.id for p in problem.periods), "periods", "id")
+    segments = {s.id: s for s in problem.segments}
+    channels = set(problem.channels)
+    for i, segment in enumerate(problem.segments):
+        for j, entry in enumerate(segment.channels):
+            multipliers = (
+                entry.curve.multipliers
+                if entry.curve is not None
+                else [p.bid_multiplier for p in entry.landscape or []]
+            )
+            field = "curve" if entry.curve is not None else "landscape"
+            for k, m in enumerate(multipliers):
+                if not low <= m <= high:
+                    yield (
+                        ("segments", i, "channels", j, field, k),
+                        f"bid multiplier {m} outside the platform range [{low}, {high}]",
+                    )
+    for channel in problem.budget.channels:
+        if channel not in channels:
+            yield ("budget", "channels", channel), f"unknown channel {channel!r}"
+    yield from _constraint_problems(problem.constraints, segments, channels)
+
+
+def _unique(
+    ids: Iterable[str], where: str, field: str, base: tuple[str, ...] = ()
+) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, value in enumerate(ids):
+        if value in seen:
+            yield (*base, where, i, field), f"duplicate {field} {value!r}"
+        seen.add(value)
+
+
+def _constraint_problems(
+    rules: Constraints, segments: dict[str, Segment], channels: set[str]
+) -> Iterator[Problem]:
+    """Every segment, channel, stage, tier, kind and landscape point a rule names exists."""
+    base = ("constraints",)
+    if isinstance(rules.min_roas, dict):
+        for channel in rules.min_roas:
+            if channel not in channels:
+                yield (*base, "min_roas", channel), f"unknown channel {channel!r}"
+    for i, rule in enumerate(rules.protect):
+        if rule.segment is not None and rule.segment not in segments:
+            yield (*base, "protect", i, "segment"), f"unknown segment {rule.segment!r}"
+        for field in ("stage", "tier", "kind"):
+            wanted = getattr(rule, field)
+            if wanted is not None and all(getattr(s, field) != wanted for s in segments.values()):
+                yield (*base, "protect", i, field), f"no segment has {field} {wanted!r}"
+    yield from _unique((r.segment for r in rules.segment_spend), "segment_spend", "segment", base)
+    yield from _unique((f"{r.segment}/{r.channel}" for r in rules.fixed), "fixed", "channel", base)
+    for i, bounds in enumerate(rules.segment_spend):
+        if bounds.segment not in segments:
+            yield (*base, "segment_spend", i, "segment"), f"unknown segment {bounds.segment!r}"
+    for i, segment_id in enumerate(rules.exclude):
+        if segment_id not in segments:
+            yield (*base, "exclude", i), f"unknown segment {segment_id!r}"
+    for i, fixed in enumerate(rules.fixed):
+        yield from _fixed_problems(fixed, segments, (*base, "fixed", i))
+
+
+def _fixed_problems(
+    fixed: FixedAllocation, segments: dict[str, Segment], loc: tuple[str | int, ...]
+) -> Iterator[Problem]:
+    segment = segments.get(fixed.segment)
+    if segment is None:
+        yield (*loc, "segment"), f"unknown segment {fixed.segment!r}"
+        return
+    entry = next((c for c in segment.channels if c.channel == fixed.channel), None)
+    if entry is None:
+        yield (*loc, "channel"), f"segment {fixed.segment!r} is not on channel {fixed.channel!r}"
+        return
+    if fixed.bid_multiplier is None:
+        return
+    if all(abs(p.bid_multiplier - fixed.bid_multiplier) > 1e-9 for p in entry.points):
+        yield (
+            (*loc, "bid_multiplier"),
+            (f"{fixed.bid_multiplier} is not a point of the {fixed.channel!r} landscape"),
+        )
+
+
+class SolverSettings(_Frozen):
+    """How to solve: MILP (one landscape point per pair) or its LP relaxation (convex hull),
+    a time limit (HiGHS checks it between phases, so it can overrun: see docs/optimizer.md),
+    the relative MIP gap at which to stop, and whether to explain the answer."""
+
+    mode: Mode = "milp"
+    time_limit_seconds: Positive = 60.0
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = 1e-4
+    explain: bool = True

@@ -1,0 +1,168 @@
+"""Tiny problems whose answers can be checked by hand: statuses, named conflicts, binding
+constraints, the marginal value of budget (against a finite difference) and marginal ROAS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from optimizer import AllocationProblem, SolverSettings, SolveStatus, solve
+
+
+def segment(sid: str, value: float, points: list[tuple[float, float, float]], **extra: Any):
+    landscape = [{"bid_multiplier": m, "cost": c, "conversions": n} for m, c, n in points]
+    return {
+        "id": sid,
+        "value_per_conversion": value,
+        "channels": [{"channel": "search", "landscape": landscape}],
+        **extra,
+    }
+
+
+STEPS = [(0.5, 100.0, 4.0), (1.0, 300.0, 8.0), (2.0, 700.0, 10.0)]
+
+
+def two_segments(**document: Any) -> AllocationProblem:
+    return AllocationProblem.model_validate(
+        {"segments": [segment("a", 100.0, STEPS), segment("b", 60.0, STEPS)], **document}
+    )
+
+
+@pytest.mark.parametrize("mode", ["milp", "lp"])
+def test_min_spends_above_budget_name_the_conflict(mode: str) -> None:
+    problem = two_segments(
+        budget={"total": 900},
+        constraints={
+            "segment_spend": [{"segment": "a", "min": 600}, {"segment": "b", "min": 600}],
+            "min_roas": 0.5,
+        },
+    )
+    result = solve(problem, SolverSettings(mode=mode))
+    assert result.status is SolveStatus.INFEASIBLE
+    assert sorted(result.conflicts) == ["budget_total", "segment_min[a]", "segment_min[b]"]
+    assert result.allocations == [] and result.totals is None
+
+
+def test_conflict_that_needs_integrality_is_found_by_deletion() -> None:
+    # The LP can spend 250 on `a` by mixing points; one landscape point cannot.
+    problem = two_segments(
+        budget={"total": 250},
+        constraints={"protect": [{"segment": "a", "min_spend": 150}]},
+    )
+    assert solve(problem, SolverSettings(mode="lp")).status is SolveStatus.OPTIMAL
+    result = solve(problem)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert sorted(result.conflicts) == ["budget_total", "protect_spend[a]"]
+
+
+def test_hand_checked_plan_and_marginal_roas() -> None:
+    # a: steps return 400/100 = 4.0, 400/200 = 2.0, 200/400 = 0.5 per unit of spend;
+    # b: 2.4, 1.2, 0.3. Profit takes every step above 1.0 with budget 800: a to 1.0x (300)
+    # and b to 1.0x (300); the next steps (0.5, 0.3) do not pay.
+    result = solve(two_segments(budget={"total": 800}))
+    assert result.status is SolveStatus.OPTIMAL
+    rows = {a.segment: a for a in result.allocations}
+    assert rows["a"].bid_multiplier == 1.0 and rows["b"].bid_multiplier == 1.0
+    assert rows["a"].marginal_roas == pytest.approx(2.0)
+    assert rows["a"].next_marginal_roas == pytest.approx(0.5)
+    assert rows["b"].marginal_roas == pytest.approx(1.2)
+    assert result.objective == pytest.approx(800 + 480 - 600)
+    assert result.totals.roas == pytest.approx(1280 / 600)
+    assert result.explanation is not None
+    assert "below the hurdle 1.00" in result.explanation.segments[0].reason
+
+
+def test_marginal_value_of_budget_matches_a_finite_difference() -> None:
+    lp = SolverSettings(mode="lp")
+    base = solve(two_segments(budget={"total": 350}), lp)
+    more = solve(two_segments(budget={"total": 351}), lp)
+    assert base.explanation is not None
+    assert "budget_total" in base.explanation.binding
+    assert base.explanation.marginal_value_of_budget == pytest.approx(
+        more.objective - base.objective, rel=1e-6
+    )
+
+
+def test_excluded_and_fixed_pairs() -> None:
+    problem = two_segments(
+        budget={"total": 10_000},
+        constraints={
+            "exclude": ["b"],
+            "fixed": [{"segment": "a", "channel": "search", "bid_multiplier": 0.5}],
+        },
+    )
+    result = solve(problem)
+    rows = {a.segment: a for a in result.allocations}
+    assert rows["b"].spend == 0 and rows["b"].bid_multiplier is None
+    assert rows["a"].bid_multiplier == 0.5
+    assert result.explanation is not None
+    assert result.explanation.segments[1].reason.startswith("excluded")
+
+
+def test_lookalikes_one_per_seed_and_at_most_n() -> None:
+    lookalikes = [
+        segment(f"lal-{i}", 100.0, STEPS, kind="lookalike", seed=seed)
+        for i, seed in enumerate(["top", "top", "loyal", "new"])
+    ]
+    problem = AllocationProblem.model_validate(
+        {"segments": lookalikes, "constraints": {"max_active_lookalikes": 2}}
+    )
+    result = solve(problem)
+    active = {a.segment for a in result.allocations if a.spend > 0}
+    assert len(active) == 2
+    assert not {"lal-0", "lal-1"} <= active
+
+
+def test_target_value_spends_least() -> None:
+    # value 1,600 needs a to 1.0x (value 800) plus b to 2.0x (600) ... cheapest: a at 2.0x
+    # (1,000) + b at 1.0x (480) = 1,480 < 1,600; a 2.0x + b 2.0x = 1,600 at 1,400.
+    problem = two_segments(objective="target", target_value=1600)
+    result = solve(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(1400)
+    assert result.totals is not None and result.totals.value >= 1600
+
+
+def test_periods_scale_cost_and_conversions() -> None:
+    problem = AllocationProblem.model_validate(
+        {
+            "segments": [segment("a", 100.0, STEPS)],
+            "periods": [
+                {"id": "q3", "seasonality": 1.0, "budget": 100},
+                {"id": "q4", "seasonality": 2.0, "cost_index": 1.5},
+            ],
+        }
+    )
+    result = solve(problem)
+    rows = {a.period: a for a in result.allocations}
+    # q3 is capped at 100: the 0.5x point. q4 costs 150 / 450 / 1,050 for 8 / 16 / 20
+    # conversions (value 800 / 1,600 / 2,000): profit 650 / 1,150 / 950, so 1.0x.
+    assert (rows["q3"].bid_multiplier, rows["q3"].spend) == (0.5, pytest.approx(100))
+    assert rows["q4"].bid_multiplier == 1.0
+    assert (rows["q4"].spend, rows["q4"].conversions) == (pytest.approx(450), pytest.approx(16))
+
+
+def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
+    problem = two_segments(constraints={"protect": [{"segment": "a", "min_bid_multiplier": 2.5}]})
+    result = solve(problem)
+    assert result.status is SolveStatus.INFEASIBLE
+    assert result.conflicts == ["protect_bid[a,search]"]
+
+
+def test_time_limit_is_a_status_not_an_exception() -> None:
+    segments = [
+        {
+            "id": f"s{i}",
+            "value_per_conversion": 50.0 + i % 7,
+            "channels": [
+                {"channel": c, "curve": {"cost": 100.0 + i, "conversions": 3.0 + i % 5}}
+                for c in ("search", "social")
+            ],
+        }
+        for i in range(500)
+    ]
+    problem = AllocationProblem.model_validate({"budget": {"total": 40_000}, "segments": segments})
+    result = solve(problem, SolverSettings(time_limit_seconds=1e-6))
+    assert result.status is SolveStatus.TIME_LIMIT
+    assert result.has_plan == bool(result.allocations)

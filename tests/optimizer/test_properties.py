@@ -1,0 +1,79 @@
+"""Properties on random problems, read off the returned allocation rows: no budget, channel cap,
+ROAS floor or protection is broken, excluded segments get nothing (MILP and LP mode), and the
+optimum never falls when the budget grows."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from optimizer import AllocationProblem, AllocationResult, SolverSettings, SolveStatus, solve
+from tests.optimizer.strategies import problems
+
+TOL = 1e-6
+
+
+def spend(result: AllocationResult, **where: str | None) -> float:
+    rows = result.allocations
+    return sum(a.spend for a in rows if all(getattr(a, k) == v for k, v in where.items()))
+
+
+def worth(result: AllocationResult, **where: str | None) -> float:
+    rows = result.allocations
+    return sum(a.value for a in rows if all(getattr(a, k) == v for k, v in where.items()))
+
+
+def check_rules(problem: AllocationProblem, result: AllocationResult) -> None:
+    slack = lambda bound: TOL * (1 + abs(bound))  # noqa: E731
+    if problem.budget.total is not None:
+        assert spend(result) <= problem.budget.total + slack(problem.budget.total)
+    for channel, cap in problem.budget.channels.items():
+        assert spend(result, channel=channel) <= cap + slack(cap)
+    floor = problem.constraints.min_roas
+    floors = floor if isinstance(floor, dict) else {None: floor} if floor is not None else {}
+    for channel, roas in floors.items():
+        where = {} if channel is None else {"channel": channel}
+        assert worth(result, **where) >= roas * spend(result, **where) - slack(worth(result))
+    for rule in problem.constraints.protect:
+        for segment in (s for s in problem.segments if rule.matches(s)):
+            rows = [a for a in result.allocations if a.segment == segment.id]
+            if rule.min_bid_multiplier is not None:
+                assert all(
+                    a.bid_multiplier is not None
+                    and a.bid_multiplier >= rule.min_bid_multiplier - TOL
+                    for a in rows
+                )
+            if rule.min_spend is not None:
+                assert sum(a.spend for a in rows) >= rule.min_spend - slack(rule.min_spend)
+    for segment_id in problem.constraints.exclude:
+        assert spend(result, segment=segment_id) == 0
+        assert all(a.bid_multiplier is None for a in result.allocations if a.segment == segment_id)
+
+
+@settings(max_examples=120, deadline=None)
+@given(problems(), st.sampled_from(["milp", "lp"]))
+def test_no_rule_is_ever_broken(problem: AllocationProblem, mode: str) -> None:
+    result = solve(problem, SolverSettings(mode=mode, explain=False))
+    if result.status is SolveStatus.INFEASIBLE:
+        assert result.conflicts and not result.allocations
+        return
+    assert result.status is SolveStatus.OPTIMAL
+    check_rules(problem, result)
+    assert result.totals is not None
+    assert result.totals.spend == pytest.approx(spend(result))
+
+
+@settings(max_examples=80, deadline=None)
+@given(problems(), st.floats(1.05, 3.0), st.sampled_from(["milp", "lp"]))
+def test_more_budget_never_lowers_the_optimum(
+    problem: AllocationProblem, growth: float, mode: str
+) -> None:
+    assume(problem.objective in ("profit", "value") and problem.budget.total is not None)
+    exact = SolverSettings(mode=mode, mip_gap=0.0, explain=False)
+    small = solve(problem, exact)
+    assume(small.status is SolveStatus.OPTIMAL)
+    budget = problem.budget.model_copy(update={"total": problem.budget.total * growth})
+    large = solve(problem.model_copy(update={"budget": budget}), exact)
+    assert large.status is SolveStatus.OPTIMAL
+    assert large.objective >= small.objective - 1e-6 * (1 + abs(small.objective))

@@ -1,0 +1,108 @@
+"""The problem schema rejects bad input with the field path of each error, keeps the DESIGN.md
+names, round-trips through JSON, and gives a valid OpenAPI document for the HTTP body."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from optimizer import AllocationProblem, AllocationResult
+from optimizer.schema import ResponseCurve, SegmentChannel
+
+EXAMPLE = Path(__file__).parents[2] / "optimizer" / "examples" / "spring_sale.yaml"
+
+
+def example() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE.read_text())
+
+
+def error_paths(document: dict[str, Any]) -> list[tuple[str | int, ...]]:
+    with pytest.raises(ValidationError) as caught:
+        AllocationProblem.model_validate(document)
+    return [tuple(e["loc"]) for e in caught.value.errors()]
+
+
+def test_example_problem_is_valid_and_round_trips() -> None:
+    problem = AllocationProblem.model_validate(example())
+    again = AllocationProblem.model_validate_json(problem.model_dump_json())
+    assert again == problem
+
+
+def test_unsorted_or_decreasing_landscape_points_name_the_point() -> None:
+    document = example()
+    landscape = document["segments"][0]["channels"][0]["landscape"]
+    landscape[1]["bid_multiplier"], landscape[2]["bid_multiplier"] = 1.5, 1.0
+    landscape[2]["conversions"] = 0.0
+    paths = error_paths(document)
+    assert ("segments", 0, "channels", 0, "landscape", 2, "bid_multiplier") in paths
+    assert ("segments", 0, "channels", 0, "landscape", 2, "conversions") in paths
+
+
+@pytest.mark.parametrize(
+    ("edit", "path"),
+    [
+        (lambda d: d["segments"][0]["channels"][0]["landscape"][0].update(cost=-1), "cost"),
+        (lambda d: d["segments"][0].update(colour="red"), "colour"),
+        (lambda d: d["segments"][1].update(id=d["segments"][0]["id"]), "id"),
+        (lambda d: d["constraints"].update(exclude=["nobody"]), "exclude"),
+        (lambda d: d["constraints"].update(protect=[{"stage": "new", "min_spend": 1}]), "stage"),
+        (lambda d: d["budget"]["channels"].update(tv=5), "tv"),
+        (lambda d: d.update(bid_multiplier_range=[1.2, 10.0]), "landscape"),
+        (lambda d: d.update(objective="target"), "target_value"),
+    ],
+)
+def test_each_mistake_is_reported_at_its_field(edit, path: str) -> None:
+    document = copy.deepcopy(example())
+    edit(document)
+    assert any(path in loc for loc in error_paths(document))
+
+
+def test_lookalikes_need_a_seed() -> None:
+    document = example()
+    lookalike = next(s for s in document["segments"] if s["kind"] == "lookalike")
+    del lookalike["seed"]
+    assert any(loc[-1] == "seed" for loc in error_paths(document))
+
+
+def test_schemas_are_frozen() -> None:
+    problem = AllocationProblem.model_validate(example())
+    with pytest.raises(ValidationError):
+        problem.objective = "value"
+
+
+def test_openapi_document_for_the_http_body() -> None:
+    app = FastAPI()
+
+    @app.post("/allocations")
+    def allocate(problem: AllocationProblem) -> AllocationResult:  # pragma: no cover
+        raise NotImplementedError
+
+    schema = app.openapi()
+    components = schema["components"]["schemas"]
+    assert {"AllocationProblem", "AllocationResult", "LandscapePoint"} <= set(components)
+    assert components["AllocationProblem"]["additionalProperties"] is False
+
+
+def test_power_curve_passes_through_its_anchor_with_its_elasticities() -> None:
+    curve = ResponseCurve(cost=500, conversions=10, cost_exponent=1.5, conversion_exponent=0.6)
+    points = SegmentChannel(channel="search", curve=curve).points
+    m = np.array([p.bid_multiplier for p in points])
+    cost = np.array([p.cost for p in points])
+    conversions = np.array([p.conversions for p in points])
+    assert cost[m == 1.0] == pytest.approx(500) and conversions[m == 1.0] == pytest.approx(10)
+    assert np.polyfit(np.log(m), np.log(cost), 1)[0] == pytest.approx(1.5)
+    assert np.polyfit(np.log(m), np.log(conversions), 1)[0] == pytest.approx(0.6)
+
+
+def test_hill_curve_saturates() -> None:
+    curve = ResponseCurve(shape="hill", cost=100, conversions=5, multipliers=[0.5, 1.0, 9.0])
+    points = SegmentChannel(channel="search", curve=curve).points
+    # k = h = 1: y(m) = 5 * 2 * m / (1 + m): 3.33, 5, 9
+    assert [p.conversions for p in points] == pytest.approx([10 / 3, 5.0, 9.0])
