@@ -117,6 +117,7 @@ def main() -> None:
                     + [f"{p50:.0f}", f"{p99:.0f}", f"{throughput:.1f}"]
                 )
     workers = Settings.model_fields["workers"].default
+    queue_bound_ms = float(rows[0][4]) * CLIENTS / workers
     table = markdown_table(
         ["clients", "seconds", "requests", "errors", "p50 ms", "p99 ms", "req/s"], rows
     )
@@ -126,7 +127,10 @@ def main() -> None:
         f"{len(LEVELS)} landscape points), against `clvbid serve` on loopback ({workers} solver "
         "worker processes, SQLite store, every solve stored as a run): one client alone, then "
         f"{CLIENTS} concurrent clients. Target: p99 under 250 ms with {CLIENTS} clients.\n\n"
-        + table,
+        + table
+        + f"\n\nWith {CLIENTS} requests in flight and {workers} workers, each request waits for "
+        f"about {CLIENTS}/{workers} solves (Little's law): {queue_bound_ms:.0f} ms at the "
+        "one-client p50. The 20-client p99 target needs a solve near 25 ms or more cores.",
     )
 
 
