@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
@@ -57,6 +58,8 @@ class WorkerPool:
             raise DeadlineExceeded(deadline_seconds or 0.0) from error
         except ProcessExpired as error:
             raise WorkerCrashed(f"worker process ended with exit code {error.exitcode}") from error
+        except BrokenExecutor as error:
+            raise WorkerCrashed(f"no worker process could start: {error}") from error
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""
