@@ -131,11 +131,17 @@ class LoadedModel:
         return int(self.highs.getNumCol())
 
     def set_integer(self, integer: bool) -> None:
-        """Switch between the MILP and its LP relaxation on the same matrix."""
+        """Switch between the MILP and its LP relaxation on the same matrix.
+
+        The previous run's solver state is cleared: HiGHS 1.16.0 otherwise carries the LP's
+        solution into branch and bound and reports a plan whose objective does not match it
+        (found by tests/optimizer/test_brute_force.py).
+        """
         n = self.n_columns
         flags = self.integrality if integer else np.zeros(n, dtype=np.uint8)
         if n and self.integrality.any():
             self.highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), flags)
+            self.highs.clearSolver()
         self.integer = integer and bool(self.integrality.any())
 
     def run(self, options: dict[str, object], deadline: float) -> Run:
