@@ -7,7 +7,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.orders import cdnow_sample, parquet_bytes
+from tests.api.orders import GOOD_ROWS, cdnow_sample, orders_csv, parquet_bytes
 
 # Published BG/NBD fit on the CDNOW sample, 39-week calibration (Fader, Hardie and Lee 2005).
 BGNBD_CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -76,3 +76,13 @@ def test_fit_options_are_validated(client: TestClient, calibration: dict) -> Non
 def test_fit_on_unknown_dataset_is_404(client: TestClient) -> None:
     assert client.post("/v1/datasets/nope/clv", json={}).status_code == 404
     assert client.get("/v1/datasets/nope/segments").status_code == 404
+
+
+def test_a_fit_that_cannot_run_ends_failed_with_its_reason(client: TestClient) -> None:
+    dataset = client.post("/v1/datasets", files={"file": ("o.csv", orders_csv(GOOD_ROWS))}).json()
+    started = client.post(f"/v1/datasets/{dataset['id']}/clv", json={"as_of": "2000-01-01"})
+    assert started.status_code == 202
+    job = _wait(client, started.headers["Location"])
+    assert job["status"] == "failed"
+    assert job["error"]
+    assert client.get(f"/v1/datasets/{dataset['id']}/segments").status_code == 409
