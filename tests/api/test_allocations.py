@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+from tests.api.conftest import API_KEY
 
 SEARCH = [
     {"bid_multiplier": 0.8, "cost": 100.0, "conversions": 3.0},
@@ -149,3 +154,22 @@ def test_unknown_allocation_is_404(client: TestClient) -> None:
     response = client.get("/v1/allocations/nope")
     assert response.status_code == 404
     assert response.json()["where"] == "path.allocation_id"
+
+
+def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+    large = problem()
+    large["segments"] = [
+        {**segment, "id": f"{segment['id']}-{i}"}
+        for i in range(1000)
+        for segment in large["segments"]
+    ]
+    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+        response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert result["status"] == "time_limit"
+        assert result["allocations"] == []
+        assert "ended the solve" in result["message"]
+        again = client.post("/v1/allocations", json=problem())
+        assert again.json()["status"] == "optimal"
