@@ -11,6 +11,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from api.main import create_app
 from api.settings import Settings
@@ -49,5 +50,6 @@ def serve(
             f"No CLVBID_API_KEYS set: using the key in {key_file} "
             f'(curl -H "X-API-Key: $(cat {key_file})" ...)'
         )
-    console.print(f"Data in {settings.data_dir.resolve()}, database {settings.database_url}")
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    console.print(f"Data in {settings.data_dir.resolve()}, database {database}")
     uvicorn.run(create_app(settings), host=host, port=port)
