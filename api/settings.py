@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="",
         validate_default=True,
+        repr=False,
         description="SQLAlchemy URL; empty means a SQLite file `clvbid.db` in the data directory.",
     )
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
