@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands import audiences as audience_commands
 from api.commands import clv, customers
 from api.commands import simulate as simulate_commands
 from api.commands.allocate import allocate
@@ -23,6 +24,7 @@ app.add_typer(customers.app, name="customers")
 app.add_typer(simulate_commands.app, name="simulate")
 app.add_typer(clv.app, name="clv")
 app.command("allocate")(allocate)
+app.add_typer(audience_commands.app, name="audiences")
 app.command()(serve)
 console = Console()
 

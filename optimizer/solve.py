@@ -119,6 +119,11 @@ def _solve_milp(
     if feasible:
         loaded.set_start(rounded)
     outcome = _branch(loaded, settings, deadline)
+    if feasible and not _consistent(loaded, outcome):
+        # highspy 1.16.0 can answer a MIP start with the start's columns but another plan's
+        # objective; the plan is then not the one HiGHS proved, so solve again without it
+        loaded.set_integer(True)
+        outcome = _branch(loaded, settings, deadline)
     if outcome.values is None and feasible and outcome.status is SolveStatus.TIME_LIMIT:
         # out of time before HiGHS took up the start: the rounded plan is still a plan
         objective = loaded.objective_of(rounded)
@@ -142,6 +147,15 @@ def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> O
     if run.objective is not None and run.bound is not None:
         gap = relative_gap(run.objective, run.bound)
     return Outcome(status, run.values, run.objective, gap)
+
+
+def _consistent(loaded: LoadedModel, outcome: Outcome) -> bool:
+    """Whether the plan HiGHS returned is feasible and has the objective HiGHS reports."""
+    if outcome.values is None or outcome.objective is None:
+        return True
+    recomputed = loaded.objective_of(outcome.values)
+    same = abs(recomputed - outcome.objective) <= 1e-7 * max(1.0, abs(outcome.objective))
+    return same and loaded.is_feasible(outcome.values)
 
 
 def _round_down(grid: Grid, loaded: LoadedModel, values: Vector) -> Vector:

@@ -108,7 +108,7 @@ PREMIUM = GroupTruth(
     age_band=(0.03, 0.12, 0.25, 0.30, 0.20, 0.10),
     region=(0.40, 0.12, 0.25, 0.08, 0.15),
     household_type=(0.12, 0.43, 0.35, 0.10),
-    income_band=(0.04, 0.12, 0.34, 0.50),
+    income_band=(0.03, 0.09, 0.28, 0.60),
     channel_mix=(0.35, 0.30, 0.30, 0.05),
 )
 REGULAR = GroupTruth(

@@ -1,0 +1,226 @@
+"""The audience plan: every customer in exactly one segment, movers carved out, detargeted and
+not-worth-it customers excluded, lookalike audiences appended; one row per optimizer segment.
+
+The customer rows replace the stage x tier rows of `segment_table` (same ids, sizes net of
+movers and exclusions); `scenarios.audiences` turns the rows into optimizer segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from models.audiences.detargeting import (
+    DetargetingReport,
+    DetargetingSettings,
+    detarget,
+    detargeting_report,
+)
+from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
+from models.audiences.movers import (
+    MoverSettings,
+    MoversReport,
+    find_movers,
+    fit_values,
+    movers_report,
+)
+from models.audiences.segments import STAGE_ORDER, TIERS
+from models.clv.value import ValueSettings
+from models.customers.orders import OrdersInput, Source, as_loaded
+from models.customers.summary import TimeUnit, reference_day
+
+PLAN_COLUMNS = [
+    "id",
+    "kind",
+    "stage",
+    "tier",
+    "seed",
+    "size",
+    "value_per_conversion",
+    "conversion_rate",
+    "excluded",
+]
+MOVER_SEGMENTS = {"reengage": "movers-reengage", "push": "movers-push"}
+STOP_SEGMENT = "movers-stop"
+DETARGETED_SEGMENT = "detargeted"
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """`customer_conversion_rate`: share of reached existing customers who convert (from
+    campaign history; lookalikes carry their own rate)."""
+
+    customer_conversion_rate: float = 0.02
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.customer_conversion_rate <= 1:
+            raise ValueError(
+                f"customer_conversion_rate must be within [0, 1], not "
+                f"{self.customer_conversion_rate}"
+            )
+
+
+def assign_segments(
+    values: pd.DataFrame,
+    movers: pd.DataFrame | None = None,
+    detargeted: pd.DataFrame | None = None,
+) -> pd.Series:
+    """The plan segment of each customer in `values` (customer_values: stage, tier).
+
+    Order of precedence: not worth reaching (`movers-stop`), then detargeted, then
+    `movers-reengage` / `movers-push`, else `<stage>-<tier>`.
+    """
+    segment = values["stage"].astype(str) + "-" + values["tier"].astype(str)
+    if movers is not None:
+        move = movers["move"].reindex(values.index).fillna("")
+        for name, segment_id in MOVER_SEGMENTS.items():
+            segment = segment.mask(move == name, segment_id)
+    if detargeted is not None:
+        out = detargeted["detargeted"].reindex(values.index, fill_value=False).astype(bool)
+        segment = segment.mask(out, DETARGETED_SEGMENT)
+    if movers is not None:
+        segment = segment.mask(movers["move"].reindex(values.index) == "stop", STOP_SEGMENT)
+    return segment.rename("segment")
+
+
+def audience_plan(
+    values: pd.DataFrame,
+    *,
+    movers: pd.DataFrame | None = None,
+    detargeted: pd.DataFrame | None = None,
+    lookalikes: Lookalikes | None = None,
+    settings: PlanSettings | None = None,
+) -> pd.DataFrame:
+    """One row per segment (PLAN_COLUMNS): customer segments by stage x tier net of movers and
+    exclusions, the mover segments, the excluded groups (`excluded` True: give them no
+    spend) and the nested lookalike audiences. `attrs['segment']` maps customers to rows."""
+    settings = settings or PlanSettings()
+    segment = assign_segments(values, movers, detargeted)
+    grouped = values.groupby(segment, sort=False).agg(
+        stage=("stage", "first"),
+        tier=("tier", "first"),
+        size=("value_per_conversion", "size"),
+        value_per_conversion=("value_per_conversion", "mean"),
+    )
+    grouped.index.name = "id"
+    rows = grouped.reset_index()
+    derived = ~rows["id"].isin([f"{s}-{t}" for s in STAGE_ORDER for t in TIERS])
+    rows["stage"] = rows["stage"].astype(str).where(~derived)
+    rows["tier"] = rows["tier"].astype(str).where(~derived)
+    rows["kind"] = "customers"
+    rows["seed"] = None
+    rows["conversion_rate"] = settings.customer_conversion_rate
+    rows["excluded"] = rows["id"].isin([STOP_SEGMENT, DETARGETED_SEGMENT])
+    order = {s: i for i, s in enumerate(STAGE_ORDER)}
+    rows["_order"] = rows["stage"].map(order).fillna(len(order))
+    rows = rows.sort_values(["excluded", "_order", "id"], kind="stable")
+    frames = [rows[~rows["excluded"]], rows[rows["excluded"]]]
+    if lookalikes is not None:
+        frames.insert(1, _lookalike_rows(lookalikes))
+    plan = pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
+    plan["size"] = plan["size"].astype("int64")
+    plan.attrs["segment"] = segment
+    return plan
+
+
+def _lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:
+    """Plan rows of the nested lookalike audiences (one seed; the optimizer picks one size)."""
+    return pd.DataFrame(
+        [
+            {
+                "id": audience.id,
+                "kind": "lookalike",
+                "stage": None,
+                "tier": None,
+                "seed": audience.seed,
+                "size": audience.size,
+                "value_per_conversion": audience.value_per_conversion,
+                "conversion_rate": audience.expected_conversion_rate,
+                "excluded": False,
+            }
+            for audience in lookalikes.report.audiences
+        ]
+    )
+
+
+def excluded_customers(plan: pd.DataFrame) -> dict[str, list[str]]:
+    """Customer ids of each excluded plan segment (no paid targeting for them)."""
+    segment: pd.Series = plan.attrs["segment"]
+    return {
+        segment_id: sorted(segment.index[segment == segment_id].astype(str))
+        for segment_id in plan.loc[plan["excluded"], "id"]
+    }
+
+
+@dataclass(frozen=True)
+class AudienceSettings:
+    """Everything `plan_audiences` needs: the purchase model, CLV settings, and the settings of
+    each audience; `movers_months` is how far before `as_of` the movers compare (None: no
+    movers)."""
+
+    model: str = "bgnbd"
+    time_unit: TimeUnit = "weeks"
+    movers_months: int | None = 6
+    value: ValueSettings = field(default_factory=ValueSettings)
+    lookalike: LookalikeSettings = field(default_factory=LookalikeSettings)
+    movers: MoverSettings = field(default_factory=MoverSettings)
+    detargeting: DetargetingSettings = field(default_factory=DetargetingSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
+
+
+@dataclass(frozen=True)
+class AudiencePlan:
+    """The plan table and everything behind it (reports are JSON-ready pydantic models)."""
+
+    plan: pd.DataFrame
+    values: pd.DataFrame
+    detargeted: pd.DataFrame
+    detargeting: DetargetingReport
+    movers: pd.DataFrame | None = None
+    movers_report: MoversReport | None = None
+    lookalikes: Lookalikes | None = None
+
+
+def plan_audiences(
+    orders: OrdersInput,
+    *,
+    contacts: Source | None = None,
+    as_of: object | None = None,
+    settings: AudienceSettings | None = None,
+) -> AudiencePlan:
+    """From orders (and contacts with attributes, for lookalikes) to the audience plan in one
+    call: values at `as_of`, movers since `movers_months` before, detargeting, lookalikes."""
+    settings = settings or AudienceSettings()
+    loaded = as_loaded(orders, contacts)
+    day = reference_day(loaded, as_of)
+    fit = {"model": settings.model, "time_unit": settings.time_unit, "settings": settings.value}
+    values = fit_values(loaded, as_of=day, **fit)
+    detargeted = detarget(values.attrs["purchases"], values, settings.detargeting)
+    movers = report = None
+    if settings.movers_months is not None:
+        start = day - pd.DateOffset(months=settings.movers_months)
+        movers = find_movers(fit_values(loaded, as_of=start, **fit), values, settings.movers)
+        report = movers_report(movers, start, day)
+    lookalikes = None
+    if loaded.has_contacts:
+        lookalike_settings = settings.lookalike
+        if lookalike_settings.value != settings.value:
+            lookalike_settings = replace(lookalike_settings, value=settings.value)
+        lookalikes = lookalike_audiences(loaded, as_of=day, settings=lookalike_settings)
+    plan = audience_plan(
+        values,
+        movers=movers,
+        detargeted=detargeted,
+        lookalikes=lookalikes,
+        settings=settings.plan,
+    )
+    return AudiencePlan(
+        plan=plan,
+        values=values,
+        detargeted=detargeted,
+        detargeting=detargeting_report(detargeted),
+        movers=movers,
+        movers_report=report,
+        lookalikes=lookalikes,
+    )
