@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from optimizer.result import AllocationResult
 from optimizer.schema import AllocationProblem, SolverSettings
-from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+
+from api.jobs import job_progress
 from models.audiences.segments import segment_table
 from models.clv.validation import fit_clv_models
 from models.clv.value import ValueSettings
-
-from api.jobs import job_progress
 from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
 
 

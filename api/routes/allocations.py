@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from optimizer.result import AllocationResult, SolveStatus
-from optimizer.schema import AllocationProblem, Mode, SolverSettings
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
@@ -25,6 +23,8 @@ from api.schemas import AllocationRun, AllocationRunList, AllocationRunSummary
 from api.solving import solve_json
 from api.store import Run, package_versions
 from api.workers import DeadlineExceeded, WorkerCrashed
+from optimizer.result import AllocationResult, SolveStatus
+from optimizer.schema import AllocationProblem, Mode, SolverSettings
 
 router = APIRouter(prefix="/allocations", tags=["allocations"])
 

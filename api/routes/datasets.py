@@ -11,7 +11,6 @@ import pandas as pd
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from models.customers import LtvDashboard
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
@@ -28,6 +27,7 @@ from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentR
 from api.store import Dataset, Job, package_versions
 from api.store.tables import new_id, utc_now
 from api.tasks import TaskError, dashboard, fit_clv, ingest_orders
+from models.customers import LtvDashboard
 from models.datasets import cdnow_master_path, load_cdnow
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
