@@ -11,6 +11,7 @@ from api.commands import clv, customers
 from api.commands import scenario as scenario_commands
 from api.commands import simulate as simulate_commands
 from api.commands.allocate import allocate
+from api.commands.serve import serve
 from models.datasets import load_cdnow
 from models.overview import overview
 
@@ -25,6 +26,7 @@ app.add_typer(simulate_commands.app, name="simulate")
 app.add_typer(clv.app, name="clv")
 app.command("allocate")(allocate)
 app.add_typer(audience_commands.app, name="audiences")
+app.command()(serve)
 app.add_typer(scenario_commands.app, name="scenario")
 console = Console()
 

@@ -1,0 +1,61 @@
+"""FastAPI dependencies as types: settings, the store, the worker pools and the API-key check."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from api.errors import ApiError
+from api.settings import Settings
+from api.store import Database, DataDir
+from api.workers import WorkerPool
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the app holds while it runs: settings, database, files and worker pools."""
+
+    settings: Settings
+    database: Database
+    data_dir: DataDir
+    solvers: WorkerPool
+    fitters: WorkerPool
+
+
+class UnauthorizedError(ApiError):
+    """No API key, or one the service does not know."""
+
+    status_code = 401
+
+
+def get_services(request: Request) -> Services:
+    """The services of the running app (created in its lifespan)."""
+    return request.app.state.services
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    return get_services(request).settings
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
+
+
+def require_api_key(
+    settings: SettingsDep, api_key: Annotated[str | None, Security(api_key_header)]
+) -> str:
+    """Accept the request only with a configured key, compared in constant time."""
+    if not api_key:
+        raise UnauthorizedError("missing API key", where="header.X-API-Key")
+    given = api_key.encode()
+    matches = [secrets.compare_digest(given, key.encode()) for key in settings.api_keys]
+    if not any(matches):
+        raise UnauthorizedError("unknown API key", where="header.X-API-Key")
+    return api_key

@@ -1,0 +1,114 @@
+"""Background jobs: a row in the `jobs` table, run in a worker process, progress written back.
+
+The worker updates status and progress itself (through its own engine), so a client polling
+`GET /v1/jobs/{id}` sees progress while the fit runs; the service records the final outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from api.deps import Services
+from api.store import Database, Job, package_versions
+from api.store.database import make_engine
+from api.store.tables import utc_now
+from api.workers import DeadlineExceeded, WorkerCrashed
+
+Progress = Callable[[float, str], None]
+
+_running: set[asyncio.Task[None]] = set()
+
+
+@cache
+def _worker_engine(database_url: str) -> Engine:
+    """One engine per worker process and database (workers are reused across jobs)."""
+    return make_engine(database_url)
+
+
+def _update(database_url: str, job_id: str, **values: Any) -> None:
+    with _worker_engine(database_url).begin() as connection:
+        connection.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def job_progress(database_url: str, job_id: str) -> Progress:
+    """A callback for the worker: `progress(0.4, "fitting BG/NBD")` is stored at once."""
+
+    def progress(fraction: float, message: str) -> None:
+        _update(database_url, job_id, progress=min(max(fraction, 0.0), 1.0), message=message)
+
+    _update(database_url, job_id, status="running", started_at=utc_now())
+    return progress
+
+
+def create_job(
+    database: Database, kind: str, dataset_id: str | None, params: dict[str, Any]
+) -> Job:
+    """Store a new queued job and return it."""
+    with database.session() as session:
+        job = Job(
+            kind=kind,
+            dataset_id=dataset_id,
+            status="queued",
+            progress=0.0,
+            message="waiting for a worker",
+            params=params,
+            result=None,
+            error=None,
+            versions=package_versions(),
+        )
+        session.add(job)
+    return job
+
+
+def start_job(
+    services: Services, job: Job, function: Callable[..., dict[str, Any]], *args: Any
+) -> None:
+    """Run `function(database_url, job_id, *args)` in a fitter worker, in the background."""
+    task = asyncio.create_task(_run(services, job, function, args))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def _run(
+    services: Services, job: Job, function: Callable[..., dict[str, Any]], args: tuple[Any, ...]
+) -> None:
+    settings = services.settings
+    outcome: dict[str, Any]
+    try:
+        result = await services.fitters.run(
+            function,
+            settings.database_url,
+            job.id,
+            *args,
+            deadline_seconds=settings.job_timeout_seconds,
+        )
+        outcome = {"status": "succeeded", "progress": 1.0, "message": "done", "result": result}
+    except (DeadlineExceeded, WorkerCrashed) as error:
+        outcome = {"status": "failed", "message": "stopped", "error": str(error)}
+    except Exception as error:  # any failure of the job is its stored outcome
+        outcome = {"status": "failed", "message": "failed", "error": f"{error}"}
+    with services.database.session() as session:
+        session.execute(
+            update(Job).where(Job.id == job.id).values(finished_at=utc_now(), **outcome)
+        )
+
+
+def fail_interrupted_jobs(database: Database) -> int:
+    """Mark jobs left queued or running by a stopped service as failed; return how many."""
+    with database.session() as session:
+        changed = session.execute(
+            update(Job)
+            .where(Job.status.in_(("queued", "running")))
+            .values(
+                status="failed",
+                message="interrupted",
+                error="the service stopped before the job finished; start it again",
+                finished_at=utc_now(),
+            )
+        )
+    return int(changed.rowcount or 0)

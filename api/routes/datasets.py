@@ -1,0 +1,284 @@
+"""Datasets: upload orders (CSV or Parquet), list, read, delete; dashboard, CLV fit, segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import pandas as pd
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+
+from api.deps import Services, ServicesDep
+from api.errors import (
+    BODY_UNREADABLE,
+    ConflictBody,
+    ConflictError,
+    ErrorBody,
+    NotFoundError,
+    invalid,
+)
+from api.jobs import create_job, start_job
+from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
+from api.store import Dataset, Job, package_versions
+from api.store.tables import new_id, utc_now
+from api.tasks import TaskError, dashboard, fit_clv, ingest_orders
+from models.customers import LtvDashboard
+from models.datasets import cdnow_master_path, load_cdnow
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+NOT_FOUND = {404: {"model": ErrorBody, "description": "Unknown dataset id."}}
+SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq")
+PARQUET_MAGIC = b"PAR1"
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_BYTES = 2**20
+
+
+def _suffix(filename: str | None, head: bytes) -> str:
+    """The file suffix the loader reads by: from the file name, else from its first bytes."""
+    name = (filename or "").lower()
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    if head.startswith(PARQUET_MAGIC):
+        return ".parquet"
+    if head.startswith(GZIP_MAGIC):
+        return ".csv.gz"
+    return ".csv"
+
+
+def _save(stream: BinaryIO, target: Path) -> tuple[int, str]:
+    """Copy a stream to `target` in chunks; return its size in bytes and SHA-256."""
+    digest = hashlib.sha256()
+    size = 0
+    with target.open("wb") as out:
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def _source(services: Services, dataset: Dataset) -> Path:
+    return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
+
+
+def _as_of_upload(moment: dt.datetime) -> str:
+    """The upload time as the loader's naive UTC limit for future-dated rows."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+
+
+def _get(services: Services, dataset_id: str) -> Dataset:
+    with services.database.session() as session:
+        dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFoundError("dataset", dataset_id)
+    return dataset
+
+
+async def _ingest(services: Services, stream: BinaryIO, filename: str | None, name: str) -> Dataset:
+    """Store an upload under a new dataset id, load it in a worker, record what loaded."""
+    head = await run_in_threadpool(stream.read, 8)
+    await run_in_threadpool(stream.seek, 0)
+    suffix = _suffix(filename, head)
+    dataset_id = new_id()
+    folder = services.data_dir.dataset(dataset_id)
+    source = folder / f"source{suffix}"
+    size, sha256 = await run_in_threadpool(_save, stream, source)
+    created_at = utc_now()
+    try:
+        counts = await services.solvers.run(
+            ingest_orders,
+            source,
+            folder,
+            _as_of_upload(created_at),
+            deadline_seconds=services.settings.job_timeout_seconds,
+        )
+    except TaskError as error:
+        services.data_dir.remove_dataset(dataset_id)
+        raise invalid(("body", "file"), error.message, filename) from error
+    dataset = Dataset(
+        id=dataset_id,
+        name=name,
+        file_format=suffix,
+        size_bytes=size,
+        sha256=sha256,
+        versions=package_versions(),
+        created_at=created_at,
+        **counts,
+    )
+    with services.database.session() as session:
+        session.add(dataset)
+    return dataset
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **BODY_UNREADABLE,
+        413: {"model": ErrorBody, "description": "Upload larger than the limit."},
+    },
+)
+async def upload_dataset(
+    services: ServicesDep,
+    response: Response,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="Orders as CSV (optionally .gz) or Parquet.",
+            json_schema_extra={"format": "binary"},
+        ),
+    ],
+    name: Annotated[str | None, Form(max_length=255)] = None,
+) -> DatasetOut:
+    """Upload orders; rows that fail validation are counted by reason, the rest are kept.
+
+    Columns: customer_id, timestamp and amount are required; order_id, quantity, channel,
+    device, email, loyalty_card and device_id are used when present (docs/customers.md).
+    """
+    dataset = await _ingest(services, file.file, file.filename, name or file.filename or "orders")
+    response.headers["Location"] = f"/v1/datasets/{dataset.id}"
+    return DatasetOut.model_validate(dataset)
+
+
+@router.get("")
+def list_datasets(services: ServicesDep) -> DatasetList:
+    """Every stored dataset, newest first."""
+    with services.database.session() as session:
+        rows = session.scalars(select(Dataset).order_by(Dataset.created_at.desc()))
+        return DatasetList(datasets=[DatasetOut.model_validate(row) for row in rows])
+
+
+@router.get("/{dataset_id}", responses=NOT_FOUND)
+def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetOut:
+    """One dataset: file, row counts, rejects by reason, customers, package versions."""
+    return DatasetOut.model_validate(_get(services, dataset_id))
+
+
+@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_dataset(dataset_id: str, services: ServicesDep) -> None:
+    """Delete a dataset, its files and its jobs."""
+    dataset = _get(services, dataset_id)
+    with services.database.session() as session:
+        session.delete(session.merge(dataset))
+    services.data_dir.remove_dataset(dataset_id)
+
+
+@router.get(
+    "/{dataset_id}/rejects.csv",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
+)
+def get_rejects(dataset_id: str, services: ServicesDep) -> FileResponse:
+    """Every rejected row with its source row number, field and reason, as CSV."""
+    dataset = _get(services, dataset_id)
+    path = services.data_dir.dataset(dataset.id) / "rejects.csv"
+    return FileResponse(path, media_type="text/csv", filename=f"{dataset.id}-rejects.csv")
+
+
+@router.get("/{dataset_id}/dashboard", responses=NOT_FOUND)
+async def get_dashboard(
+    dataset_id: str,
+    services: ServicesDep,
+    as_of: Annotated[
+        dt.date | None, Query(description="Reference date; default last order.")
+    ] = None,
+    window_months: Annotated[int, Query(ge=1, le=120)] = 6,
+    basket_threshold: Annotated[float | None, Query(ge=0, allow_inf_nan=False)] = None,
+) -> LtvDashboard:
+    """The LTV dashboard: active, inactive, one-order and repeat customers, baskets, stages."""
+    dataset = await run_in_threadpool(_get, services, dataset_id)
+    try:
+        figures: dict[str, Any] = await services.solvers.run(
+            dashboard,
+            _source(services, dataset),
+            _as_of_upload(dataset.created_at),
+            as_of.isoformat() if as_of else None,
+            window_months,
+            basket_threshold,
+            deadline_seconds=services.settings.job_timeout_seconds,
+        )
+    except TaskError as error:
+        raise invalid(("query", "as_of"), error.message, as_of) from error
+    return LtvDashboard.model_validate(figures)
+
+
+async def load_demo_dataset(services: Services) -> Dataset | None:
+    """Store the bundled CDNOW orders as a dataset when the store has none; return it."""
+    with services.database.session() as session:
+        if session.scalars(select(Dataset.id).limit(1)).first() is not None:
+            return None
+    frame = load_cdnow(cdnow_master_path())
+    csv_path = services.data_dir.incoming(new_id() + ".csv")
+    frame.to_csv(csv_path, index=False)
+    try:
+        with csv_path.open("rb") as stream:
+            return await _ingest(services, stream, csv_path.name, "CDNOW demo (1997-98)")
+    finally:
+        csv_path.unlink(missing_ok=True)
+
+
+def _segments_path(services: Services, dataset_id: str, job_id: str) -> Path:
+    return services.data_dir.dataset(dataset_id) / f"segments-{job_id}.parquet"
+
+
+@router.post("/{dataset_id}/clv", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
+async def start_clv_fit(
+    dataset_id: str, services: ServicesDep, response: Response, request: ClvFitRequest | None = None
+) -> JobOut:
+    """Start fitting the CLV models on a dataset in the background; poll the job it returns."""
+    dataset = await run_in_threadpool(_get, services, dataset_id)
+    params = (request or ClvFitRequest()).model_dump(mode="json")
+    job = await run_in_threadpool(create_job, services.database, "clv_fit", dataset.id, params)
+    start_job(
+        services,
+        job,
+        fit_clv,
+        _source(services, dataset),
+        _as_of_upload(dataset.created_at),
+        _segments_path(services, dataset.id, job.id),
+        params,
+    )
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobOut.model_validate(job)
+
+
+@router.get(
+    "/{dataset_id}/segments",
+    responses={
+        **NOT_FOUND,
+        409: {"model": ConflictBody, "description": "No successful CLV fit yet."},
+    },
+)
+def get_segments(dataset_id: str, services: ServicesDep) -> SegmentTable:
+    """The segment CLV table (stage x tier) of the latest successful fit; the optimizer input."""
+    dataset = _get(services, dataset_id)
+    with services.database.session() as session:
+        job = session.scalars(
+            select(Job)
+            .where(Job.dataset_id == dataset.id, Job.kind == "clv_fit", Job.status == "succeeded")
+            .order_by(Job.finished_at.desc())
+            .limit(1)
+        ).first()
+    if job is None or job.finished_at is None:
+        raise ConflictError(
+            f"dataset {dataset.id!r} has no fitted CLV model yet: "
+            f"POST /v1/datasets/{dataset.id}/clv and wait for the job to succeed",
+            where="path.dataset_id",
+        )
+    table = pd.read_parquet(_segments_path(services, dataset.id, job.id))
+    rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+    return SegmentTable(
+        dataset_id=dataset.id,
+        job_id=job.id,
+        fitted_at=job.finished_at,
+        params=job.params,
+        fit=job.result or {},
+        segments=[SegmentRow.model_validate(row) for row in rows],
+    )

@@ -1,0 +1,83 @@
+"""Service settings: one `BaseSettings` class read from `CLVBID_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP service can be told: storage, keys, limits and worker counts.
+
+    Every field reads `CLVBID_<FIELD>` from the environment (for example `CLVBID_API_KEYS=k1,k2`,
+    `CLVBID_DATABASE_URL=postgresql+psycopg://user@127.0.0.1/clvbid`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLVBID_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("out/service"),
+        description="Directory holding uploaded datasets, fitted outputs and the SQLite file.",
+    )
+    database_url: str = Field(
+        default="",
+        validate_default=True,
+        repr=False,
+        description="SQLAlchemy URL; empty means a SQLite file `clvbid.db` in the data directory.",
+    )
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        repr=False,
+        description="Accepted `X-API-Key` values, comma-separated in the environment.",
+    )
+    max_upload_bytes: int = Field(
+        default=200 * 2**20, gt=0, description="Largest request body (uploads included)."
+    )
+    solver_time_limit_seconds: float = Field(
+        default=10.0, gt=0, description="Solver time limit of a request that names none."
+    )
+    solver_time_limit_max_seconds: float = Field(
+        default=60.0, gt=0, description="Largest solver time limit a request may ask for."
+    )
+    solver_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Extra time past the solver's own limit before its worker is stopped.",
+    )
+    workers: int = Field(default=2, ge=1, description="Worker processes for solves.")
+    job_workers: int = Field(default=1, ge=1, description="Worker processes for model fits.")
+    job_timeout_seconds: float = Field(
+        default=1800.0, gt=0, description="A background job running longer is stopped."
+    )
+    load_demo: bool = Field(
+        default=False, description="Load the CDNOW demo dataset at startup when none is stored."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """Accept `k1,k2` from the environment as well as a list."""
+        if isinstance(value, str):
+            return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _default_database(cls, value: str, info: ValidationInfo) -> str:
+        """An empty URL means the SQLite file under the data directory."""
+        if value:
+            return value
+        data_dir = Path(info.data.get("data_dir", Path("out/service")))
+        return f"sqlite:///{(data_dir / 'clvbid.db').resolve()}"
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> Settings:
+        """The default time limit must be one a request could ask for itself."""
+        if self.solver_time_limit_seconds > self.solver_time_limit_max_seconds:
+            raise ValueError(
+                "solver_time_limit_seconds must not exceed solver_time_limit_max_seconds"
+            )
+        return self

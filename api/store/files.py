@@ -1,0 +1,29 @@
+"""Where the service keeps files: one folder per dataset under the data directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+class DataDir:
+    """The data directory: `datasets/<id>/` holds an upload, its loaded orders and fit outputs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        (self.root / "datasets").mkdir(parents=True, exist_ok=True)
+        (self.root / "uploads").mkdir(parents=True, exist_ok=True)
+
+    def dataset(self, dataset_id: str) -> Path:
+        """The folder of one dataset (created on first use)."""
+        folder = self.root / "datasets" / dataset_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def incoming(self, upload_id: str) -> Path:
+        """A path for an upload still being received; moved into its dataset when accepted."""
+        return self.root / "uploads" / upload_id
+
+    def remove_dataset(self, dataset_id: str) -> None:
+        """Delete every file of a dataset."""
+        shutil.rmtree(self.root / "datasets" / dataset_id, ignore_errors=True)

@@ -1,0 +1,67 @@
+"""Worker processes for solves and fits, so the event loop keeps answering while they work.
+
+HiGHS does not stop promptly at its own time limit (shared/HIGHS_NOTES.md), so every task
+carries a deadline after which its worker process is ended; pebble's process pool does that
+and otherwise behaves as a `concurrent.futures` executor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+T = TypeVar("T")
+
+
+class DeadlineExceeded(Exception):
+    """A task ran past its deadline and its worker process was ended."""
+
+    def __init__(self, deadline_seconds: float) -> None:
+        super().__init__(f"stopped after its deadline of {deadline_seconds:g} s")
+        self.deadline_seconds = deadline_seconds
+
+
+class WorkerCrashed(Exception):
+    """A worker process died while running a task (out of memory, a crash in native code)."""
+
+
+PRELOAD = ["api.solving", "api.tasks"]
+
+
+class WorkerPool:
+    """A pool of worker processes; `run` awaits one task with an optional deadline.
+
+    Workers are forked from a forkserver that has already imported the task modules (pyomo,
+    highspy, duckdb, the models), so a new or replaced worker starts in milliseconds, and no
+    worker inherits the threads of the service process.
+    """
+
+    def __init__(self, workers: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        self._pool = ProcessPool(max_workers=workers, context=context)
+
+    async def run(
+        self, function: Callable[..., T], *args: Any, deadline_seconds: float | None = None
+    ) -> T:
+        """Run `function(*args)` in a worker; its worker is ended once it passes the deadline."""
+        future = self._pool.schedule(function, args=args, timeout=deadline_seconds)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout as error:
+            raise DeadlineExceeded(deadline_seconds or 0.0) from error
+        except ProcessExpired as error:
+            raise WorkerCrashed(f"worker process ended with exit code {error.exitcode}") from error
+        except BrokenExecutor as error:
+            raise WorkerCrashed(f"no worker process could start: {error}") from error
+
+    def close(self) -> None:
+        """Stop every worker (running tasks included) and wait for them."""
+        self._pool.stop()
+        self._pool.join()

@@ -1,0 +1,175 @@
+"""Allocation routes: answers checked by hand or brute force, errors with names and paths."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.settings import Settings
+from tests.api.conftest import API_KEY
+
+SEARCH = [
+    {"bid_multiplier": 0.8, "cost": 100.0, "conversions": 3.0},
+    {"bid_multiplier": 1.0, "cost": 180.0, "conversions": 5.0},
+    {"bid_multiplier": 1.5, "cost": 400.0, "conversions": 7.0},
+]
+SOCIAL = [
+    {"bid_multiplier": 1.0, "cost": 50.0, "conversions": 1.0},
+    {"bid_multiplier": 2.0, "cost": 150.0, "conversions": 2.5},
+]
+
+
+def problem(budget: float = 300.0, **constraints: Any) -> dict[str, Any]:
+    """Two segments on two channels, small enough to enumerate every plan."""
+    return copy.deepcopy(
+        {
+            "objective": "profit",
+            "budget": {"total": budget},
+            "segments": [
+                {
+                    "id": "loyal-top",
+                    "stage": "loyal",
+                    "tier": "top",
+                    "kind": "customers",
+                    "size": 1000,
+                    "value_per_conversion": 90.0,
+                    "channels": [
+                        {"channel": "search", "landscape": SEARCH},
+                        {"channel": "social", "landscape": SOCIAL},
+                    ],
+                },
+                {
+                    "id": "new-mid",
+                    "stage": "new",
+                    "tier": "mid",
+                    "kind": "customers",
+                    "size": 500,
+                    "value_per_conversion": 70.0,
+                    "channels": [{"channel": "search", "landscape": SEARCH}],
+                },
+            ],
+            "constraints": constraints,
+        }
+    )
+
+
+def brute_force_profit(body: dict[str, Any]) -> float:
+    """The best profit over every choice of at most one point per segment x channel."""
+    pairs = [
+        (segment["value_per_conversion"], channel["landscape"])
+        for segment in body["segments"]
+        for channel in segment["channels"]
+    ]
+    best = 0.0
+    for choice in itertools.product(*[[None, *points] for _, points in pairs]):
+        picked = [(value, p) for (value, _), p in zip(pairs, choice, strict=True) if p]
+        spend = sum(p["cost"] for _, p in picked)
+        if spend <= body["budget"]["total"]:
+            best = max(best, sum(value * p["conversions"] - p["cost"] for value, p in picked))
+    return best
+
+
+def test_allocation_matches_brute_force(client: TestClient) -> None:
+    body = problem()
+    response = client.post("/v1/allocations", json=body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["status"] == "optimal"
+    assert abs(result["totals"]["profit"] - brute_force_profit(body)) < 1e-6
+    assert result["totals"]["spend"] <= 300.0 + 1e-9
+    assert len(result["allocations"]) == 3
+    stored = client.get(response.headers["Location"])
+    assert stored.status_code == 200
+    assert stored.json()["problem"]["budget"]["total"] == 300.0
+    assert stored.json()["result"] == result
+    assert stored.json()["versions"]["highspy"]
+
+
+def test_listed_after_solving(client: TestClient) -> None:
+    response = client.post("/v1/allocations", json=problem(budget=200.0))
+    run_id = response.headers["Location"].rsplit("/", 1)[1]
+    runs = client.get("/v1/allocations", params={"limit": 5}).json()["runs"]
+    assert runs[0]["id"] == run_id
+    assert runs[0]["objective"] == response.json()["objective"]
+
+
+def test_lp_mode_and_time_limit_are_passed_to_the_solver(client: TestClient) -> None:
+    response = client.post(
+        "/v1/allocations", json=problem(), params={"mode": "lp", "time_limit_seconds": 3}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["mode"] == "lp"
+    stored = client.get(response.headers["Location"]).json()
+    assert stored["solver"]["time_limit_seconds"] == 3
+    assert response.json()["objective"] >= brute_force_profit(problem()) - 1e-6
+
+
+def test_infeasible_is_409_with_named_conflicts(client: TestClient) -> None:
+    body = problem(budget=100.0, segment_spend=[{"segment": "loyal-top", "min": 500.0}])
+    response = client.post("/v1/allocations", json=body)
+    assert response.status_code == 409, response.text
+    error = response.json()
+    assert "infeasible" in error["detail"]
+    assert error["conflicts"], error
+    assert any("budget" in name for name in error["conflicts"]), error["conflicts"]
+    assert any("loyal-top" in name for name in error["conflicts"]), error["conflicts"]
+    assert client.get(error["where"]).json()["result"]["status"] == "infeasible"
+
+
+def test_invalid_body_is_422_with_field_path(client: TestClient) -> None:
+    body = problem()
+    body["segments"][0]["channels"][0]["landscape"][1]["cost"] = -5
+    response = client.post("/v1/allocations", json=body)
+    assert response.status_code == 422
+    locs = [error["loc"] for error in response.json()["detail"]]
+    assert ["body", "segments", 0, "channels", 0, "landscape", 1, "cost"] in locs
+
+
+def test_unknown_reference_is_422_with_field_path(client: TestClient) -> None:
+    response = client.post("/v1/allocations", json=problem(exclude=["nobody"]))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "constraints", "exclude", 0]
+    assert "nobody" in response.json()["detail"][0]["msg"]
+
+
+def test_malformed_json_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/v1/allocations", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_time_limit_above_the_maximum_is_422(client: TestClient) -> None:
+    response = client.post("/v1/allocations", json=problem(), params={"time_limit_seconds": 1e6})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "time_limit_seconds"]
+
+
+def test_unknown_allocation_is_404(client: TestClient) -> None:
+    response = client.get("/v1/allocations/nope")
+    assert response.status_code == 404
+    assert response.json()["where"] == "path.allocation_id"
+
+
+def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+    large = problem()
+    large["segments"] = [
+        {**segment, "id": f"{segment['id']}-{i}"}
+        for i in range(1000)
+        for segment in large["segments"]
+    ]
+    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+        response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
+        assert response.status_code == 200, response.text
+        result = response.json()
+        assert result["status"] == "time_limit"
+        assert result["allocations"] == []
+        assert "ended the solve" in result["message"]
+        again = client.post("/v1/allocations", json=problem())
+        assert again.json()["status"] == "optimal"

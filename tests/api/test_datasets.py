@@ -1,0 +1,139 @@
+"""Dataset routes: uploads with rejects by reason, listing, reading, deleting, the dashboard."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.orders import BAD_ROWS, GOOD_ROWS, cdnow_sample, orders_csv, parquet_bytes
+
+
+def _upload(client: TestClient, name: str, content: bytes) -> dict:
+    response = client.post("/v1/datasets", files={"file": (name, content)})
+    assert response.status_code == 201, response.text
+    assert response.headers["Location"] == f"/v1/datasets/{response.json()['id']}"
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def sample(client: TestClient) -> dict:
+    """The CDNOW sample uploaded as Parquet."""
+    return _upload(client, "cdnow_sample.parquet", parquet_bytes(cdnow_sample()))
+
+
+def test_upload_keeps_good_rows_and_counts_rejects_by_reason(client: TestClient) -> None:
+    dataset = _upload(client, "mixed.csv", orders_csv(GOOD_ROWS + BAD_ROWS))
+    assert dataset["rows_read"] == len(GOOD_ROWS) + len(BAD_ROWS)
+    assert dataset["rows_loaded"] == len(GOOD_ROWS)
+    assert dataset["rows_rejected"] == len(BAD_ROWS)
+    assert sum(dataset["rejected_by_reason"].values()) == len(BAD_ROWS)
+    assert {"missing_customer_id", "bad_timestamp", "bad_amount", "future_timestamp"} <= set(
+        dataset["rejected_by_reason"]
+    )
+    assert dataset["customers"] == 3
+    assert dataset["file_format"] == ".csv"
+    rejects = client.get(f"/v1/datasets/{dataset['id']}/rejects.csv")
+    assert rejects.status_code == 200
+    assert rejects.headers["content-type"].startswith("text/csv")
+    assert len(rejects.text.strip().splitlines()) == 1 + len(BAD_ROWS)
+
+
+def test_parquet_upload_counts_every_sample_customer(sample: dict) -> None:
+    assert sample["file_format"] == ".parquet"
+    assert sample["customers"] == 2357  # the published size of the CDNOW sample
+    assert sample["rows_loaded"] == len(cdnow_sample())
+    assert sample["rows_rejected"] == 0
+
+
+def test_list_get_and_delete(client: TestClient) -> None:
+    dataset = _upload(client, "small.csv", orders_csv(GOOD_ROWS))
+    listed = client.get("/v1/datasets").json()["datasets"]
+    assert dataset["id"] in [d["id"] for d in listed]
+    assert client.get(f"/v1/datasets/{dataset['id']}").json() == dataset
+    assert client.delete(f"/v1/datasets/{dataset['id']}").status_code == 204
+    assert client.get(f"/v1/datasets/{dataset['id']}").status_code == 404
+    assert client.delete(f"/v1/datasets/{dataset['id']}").status_code == 404
+
+
+def test_dashboard_matches_an_independent_count(client: TestClient, sample: dict) -> None:
+    response = client.get(f"/v1/datasets/{sample['id']}/dashboard")
+    assert response.status_code == 200, response.text
+    figures = response.json()
+    frame = cdnow_sample()
+    purchase_days = frame.groupby("customer_id")["timestamp"].nunique()
+    assert figures["customers"] == 2357
+    assert figures["repeat_customers"] == int((purchase_days > 1).sum())
+    assert figures["one_purchase_customers"] == int((purchase_days == 1).sum())
+    assert figures["as_of"] == frame["timestamp"].max().date().isoformat()
+    assert sum(figures["stage_counts"].values()) == 2357
+
+
+def test_dashboard_at_an_earlier_date(client: TestClient, sample: dict) -> None:
+    response = client.get(f"/v1/datasets/{sample['id']}/dashboard", params={"as_of": "1997-03-31"})
+    assert response.status_code == 200, response.text
+    frame = cdnow_sample()
+    ordered = frame.loc[frame["timestamp"] <= pd.Timestamp("1997-03-31"), "customer_id"].nunique()
+    assert response.json()["customers"] == ordered
+
+
+def test_dashboard_before_the_first_order_is_422(client: TestClient, sample: dict) -> None:
+    response = client.get(f"/v1/datasets/{sample['id']}/dashboard", params={"as_of": "1990-01-01"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
+
+
+def test_unknown_dataset_is_404(client: TestClient) -> None:
+    for path in ("", "/dashboard", "/rejects.csv"):
+        response = client.get(f"/v1/datasets/nope{path}")
+        assert response.status_code == 404, path
+        assert response.json() == {
+            "detail": "no dataset with id 'nope'",
+            "where": "path.dataset_id",
+        }
+
+
+def test_missing_columns_is_422_naming_them(client: TestClient) -> None:
+    response = client.post("/v1/datasets", files={"file": ("x.csv", b"who,when\na,b\n")})
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "file"]
+    assert "customer_id" in error["msg"]
+
+
+def test_file_without_valid_rows_is_422(client: TestClient) -> None:
+    response = client.post("/v1/datasets", files={"file": ("bad.csv", orders_csv(BAD_ROWS))})
+    assert response.status_code == 422
+    assert "no valid orders" in response.json()["detail"][0]["msg"]
+
+
+def test_garbage_parquet_is_422(client: TestClient) -> None:
+    response = client.post("/v1/datasets", files={"file": ("x.parquet", b"PAR1 not really")})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_missing_file_field_is_422(client: TestClient) -> None:
+    response = client.post("/v1/datasets", data={"name": "no file"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "file"]
+
+
+def test_oversized_upload_is_413(client: TestClient) -> None:
+    limit = client.app.state.services.settings.max_upload_bytes
+    response = client.post("/v1/datasets", files={"file": ("big.csv", b"x" * (limit + 1))})
+    assert response.status_code == 413
+    assert response.json()["where"] == "body"
+    assert str(limit) in response.json()["detail"]
+
+
+def test_oversized_streamed_upload_is_413(client: TestClient) -> None:
+    limit = client.app.state.services.settings.max_upload_bytes
+    chunks = (b"x" * 2**16 for _ in range(limit // 2**16 + 2))
+    response = client.post(
+        "/v1/datasets",
+        content=chunks,
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 413
+    assert "detail" in response.json()

@@ -1,0 +1,27 @@
+"""The worker pool ends a task at its deadline and keeps serving afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from api.workers import DeadlineExceeded, WorkerPool
+
+
+def test_deadline_ends_a_stuck_task_and_the_pool_recovers() -> None:
+    pool = WorkerPool(1)
+
+    async def scenario() -> float:
+        started = time.perf_counter()
+        with pytest.raises(DeadlineExceeded, match="deadline of 0.5 s"):
+            await pool.run(time.sleep, 30, deadline_seconds=0.5)
+        stopped_after = time.perf_counter() - started
+        assert await pool.run(sum, [1, 2, 3], deadline_seconds=30) == 6
+        return stopped_after
+
+    try:
+        assert asyncio.run(scenario()) < 10
+    finally:
+        pool.close()
