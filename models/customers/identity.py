@@ -53,7 +53,8 @@ class IdentityReport:
 def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     """From table `keys` (key_id 0..n-1 and identifier columns `types`), build
     `identity_map` (identifier_type, identifier, customer_id), `customers` (customer_key,
-    customer_id: an integer key per unified customer, fast to group by) and `unified_keys`
+    customer_id: an integer key per unified customer, fast to group by and numbered in
+    customer_id order, so that sorting by it sorts by customer_id) and `unified_keys`
     (the keys with their `customer_key` and unified id, `unified_id`)."""
     (n_keys,) = con.execute("SELECT count(*) FROM keys").fetchall()[0]
     con.execute(
@@ -89,8 +90,9 @@ def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     ]
     con.execute(
         f"""CREATE TEMP TABLE component_names AS
-        SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
-        FROM identifier_nodes n JOIN node_component c USING (node) GROUP BY c.component"""
+        SELECT component, row_number() OVER (ORDER BY customer_id) AS customer_key, customer_id
+        FROM (SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
+              FROM identifier_nodes n JOIN node_component c USING (node) GROUP BY c.component)"""
     )
     con.execute(
         """CREATE TABLE identity_map AS
@@ -100,13 +102,10 @@ def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     )
     con.execute(
         """CREATE TABLE unified_keys AS
-        SELECT k.*, c.component AS customer_key, m.customer_id AS unified_id FROM keys k
+        SELECT k.*, m.customer_key, m.customer_id AS unified_id FROM keys k
         JOIN node_component c ON c.node = k.key_id JOIN component_names m USING (component)"""
     )
-    con.execute(
-        "CREATE TABLE customers AS SELECT component AS customer_key, customer_id "
-        "FROM component_names"
-    )
+    con.execute("CREATE TABLE customers AS SELECT customer_key, customer_id FROM component_names")
     tables = ["keys", "key_identifiers", "identifier_nodes", "node_component", "component_names"]
     for table in tables:
         con.execute(f"DROP TABLE {table}")
@@ -132,8 +131,8 @@ def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
 def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
     """Orders identified by customer id alone: the id is the unified customer."""
     con.execute(
-        "CREATE TABLE customers AS SELECT row_number() OVER () AS customer_key, customer_id "
-        "FROM (SELECT DISTINCT customer_id FROM kept)"
+        "CREATE TABLE customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
+        "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
     )
     con.execute(
         f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {_order_fields("k")}

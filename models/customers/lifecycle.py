@@ -39,8 +39,9 @@ def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 
         prospects = f"""UNION ALL
         SELECT DISTINCT customer_key, 'prospect', 0 FROM contacts
         WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
-    frame = loaded.connection.execute(
-        f"""SELECT n.customer_id, s.stage, s.window_orders
+    frame = (
+        loaded.connection.sql(
+            f"""SELECT n.customer_id, s.stage, s.window_orders
         FROM (SELECT customer_key,
                   CASE WHEN window_orders >= 2 THEN 'loyal'
                        WHEN window_orders = 1 AND first_day > {start} THEN 'new'
@@ -52,8 +53,11 @@ def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 
                     FROM orders WHERE day <= {end} GROUP BY customer_key)
               {prospects}) s
         JOIN customers n USING (customer_key)
-        ORDER BY n.customer_id"""
-    ).df()
+        ORDER BY s.customer_key"""
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )  # through Arrow: much faster than .df() on millions of rows
     frame = frame.set_index("customer_id")
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES)
     frame["window_orders"] = frame["window_orders"].astype("int64")

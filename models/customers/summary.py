@@ -18,6 +18,8 @@ from models.customers.orders import LoadedOrders, OrdersInput, as_loaded
 
 TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
+DAY_ZERO = "DATE '0001-01-01'"  # day numbers count from here: positive for every AD date
+DAY_SLOTS = 2**20  # room for day numbers up to the year 2870
 
 SUMMARY_COLUMNS = [
     "frequency",
@@ -57,29 +59,37 @@ def _used_values(column: str, target: str, end: str, present: bool) -> str:
 
 
 def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -> str:
-    """The summary query over the `orders` table: one row per customer ordering by `as_of`."""
+    """The summary query over the `orders` table: one row per customer ordering by `as_of`.
+
+    Purchase days are grouped on one integer, customer_key * DAY_SLOTS + day number, which is
+    much cheaper than grouping on (customer_key, day); `customer_key` follows customer_id
+    order, so the result is sorted on it.
+    """
     end = f"DATE '{as_of.date().isoformat()}'"
+    first_day = f"min(key_day) % {DAY_SLOTS}"
+    first_value = "arg_min(value, key_day)"
     return f"""
     WITH purchase_days AS (
-        SELECT customer_key, day, sum(amount) AS value, count(*) AS orders,
+        SELECT customer_key * {DAY_SLOTS} + (day - {DAY_ZERO}) AS key_day,
+               sum(amount) AS value, count(*) AS orders,
                min(timestamp) AS first_ts, max(timestamp) AS last_ts
-        FROM orders WHERE day <= {end} GROUP BY customer_key, day
+        FROM orders WHERE day <= {end} GROUP BY key_day
     ),
     per_customer AS (
-        SELECT customer_key,
+        SELECT key_day // {DAY_SLOTS} AS customer_key,
             CAST(count(*) - 1 AS BIGINT) AS frequency,
-            CAST(date_diff('day', min(day), max(day)) AS DOUBLE) / {days_per_unit} AS recency,
-            CAST(date_diff('day', min(day), {end}) AS DOUBLE) / {days_per_unit} AS T,
-            CASE WHEN count(*) > 1 THEN (sum(value) - arg_min(value, day)) / (count(*) - 1)
+            CAST(max(key_day) - min(key_day) AS DOUBLE) / {days_per_unit} AS recency,
+            CAST({end} - {DAY_ZERO} - {first_day} AS DOUBLE) / {days_per_unit} AS T,
+            CASE WHEN count(*) > 1 THEN (sum(value) - {first_value}) / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
             CAST(sum(orders) AS BIGINT) AS orders,
             sum(value) AS total_spend,
             min(first_ts) AS first_order,
             max(last_ts) AS last_order,
-            arg_min(value, day) AS first_order_value,
-            (sum(value) - arg_min(value, day)) / nullif(sum(orders) - arg_min(orders, day), 0)
+            {first_value} AS first_order_value,
+            (sum(value) - {first_value}) / nullif(sum(orders) - arg_min(orders, key_day), 0)
                 AS mean_repeat_order_value,
-            CAST(sum(orders) - arg_min(orders, day) AS BIGINT) AS repeat_orders
+            CAST(sum(orders) - arg_min(orders, key_day) AS BIGINT) AS repeat_orders
         FROM purchase_days GROUP BY customer_key
     ),
     channels AS ({_used_values("channel", "channels", end, "channel" in loaded.columns)}),
@@ -92,7 +102,7 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
     JOIN customers n USING (customer_key)
     LEFT JOIN channels ch USING (customer_key)
     LEFT JOIN devices dv USING (customer_key)
-    ORDER BY n.customer_id
+    ORDER BY p.customer_key
     """
 
 
@@ -110,7 +120,10 @@ def customer_summary(
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
     loaded = as_loaded(orders)
     end = reference_day(loaded, as_of)
-    frame = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit])).df()
+    query = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit]))
+    # Through Arrow: no Python object per value, several times faster than .df() on millions
+    # of rows, and the same dtypes here (no DATE or nullable integer column).
+    frame = query.to_arrow_table().to_pandas()
     frame = frame.set_index("customer_id")[SUMMARY_COLUMNS]
     frame.attrs.update(as_of=end, time_unit=time_unit)
     return frame
