@@ -72,7 +72,9 @@ def test_plan_in_one_call_matches_the_steps(
     assert (got.start, got.end, got.customers) == (expected.start, expected.end, expected.customers)
     for move, same in zip(got.moves, expected.moves, strict=True):
         assert move.customers == same.customers
-        assert move.clv_end_mean == pytest.approx(same.clv_end_mean, rel=1e-9)
+        # two separate fits: DuckDB's parallel aggregation sums floats in a thread-dependent
+        # order (1e-13 apart) and the maximum-likelihood fit carries that to ~1e-8
+        assert move.clv_end_mean == pytest.approx(same.clv_end_mean, rel=1e-7)
     assert result.lookalikes.report == lookalikes.report
     pd.testing.assert_series_equal(result.values["clv"], values["clv"])
     steps = audience_plan(
