@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api.commands.common import (
     MODEL_ERRORS,
+    AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
@@ -41,9 +42,6 @@ app = typer.Typer(
 )
 console = Console()
 
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="Folder for the CSV/JSON outputs (none: print only).")
 ]

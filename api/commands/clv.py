@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api.commands.common import (
     MODEL_ERRORS,
+    AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
@@ -66,9 +67,7 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
 @app.command()
 def fit(
     file: FileArg,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-    ] = None,
+    as_of: AsOfOpt = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="CLV horizon in months.")] = 12,
     model: Annotated[
         str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout MAE).")

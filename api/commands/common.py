@@ -23,6 +23,9 @@ MODEL_ERRORS = (ValueError, ConvergenceError, InvalidSummaryError)
 """What the CLV and audience models raise on data they cannot value: a message, not a bug."""
 
 FileArg = Annotated[Path, typer.Argument(help="Orders file: CSV or Parquet (.parquet).")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
+]
 WindowOpt = Annotated[
     str, typer.Option("--window", help="Lifecycle window in calendar months: 6M, 12M or 1Y.")
 ]

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.commands.common import (
+    AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
@@ -78,9 +79,7 @@ def show_dashboard(dashboard: LtvDashboard, target: Console) -> None:
 @app.command()
 def summarize(
     file: FileArg,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-    ] = None,
+    as_of: AsOfOpt = None,
     window: WindowOpt = "6M",
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV/JSON outputs.")] = Path(
         "out/customers"
