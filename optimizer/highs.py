@@ -26,10 +26,12 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.formulation import Formulation
+from optimizer.result import SolveStatus
 
 Vector = NDArray[np.float64]
 _FEASIBILITY_TOL = 1e-6
 _INF = highspy.kHighsInf
+_Status = highspy.HighsModelStatus
 
 
 class ConstantRowsInfeasible(ValueError):
@@ -56,6 +58,23 @@ class Run:
     bound: float | None
     row_dual: Vector | None
     seconds: float
+
+
+def solve_status(run: Run) -> SolveStatus:
+    """Map a HiGHS model status to the result's status; solver failures raise."""
+    mapping = {
+        _Status.kOptimal: SolveStatus.OPTIMAL,
+        _Status.kInfeasible: SolveStatus.INFEASIBLE,
+        # every column is bounded, so "unbounded or infeasible" can only be infeasible
+        _Status.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE,
+        _Status.kUnbounded: SolveStatus.UNBOUNDED,
+        _Status.kTimeLimit: SolveStatus.TIME_LIMIT,
+    }
+    if run.status in mapping:
+        return mapping[run.status]
+    if run.status in (_Status.kIterationLimit, _Status.kInterrupt, _Status.kSolutionLimit):
+        return SolveStatus.FEASIBLE if run.values is not None else SolveStatus.TIME_LIMIT
+    raise SolverError(f"HiGHS stopped with {run.status.name}")
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 from pyomo.common.gc_manager import PauseGC
 
@@ -20,7 +19,7 @@ from optimizer.conflicts import find_conflicts
 from optimizer.explain import build_result
 from optimizer.formulation import build_model
 from optimizer.grid import Grid
-from optimizer.highs import ConstantRowsInfeasible, LoadedModel, Run, SolverError, Vector
+from optimizer.highs import ConstantRowsInfeasible, LoadedModel, Run, Vector, solve_status
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, SolverSettings
 
@@ -28,8 +27,6 @@ _INTEGRAL_TOL = 1e-6
 _GAP_NOISE = 1e-9  # floating-point noise in a relative gap
 _LP_OPTIONS: dict[str, object] = {"solver": "ipm", "run_crossover": "on"}
 _MIP_OPTIONS: dict[str, object] = {"solver": "choose"}
-
-Status = highspy.HighsModelStatus
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ def _solve_lp(loaded: LoadedModel, deadline: float) -> Outcome:
     """The LP relaxation (convex hull of every landscape) by interior point + crossover."""
     loaded.set_integer(False)
     run = loaded.run(_LP_OPTIONS, deadline)
-    status = _status(run)
+    status = solve_status(run)
     return Outcome(
         status=status,
         values=run.values,
@@ -142,7 +139,7 @@ def _solve_milp(
 def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> Outcome:
     """HiGHS branch and bound at the requested relative gap."""
     run = loaded.run({**_MIP_OPTIONS, "mip_rel_gap": settings.mip_gap}, deadline)
-    status = _status(run)
+    status = solve_status(run)
     gap = None
     if run.objective is not None and run.bound is not None:
         gap = relative_gap(run.objective, run.bound)
@@ -173,20 +170,3 @@ def _round_down(grid: Grid, loaded: LoadedModel, values: Vector) -> Vector:
     for segment, column in loaded.active_columns.items():
         rounded[column] = float(segment in active)
     return rounded
-
-
-def _status(run: Run) -> SolveStatus:
-    """Map a HiGHS model status to the result's status; solver failures raise."""
-    mapping = {
-        Status.kOptimal: SolveStatus.OPTIMAL,
-        Status.kInfeasible: SolveStatus.INFEASIBLE,
-        # every column is bounded, so "unbounded or infeasible" can only be infeasible
-        Status.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE,
-        Status.kUnbounded: SolveStatus.UNBOUNDED,
-        Status.kTimeLimit: SolveStatus.TIME_LIMIT,
-    }
-    if run.status in mapping:
-        return mapping[run.status]
-    if run.status in (Status.kIterationLimit, Status.kInterrupt, Status.kSolutionLimit):
-        return SolveStatus.FEASIBLE if run.values is not None else SolveStatus.TIME_LIMIT
-    raise SolverError(f"HiGHS stopped with {run.status.name}")

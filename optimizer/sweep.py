@@ -18,10 +18,9 @@ import highspy
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.formulation import build_model
-from optimizer.highs import ConstantRowsInfeasible, LoadedModel
+from optimizer.highs import ConstantRowsInfeasible, LoadedModel, solve_status
 from optimizer.result import SolveStatus
 from optimizer.schema import AllocationProblem
-from optimizer.solve import _status
 
 _FIRST_OPTIONS: dict[str, object] = {"solver": "ipm", "run_crossover": "on"}
 _WARM_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1}  # dual simplex
@@ -70,7 +69,7 @@ class BudgetSweep:
         highs.changeRowBounds(self.row, -highspy.kHighsInf, float(budget))
         options = _WARM_OPTIONS if self._solved else _FIRST_OPTIONS
         run = self.loaded.run(options, started + time_limit_seconds)
-        status = _status(run)
+        status = solve_status(run)
         seconds = time.perf_counter() - started
         if status is not SolveStatus.OPTIMAL or run.values is None:
             return FrontierPoint(budget, status, None, None, None, None, None, None, seconds)

@@ -1,7 +1,9 @@
-"""Segment table + channel definitions + the base problem -> the optimizer's AllocationProblem.
+"""Segment rows + channel definitions + the base problem -> the optimizer's AllocationProblem.
 
 Each segment gets, on each channel, the landscape of the first channel group that matches it:
 a reach curve scaled by the segment's size, a response curve, or explicit landscape points.
+The rows are the runner's segment table or an audience plan (`models.audiences.plan`), whose
+`excluded` rows stay in the problem under `constraints.exclude` (shown at zero spend).
 """
 
 from __future__ import annotations
@@ -91,6 +93,43 @@ def optimizer_segments(segments: pd.DataFrame, channels: Iterable[Channel]) -> l
             )
         )
     return result
+
+
+def audience_segments(
+    rows: pd.DataFrame, channels: Iterable[Channel]
+) -> tuple[list[Segment], list[str]]:
+    """The optimizer segments of the rows, and the ids of those marked `excluded` (plan rows)."""
+    segments = optimizer_segments(rows, channels)
+    if "excluded" not in rows:
+        return segments, []
+    kept = {s.id for s in segments}
+    marked = rows.loc[rows["excluded"].astype(bool), "id"].astype(str)
+    return segments, [i for i in marked if i in kept]
+
+
+def with_audiences(
+    problem: AllocationProblem,
+    plan: pd.DataFrame,
+    channels: Iterable[Channel],
+    *,
+    max_active_lookalikes: int | None = None,
+) -> AllocationProblem:
+    """`problem` with the plan's segments added (same ids replaced) and its exclusions."""
+    segments, exclude = audience_segments(plan, channels)
+    ids = {s.id for s in segments}
+    kept = [s for s in problem.segments if s.id not in ids]
+    constraints = problem.constraints.model_copy(
+        update={
+            "exclude": sorted({*problem.constraints.exclude, *exclude}),
+            "max_active_lookalikes": max_active_lookalikes
+            if max_active_lookalikes is not None
+            else problem.constraints.max_active_lookalikes,
+        }
+    )
+    data = problem.model_dump()
+    data["segments"] = [s.model_dump() for s in [*kept, *segments]]
+    data["constraints"] = constraints.model_dump()
+    return AllocationProblem.model_validate(data)
 
 
 def build_problem(

@@ -12,6 +12,7 @@ import pandas as pd
 
 from models.audiences.detargeting import DetargetingSettings, detarget
 from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
+from models.audiences.plan import lookalike_rows
 from models.audiences.segments import customer_values, segment_table
 from models.clv import GammaGammaModel
 from models.clv.validation import MODELS
@@ -183,7 +184,7 @@ def value_customers(
     )
     frames = [segments[wanted]]
     if lookalikes is not None:
-        frames.append(_lookalike_rows(lookalikes))
+        frames.append(lookalike_rows(lookalikes).drop(columns="excluded"))
         members = pd.concat([members, _lookalike_members(lookalikes)], ignore_index=True)
     return Valuation(
         customers=values,
@@ -202,27 +203,6 @@ def not_yet_due(
     ordered = customers.table[customers.table["stage"] != "prospect"]
     settings = DetargetingSettings(due_share=options.due_share, campaign_days=options.campaign_days)
     return detarget(models.purchases, ordered, settings, as_of=customers.as_of)
-
-
-def _lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:
-    """Segment rows of the nested audiences: kind lookalike, their seed, size, expected
-    conversion rate (average rate x lift) and value per conversion (calibrated CLV)."""
-    return pd.DataFrame(
-        [
-            {
-                "id": a.id,
-                "stage": None,
-                "tier": None,
-                "kind": "lookalike",
-                "seed": a.seed,
-                "size": a.size,
-                "clv_mean": a.value_per_conversion,
-                "value_per_conversion": a.value_per_conversion,
-                "conversion_rate": a.expected_conversion_rate,
-            }
-            for a in lookalikes.report.audiences
-        ]
-    )
 
 
 def _lookalike_members(lookalikes: Lookalikes) -> pd.DataFrame:

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.commands.common import fail
 from optimizer import AllocationProblem, AllocationResult, SolverSettings, solve
 
 console = Console()
-error_console = Console(stderr=True)
 
 
 class ProblemFileError(ValueError):
@@ -108,13 +108,10 @@ def allocate(
             {"mode": mode, "time_limit_seconds": time_limit, "mip_gap": gap}
         )
     except ProblemFileError as error:
-        error_console.print(f"[red]{escape(str(error))}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(str(error), code=2) from None
     except ValidationError as error:
-        for e in error.errors():
-            where = ".".join(map(str, e["loc"]))
-            error_console.print(f"[red]--{escape(where)}: {escape(e['msg'])}[/red]")
-        raise typer.Exit(2) from None
+        messages = [f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
+        raise fail(*messages, code=2) from None
     result = solve(problem, settings)
     render(result)
     if output is not None:

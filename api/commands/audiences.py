@@ -12,7 +12,17 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from api.commands.customers import ColumnOpt, ContactsOpt, FileArg, FormatOpt, _fail, _load
+from api.commands.common import (
+    MODEL_ERRORS,
+    AsOfOpt,
+    ColumnOpt,
+    ContactsOpt,
+    FileArg,
+    FormatOpt,
+    fail,
+    load_orders_file,
+    option_day,
+)
 from models.audiences.detargeting import DetargetingSettings, detarget, detargeting_report
 from models.audiences.lookalike import (
     ATTRIBUTES,
@@ -23,7 +33,6 @@ from models.audiences.lookalike import (
 )
 from models.audiences.movers import MoverSettings, fit_values, segments_on_the_move
 from models.audiences.mvc import COMPONENTS, MvcWeights, mvc_profile, mvc_scores
-from models.clv import ConvergenceError, InvalidSummaryError
 from models.customers import customer_summary
 from models.customers.orders import LoadedOrders
 
@@ -33,13 +42,9 @@ app = typer.Typer(
 )
 console = Console()
 
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-]
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="Folder for the CSV/JSON outputs (none: print only).")
 ]
-MODEL_ERRORS = (ValueError, ConvergenceError, InvalidSummaryError)
 
 
 def parse_weights(text: str | None) -> MvcWeights:
@@ -60,14 +65,6 @@ def parse_weights(text: str | None) -> MvcWeights:
         return MvcWeights(**given)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-
-
-def _day(loaded: LoadedOrders, text: str | None, option: str) -> pd.Timestamp:
-    """A date option, or the last order day when not given; a bad date exits with code 2."""
-    try:
-        return pd.Timestamp(text).normalize() if text else loaded.last_day()
-    except ValueError as error:
-        raise _fail(f"{option} {text!r}: {error}", 2) from error
 
 
 def _rows_table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> Table:
@@ -104,15 +101,15 @@ def mvc(
     Writes to --out: mvc_scores.csv (components, score, contribution index) and mvc.json.
     """
     parsed = parse_weights(weights)
-    loaded = _load(file, contacts, column, False, timestamp_format)
-    day = _day(loaded, as_of, "--as-of")
+    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+    day = option_day(loaded, as_of)
     try:
         summary = customer_summary(loaded, as_of=day)
         scores = mvc_scores(summary, weights=parsed, mvc_share=share)
         attributes = _attributes(loaded)
         profile = mvc_profile(summary, scores, attributes)
     except MODEL_ERRORS as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     rows = [
         ("customers (MVC group)", f"{profile.mvc_customers:,}", f"{profile.customers:,}"),
         ("median orders", f"{profile.median_orders:g}", f"{profile.median_orders_all:g}"),
@@ -175,15 +172,15 @@ def lookalikes(
     Writes to --out: lookalikes.json (audiences, holdout AUC and lift, negative personas) and
     prospects.csv (score, expected CLV, smallest audience holding each prospect).
     """
-    loaded = _load(file, contacts, column, False, timestamp_format)
-    day = _day(loaded, as_of, "--as-of")
+    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+    day = option_day(loaded, as_of)
     try:
         settings = LookalikeSettings(
             conversion_rate=conversion_rate, acquisition_cost=acquisition_cost
         )
         result = lookalike_audiences(loaded, as_of=day, settings=settings)
     except (LookalikeError, *MODEL_ERRORS) as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     report = result.report
     rows = [
         (
@@ -227,15 +224,15 @@ def movers(
 
     Writes to --out: movers.csv (CLV, P(alive), tier at both dates, move) and movers.json.
     """
-    loaded = _load(file, None, column, False, timestamp_format)
-    first = _day(loaded, start, "--from")
-    last = _day(loaded, end, "--to")
+    loaded = load_orders_file(file, None, column, timestamp_format=timestamp_format)
+    first = option_day(loaded, start, "--from")
+    last = option_day(loaded, end, "--to")
     try:
         report, frame = segments_on_the_move(
             loaded, start=first, end=last, settings=MoverSettings(cost_to_reach=cost_to_reach)
         )
     except MODEL_ERRORS as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     rows = [
         (
             m.move,
@@ -273,8 +270,8 @@ def detarget_command(
 
     Writes to --out: detargeting.csv (per customer) and detargeting.json.
     """
-    loaded = _load(file, None, column, False, timestamp_format)
-    day = _day(loaded, as_of, "--as-of")
+    loaded = load_orders_file(file, None, column, timestamp_format=timestamp_format)
+    day = option_day(loaded, as_of)
     try:
         settings = DetargetingSettings(
             due_share=due_share,
@@ -284,7 +281,7 @@ def detarget_command(
         values = fit_values(loaded, as_of=day)
         frame = detarget(values.attrs["purchases"], values, settings)
     except MODEL_ERRORS as error:
-        raise _fail(str(error)) from error
+        raise fail(str(error)) from error
     report = detargeting_report(frame)
     rows = [
         ("customers", f"{report.customers:,}"),

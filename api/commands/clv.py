@@ -12,18 +12,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.commands.customers import (
+from api.commands.common import (
+    MODEL_ERRORS,
+    AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
     FormatOpt,
     WindowOpt,
-    _fail,
-    _load,
+    fail,
+    load_orders_file,
+    option_day,
     parse_window,
 )
 from models.audiences.segments import customer_values, segment_table
-from models.clv import ConvergenceError, InvalidSummaryError
 from models.clv.validation import (
     calibration_holdout,
     default_calibration_end,
@@ -65,9 +67,7 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
 @app.command()
 def fit(
     file: FileArg,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-    ] = None,
+    as_of: AsOfOpt = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="CLV horizon in months.")] = 12,
     model: Annotated[
         str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout MAE).")
@@ -95,22 +95,19 @@ def fit(
     validation.md and holdout.png (predicted vs actual holdout purchases).
     """
     if model not in MODEL_CHOICES:
-        raise _fail(f"--model {model!r} is not one of {', '.join(MODEL_CHOICES)}", 2)
+        raise fail(f"--model {model!r} is not one of {', '.join(MODEL_CHOICES)}", code=2)
     try:
         settings = ValueSettings(
             horizon_months=horizon, margin=margin, monthly_discount_rate=monthly_discount
         )
     except ValueError as error:
-        raise _fail(str(error), 2) from error
+        raise fail(str(error), code=2) from error
     window_months = parse_window(window)
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         step = progress.add_task("loading orders", total=5)
-        loaded = _load(file, contacts, column, False, timestamp_format)
-        try:
-            day = pd.Timestamp(as_of).normalize() if as_of else loaded.last_day()
-        except ValueError as error:
-            raise _fail(f"--as-of {as_of!r}: {error}", 2) from error
+        loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+        day = option_day(loaded, as_of)
         try:
             progress.update(step, advance=1, description="calibration/holdout validation")
             holdout = calibration_holdout(
@@ -126,8 +123,8 @@ def fit(
             progress.update(step, advance=1, description="valuing customers and segments")
             values = customer_values(purchases, spend, table, settings)
             segments = segment_table(purchases, spend, table, settings)
-        except (InvalidSummaryError, ConvergenceError, ValueError) as error:
-            raise _fail(f"{file}: {error}") from error
+        except MODEL_ERRORS as error:
+            raise fail(f"{file}: {error}") from error
         progress.update(step, advance=1, description="writing outputs")
         out.mkdir(parents=True, exist_ok=True)
         values.to_parquet(out / "customers_clv.parquet")

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Annotated
 
-import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from api.commands.common import (
+    AsOfOpt,
+    ColumnOpt,
+    ContactsOpt,
+    FileArg,
+    FormatOpt,
+    StrictOpt,
+    WindowOpt,
+    fail,
+    load_orders_file,
+    option_day,
+    parse_window,
+)
 from models.customers import (
     LoadedOrders,
     LtvDashboard,
-    OrdersSchemaError,
-    OrdersValidationError,
     customer_table,
     dashboard_frame,
     load_orders,
@@ -34,56 +42,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console()
-error_console = Console(stderr=True)
-
-FileArg = Annotated[Path, typer.Argument(help="Orders file: CSV or Parquet (.parquet).")]
-WindowOpt = Annotated[
-    str, typer.Option("--window", help="Lifecycle window in calendar months: 6M, 12M or 1Y.")
-]
-ContactsOpt = Annotated[
-    Path | None,
-    typer.Option("--contacts", help="Contacts (CSV/Parquet); who never ordered is a prospect."),
-]
-ColumnOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--column",
-        help="Column mapping OURS=THEIRS, repeatable, e.g. --column amount=price.",
-    ),
-]
-StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Stop at the first bad row (exit 1) instead of going on.")
-]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option("--timestamp-format", help="strptime format for dates, e.g. %Y%m%d."),
-]
-
-
-def parse_window(text: str) -> int:
-    """'6M' -> 6, '1Y' -> 12, '6' -> 6: the window in calendar months."""
-    match = re.fullmatch(r"\s*(\d+)\s*([MmYy]?)\s*", text)
-    if not match or int(match.group(1)) < 1:
-        raise typer.BadParameter(f"window {text!r} is not like 6M, 12M or 1Y")
-    months = int(match.group(1))
-    return months * 12 if match.group(2).lower() == "y" else months
-
-
-def parse_columns(pairs: list[str] | None) -> dict[str, str]:
-    """['amount=price', ...] -> {'amount': 'price', ...}."""
-    mapping = {}
-    for pair in pairs or []:
-        ours, sep, theirs = pair.partition("=")
-        if not sep or not ours.strip() or not theirs.strip():
-            raise typer.BadParameter(f"column mapping {pair!r} is not OURS=THEIRS")
-        mapping[ours.strip()] = theirs.strip()
-    return mapping
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    """Print a domain error (unwrapped, on stderr) and return the Exit to raise."""
-    error_console.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
-    return typer.Exit(code)
 
 
 def _two_columns(title: str, rows: list[tuple[str, str]]) -> Table:
@@ -118,32 +76,10 @@ def show_dashboard(dashboard: LtvDashboard, target: Console) -> None:
     target.print(_two_columns("LTV dashboard", dashboard.as_rows()))
 
 
-def _load(
-    file: Path,
-    contacts: Path | None,
-    columns: list[str] | None,
-    strict: bool,
-    timestamp_format: str | None,
-) -> LoadedOrders:
-    """Load with the CLI's options; domain errors become a message and exit code 1."""
-    try:
-        return load_orders(
-            file,
-            columns=parse_columns(columns),
-            contacts=contacts,
-            strict=strict,
-            timestamp_format=timestamp_format,
-        )
-    except (OrdersValidationError, OrdersSchemaError, FileNotFoundError, duckdb.Error) as error:
-        raise _fail(f"{file}: {error}") from error
-
-
 @app.command()
 def summarize(
     file: FileArg,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date (default: last order day).")
-    ] = None,
+    as_of: AsOfOpt = None,
     window: WindowOpt = "6M",
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV/JSON outputs.")] = Path(
         "out/customers"
@@ -163,12 +99,11 @@ def summarize(
     stage_counts.csv (last 12 month-ends), identity_map.csv and rejects.csv (row, reason).
     """
     window_months = parse_window(window)
-    loaded = _load(file, contacts, column, strict, timestamp_format)
+    loaded = load_orders_file(
+        file, contacts, column, strict=strict, timestamp_format=timestamp_format
+    )
     console.print(_two_columns(f"Loaded {file.name}", loaded.report.as_rows()))
-    try:
-        day = pd.Timestamp(as_of) if as_of else loaded.last_day()
-    except ValueError as error:
-        raise _fail(f"--as-of {as_of!r}: {error}", 2) from error
+    day = option_day(loaded, as_of)
     dashboard = ltv_dashboard(
         loaded, as_of=day, window_months=window_months, basket_threshold=basket_threshold
     )
@@ -199,11 +134,11 @@ def transitions(
 ) -> None:
     """Print how many customers moved from each stage at --from to each stage at --to."""
     window_months = parse_window(window)
-    loaded = _load(file, contacts, column, False, timestamp_format)
+    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
     try:
         matrix = stage_transitions(loaded, start=start, end=end, window_months=window_months)
     except ValueError as error:
-        raise _fail(str(error), 2) from error
+        raise fail(str(error), code=2) from error
     console.print(_frame_table(f"Stage transitions {start} -> {end}", matrix))
 
 

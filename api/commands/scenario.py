@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from models.clv import ConvergenceError, InvalidSummaryError
+from api.commands.common import MODEL_ERRORS, fail
 from models.customers import OrdersSchemaError, OrdersValidationError
 from scenarios.loader import ScenarioError, load_scenario
 from scenarios.outputs import write_outputs
@@ -22,13 +22,7 @@ from scenarios.runner import ScenarioRun, run_scenario
 
 app = typer.Typer(help="What-if scenario files: data -> CLV -> segments -> budgets.")
 console = Console()
-DOMAIN_ERRORS = (
-    ConvergenceError,
-    InvalidSummaryError,
-    OrdersSchemaError,
-    OrdersValidationError,
-    ValueError,
-)
+DOMAIN_ERRORS = (*MODEL_ERRORS, OrdersSchemaError, OrdersValidationError)
 
 
 def _overrides(settings: list[str]) -> dict[str, object]:
@@ -37,16 +31,9 @@ def _overrides(settings: list[str]) -> dict[str, object]:
     for item in settings:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            console.print(f"[red]error:[/red] --set {escape(item)!r}: write it as path=value")
-            raise typer.Exit(code=2)
+            raise fail(f"--set {item!r}: write it as path=value", code=2)
         parsed[key] = yaml.safe_load(value)
     return parsed
-
-
-def _fail(problems: list[str], code: int) -> typer.Exit:
-    for problem in problems:
-        console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
-    return typer.Exit(code=code)
 
 
 def allocation_table(run: ScenarioRun) -> Table:
@@ -113,7 +100,7 @@ def run(
     try:
         scenario_file = load_scenario(file, _overrides(set_ or []))
     except ScenarioError as error:
-        raise _fail(error.problems, 2) from None
+        raise fail(*error.problems, code=2) from None
     folder = out or Path("out") / scenario_file.base.name
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     try:
@@ -121,11 +108,11 @@ def run(
             result = run_scenario(scenario_file, progress)
         written = write_outputs(result, folder)
     except ScenarioError as error:
-        raise _fail(error.problems, 2) from None
+        raise fail(*error.problems, code=2) from None
     except DOMAIN_ERRORS as error:
-        raise _fail([f"{file}: {error}"], 1) from None
+        raise fail(f"{file}: {error}") from None
     except OSError as error:
-        raise _fail([f"cannot write to {folder}: {error}"], 1) from None
+        raise fail(f"cannot write to {folder}: {error}") from None
     console.print(allocation_table(result))
     console.print(variants_table(result))
     for name, variant in result.variants.items():

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.commands.common import fail
 from models.simulate import SimulationConfig, SimulationConfigError, simulate, write_simulated
 
 app = typer.Typer(help="Generate synthetic retail data with known truth (BG/NBD + Gamma-Gamma).")
@@ -33,21 +34,18 @@ def simulate_command(
 ) -> None:
     """Simulate orders, holdout orders and contacts, and write them with truth/ beside them."""
     if file_format not in ("parquet", "csv"):
-        console.print(f"[red]error:[/red] --format must be parquet or csv, got {file_format!r}")
-        raise typer.Exit(code=2)
+        raise fail(f"--format must be parquet or csv, got {file_format!r}", code=2)
     try:
         config = SimulationConfig(n_customers=customers, n_prospects=prospects, seed=seed)
     except SimulationConfigError as error:
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=2) from error
+        raise fail(str(error), code=2) from error
     with console.status(f"Simulating {customers:,} customers and {prospects:,} prospects..."):
         data = simulate(config)
     with console.status(f"Writing {file_format} files to {out}..."):
         try:
             written = write_simulated(data, out, fmt=file_format)
         except OSError as error:
-            console.print(f"[red]error:[/red] cannot write to {out}: {error}")
-            raise typer.Exit(code=1) from error
+            raise fail(f"cannot write to {out}: {error}") from error
     table = Table(title=f"Simulated data (seed {seed}) written to {out}")
     table.add_column("file")
     table.add_column("rows", justify="right")

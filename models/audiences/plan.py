@@ -2,7 +2,7 @@
 not-worth-it customers excluded, lookalike audiences appended; one row per optimizer segment.
 
 The customer rows replace the stage x tier rows of `segment_table` (same ids, sizes net of
-movers and exclusions); `scenarios.audiences` turns the rows into optimizer segments.
+movers and exclusions); `scenarios.assemble` turns the rows into optimizer segments.
 """
 
 from __future__ import annotations
@@ -117,24 +117,27 @@ def audience_plan(
     rows = rows.sort_values(["excluded", "_order", "id"], kind="stable")
     frames = [rows[~rows["excluded"]], rows[rows["excluded"]]]
     if lookalikes is not None:
-        frames.insert(1, _lookalike_rows(lookalikes))
+        frames.insert(1, lookalike_rows(lookalikes))
     plan = pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
     plan["size"] = plan["size"].astype("int64")
     plan.attrs["segment"] = segment
     return plan
 
 
-def _lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:
-    """Plan rows of the nested lookalike audiences (one seed; the optimizer picks one size)."""
+def lookalike_rows(lookalikes: Lookalikes) -> pd.DataFrame:
+    """Segment rows of the nested lookalike audiences (one seed; the optimizer picks one size):
+    their seed, size, expected conversion rate (average rate x lift) and value per conversion
+    (calibrated CLV, also their `clv_mean`); used by the plan and the scenario runner."""
     return pd.DataFrame(
         [
             {
                 "id": audience.id,
-                "kind": "lookalike",
                 "stage": None,
                 "tier": None,
+                "kind": "lookalike",
                 "seed": audience.seed,
                 "size": audience.size,
+                "clv_mean": audience.value_per_conversion,
                 "value_per_conversion": audience.value_per_conversion,
                 "conversion_rate": audience.expected_conversion_rate,
                 "excluded": False,

@@ -7,6 +7,7 @@ turns it into a scikit-learn-like estimator: `fit` returns self, learned state e
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Self
@@ -57,6 +58,18 @@ def compress(**columns: np.ndarray) -> Compressed:
     first = np.unique(inverse, return_index=True)[1]
     unique = {name: np.asarray(values)[first] for name, values in columns.items()}
     return Compressed(columns=unique, weights=weights, inverse=inverse)
+
+
+def weighted_summary(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None
+) -> tuple[Compressed, np.ndarray]:
+    """The checked summary with identical (x, t_x, T) rows merged, and how many customers each
+    merged row stands for (`weights` counts customers per input row when already aggregated)."""
+    x, t_x, big_t = check_summary(frequency, recency, T)
+    data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
+    if weights is None:
+        return data, data.weights
+    return data, np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
 
 
 def check_summary(
@@ -244,6 +257,30 @@ class Estimator:
         self.standard_errors_ = pd.Series(
             np.sqrt(np.where(variances > 0, variances, np.nan)), index=names, dtype=float
         )
+
+
+class CountingModel(Estimator, ABC):
+    """A purchase-count model (BG/NBD, Pareto/NBD): the purchases expected of a customer with a
+    history are P(alive) times those of a live one (FHL 2005 eq. 10; FH 2005 eq. 22)."""
+
+    @abstractmethod
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """P(alive at T | x, t_x, T)."""
+
+    @abstractmethod
+    def expected_purchases_if_alive(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | alive at T, history]: expected purchases in (T, T+t] of a live customer."""
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] = P(alive) E[Y(t) | alive]."""
+        alive = self.probability_alive(frequency, recency, T)
+        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
 
 
 def _hessian_from_gradient(

@@ -13,12 +13,12 @@ from scipy.special import betaln, gammaln
 
 from models.clv.base import (
     ArrayLike,
-    Estimator,
+    CountingModel,
     check_summary,
-    compress,
     digamma_difference,
     hyp2f1_stable,
     log_rising_factorial,
+    weighted_summary,
 )
 
 
@@ -79,7 +79,7 @@ def _weighted_log_likelihood_and_gradient(
     return float((weights * ll).sum()), gradient * params
 
 
-class BetaGeoModel(Estimator):
+class BetaGeoModel(CountingModel):
     """BG/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, a, b."""
 
     PARAMETER_NAMES = ("r", "alpha", "a", "b")
@@ -98,11 +98,7 @@ class BetaGeoModel(Estimator):
         recency and T are ages in `time_unit` (days or weeks); `weights` counts customers per
         row when the data is already aggregated. Identical rows are merged before fitting.
         """
-        x, t_x, big_t = check_summary(frequency, recency, T)
-        data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
-        row_weights = data.weights
-        if weights is not None:
-            row_weights = np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
+        data, row_weights = weighted_summary(frequency, recency, T, weights)
         cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -150,13 +146,6 @@ class BetaGeoModel(Estimator):
         hyp = hyp2f1_stable(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
         shrink = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
         return (a + b + x - 1) / (a - 1) * (1 - shrink * hyp)
-
-    def conditional_expected_purchases(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
-    ) -> np.ndarray:
-        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t], FHL (2005) eq. 10."""
-        alive = self.probability_alive(frequency, recency, T)
-        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
 
     def probability_no_purchase_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike

@@ -14,11 +14,12 @@ from scipy.special import gammaln, roots_legendre
 
 from models.clv.base import (
     ArrayLike,
-    Estimator,
+    CountingModel,
     check_summary,
     compress,
     hyp2f1_stable,
     log_rising_factorial,
+    weighted_summary,
 )
 
 _NODES, _NODE_WEIGHTS = roots_legendre(48)
@@ -76,7 +77,7 @@ def _log_died_term(
     return np.log(s) - np.log(r + s + x) + log_a0
 
 
-class ParetoNBDModel(Estimator):
+class ParetoNBDModel(CountingModel):
     """Pareto/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, s, beta."""
 
     PARAMETER_NAMES = ("r", "alpha", "s", "beta")
@@ -95,11 +96,7 @@ class ParetoNBDModel(Estimator):
         Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
         distinct (x, t_x) and (x, T) pair, which is where the time goes.
         """
-        x, t_x, big_t = check_summary(frequency, recency, T)
-        data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
-        row_weights = data.weights
-        if weights is not None:
-            row_weights = np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
+        data, row_weights = weighted_summary(frequency, recency, T, weights)
         cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
         at_t_x = compress(x=cx, y=ct_x)
         at_T = compress(x=cx, y=cT)
@@ -152,13 +149,6 @@ class ParetoNBDModel(Estimator):
         t = np.asarray(t, dtype=float)
         rate = (r + x) / (alpha + big_t)
         return rate * (beta + big_t) * _power_integral(s - 1, np.log1p(t / (beta + big_t)))
-
-    def conditional_expected_purchases(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
-    ) -> np.ndarray:
-        """E[Y(t) | x, t_x, T] = P(alive) * E[Y(t) | alive], FH (2005) eq. 22."""
-        alive = self.probability_alive(frequency, recency, T)
-        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
 
     def probability_no_purchase_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike

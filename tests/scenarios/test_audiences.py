@@ -8,12 +8,16 @@ import pytest
 
 from optimizer import AllocationProblem, solve
 from optimizer.schema import Budget, Constraints
-from scenarios.audiences import AudienceChannel, audience_segments, with_audiences
+from scenarios.assemble import audience_segments, with_audiences
+from scenarios.schema import Channel, ChannelGroup, Reach
 
-CHANNELS = [
-    AudienceChannel(channel="social", cost_per_reached_customer=0.4, reach_share=0.5),
-    AudienceChannel(channel="search", cost_per_reached_customer=1.5, reach_share=0.2),
-]
+
+def _reach(channel: str, cost_per_reached_customer: float, reach_share: float) -> Channel:
+    reach = Reach(cost_per_reached_customer=cost_per_reached_customer, reach_share=reach_share)
+    return Channel(channel=channel, groups=[ChannelGroup(reach=reach)])
+
+
+CHANNELS = [_reach("social", 0.4, 0.5), _reach("search", 1.5, 0.2)]
 
 
 def _plan() -> pd.DataFrame:
