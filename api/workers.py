@@ -31,7 +31,7 @@ class WorkerCrashed(Exception):
     """A worker process died while running a task (out of memory, a crash in native code)."""
 
 
-PRELOAD = ["api.solving", "api.tasks", "api.scenario_runs"]
+PRELOAD = ["api.solving", "api.tasks"]
 
 
 class WorkerPool:
