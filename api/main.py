@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = open_services(settings)
         app.state.services = services
         try:
+            await services.solvers.start()
+            await services.fitters.start()
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
             yield
