@@ -12,14 +12,16 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
 
 from api.deps import Services
-from api.store import Database, Job, package_versions
+from api.store import Database, Job, Run, package_versions
 from api.store.database import make_engine
 from api.store.tables import utc_now
 from api.workers import DeadlineExceeded, WorkerCrashed
 
 Progress = Callable[[float, str], None]
+OnFinish = Callable[[Session, dict[str, Any]], None]
 
 _running: set[asyncio.Task[None]] = set()
 
@@ -66,16 +68,25 @@ def create_job(
 
 
 def start_job(
-    services: Services, job: Job, function: Callable[..., dict[str, Any]], *args: Any
+    services: Services,
+    job: Job,
+    function: Callable[..., dict[str, Any]],
+    *args: Any,
+    on_finish: OnFinish | None = None,
 ) -> None:
-    """Run `function(database_url, job_id, *args)` in a fitter worker, in the background."""
-    task = asyncio.create_task(_run(services, job, function, args))
+    """Run `function(database_url, job_id, *args)` in a fitter worker, in the background;
+    `on_finish(session, outcome)` records the outcome elsewhere too, in the same transaction."""
+    task = asyncio.create_task(_run(services, job, function, args, on_finish))
     _running.add(task)
     task.add_done_callback(_running.discard)
 
 
 async def _run(
-    services: Services, job: Job, function: Callable[..., dict[str, Any]], args: tuple[Any, ...]
+    services: Services,
+    job: Job,
+    function: Callable[..., dict[str, Any]],
+    args: tuple[Any, ...],
+    on_finish: OnFinish | None,
 ) -> None:
     settings = services.settings
     outcome: dict[str, Any]
@@ -96,14 +107,18 @@ async def _run(
         session.execute(
             update(Job).where(Job.id == job.id).values(finished_at=utc_now(), **outcome)
         )
+        if on_finish is not None:
+            on_finish(session, outcome)
 
 
 def fail_interrupted_jobs(database: Database) -> int:
-    """Mark jobs left queued or running by a stopped service as failed; return how many."""
+    """Mark jobs (and the scenario runs they carry) left queued or running by a stopped service
+    as failed; return how many jobs."""
+    unfinished = ("queued", "running")
     with database.session() as session:
         changed = session.execute(
             update(Job)
-            .where(Job.status.in_(("queued", "running")))
+            .where(Job.status.in_(unfinished))
             .values(
                 status="failed",
                 message="interrupted",
@@ -111,4 +126,5 @@ def fail_interrupted_jobs(database: Database) -> int:
                 finished_at=utc_now(),
             )
         )
+        session.execute(update(Run).where(Run.status.in_(unfinished)).values(status="failed"))
     return int(changed.rowcount or 0)

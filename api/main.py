@@ -12,7 +12,7 @@ from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
 from api.limits import BodySizeLimit, BodyTooLarge, body_too_large_handler
-from api.routes import allocations, datasets, health, jobs
+from api.routes import allocations, datasets, health, jobs, runs
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = open_services(settings)
         app.state.services = services
         try:
+            await services.solvers.start()
+            await services.fitters.start()
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
             yield
@@ -65,6 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
-    for resource in (allocations, datasets, jobs):
+    for resource in (allocations, datasets, jobs, runs):
         app.include_router(resource.router, prefix="/v1", **protected)
     return app

@@ -142,3 +142,40 @@ class SegmentTable(BaseModel):
     params: dict[str, Any]
     fit: dict[str, Any]
     segments: list[SegmentRow]
+
+
+class ScenarioRunSummary(BaseModel):
+    """One scenario run, in a list."""
+
+    id: str
+    scenario: str | None = Field(description="The scenario's name.")
+    status: JobStatus
+    created_at: dt.datetime
+    elapsed_seconds: float
+
+
+class ScenarioRunList(BaseModel):
+    """Scenario runs, newest first."""
+
+    runs: list[ScenarioRunSummary]
+
+
+class ScenarioRunOut(BaseModel):
+    """A scenario run: status and progress while it works; inputs, outputs summary, versions.
+
+    `outputs` (once succeeded) holds each variant's status, totals, conflicts and notes, the
+    number of frontier points and the files written (report, allocations, exports).
+    """
+
+    id: str
+    job_id: str | None
+    status: JobStatus
+    progress: float = Field(ge=0, le=1)
+    message: str
+    error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    elapsed_seconds: float
+    inputs: dict[str, Any] = Field(description="The scenario document as posted.")
+    outputs: dict[str, Any] | None
+    versions: dict[str, str]

@@ -34,6 +34,11 @@ class WorkerCrashed(Exception):
 PRELOAD = ["api.solving", "api.tasks"]
 
 
+def _ready() -> bool:
+    """A task that does nothing: the pool starts every worker process to run it."""
+    return True
+
+
 class WorkerPool:
     """A pool of worker processes; `run` awaits one task with an optional deadline.
 
@@ -60,6 +65,10 @@ class WorkerPool:
             raise WorkerCrashed(f"worker process ended with exit code {error.exitcode}") from error
         except BrokenExecutor as error:
             raise WorkerCrashed(f"no worker process could start: {error}") from error
+
+    async def start(self) -> None:
+        """Start the worker processes now (a no-op task), so no request waits for them."""
+        await self.run(_ready)
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""

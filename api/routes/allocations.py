@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
 
 from api.deps import Services, ServicesDep
@@ -35,15 +38,24 @@ NOT_SOLVABLE = {
 }
 
 
+@dataclass(frozen=True)
+class _Solved:
+    """A worker's answer: status and conflicts for the route, the result as JSON text."""
+
+    status: SolveStatus
+    conflicts: list[str]
+    result_json: str
+
+
 def _store(
-    services: Services, inputs: dict[str, Any], result: AllocationResult, elapsed: float
+    services: Services, body: bytes, solver: SolverSettings, solved: _Solved, elapsed: float
 ) -> Run:
     """Keep a solve as a run: its exact inputs, its result and the package versions."""
     run = Run(
         kind="allocation",
-        status=result.status.value,
-        inputs=inputs,
-        outputs=result.model_dump(mode="json"),
+        status=solved.status.value,
+        inputs={"problem": json.loads(body), "solver": solver.model_dump(mode="json")},
+        outputs=json.loads(solved.result_json),
         versions=package_versions(),
         elapsed_seconds=elapsed,
     )
@@ -52,19 +64,17 @@ def _store(
     return run
 
 
-async def _solve(
-    services: Services, inputs: dict[str, Any], solver: SolverSettings
-) -> AllocationResult:
-    """Solve in a worker; past the time limit plus grace the worker is ended (HiGHS overruns)."""
+async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _Solved:
+    """Validate and solve in a worker; past the time limit plus grace the worker is ended
+    (HiGHS overruns). An invalid problem is a 422 with pydantic's locations under `body`."""
     deadline = solver.time_limit_seconds + services.settings.solver_grace_seconds
     started = time.perf_counter()
     try:
         answer = await services.solvers.run(
-            solve_json, inputs["problem"], inputs["solver"], deadline_seconds=deadline
+            solve_json, body, solver.model_dump_json(), deadline_seconds=deadline
         )
-        return AllocationResult.model_validate(answer)
     except DeadlineExceeded:
-        return AllocationResult(
+        result = AllocationResult(
             status=SolveStatus.TIME_LIMIT,
             mode=solver.mode,
             solve_seconds=time.perf_counter() - started,
@@ -73,15 +83,32 @@ async def _solve(
                 f"the service ended the solve after {deadline:g} s, with no plan"
             ),
         )
+        return _Solved(result.status, [], result.model_dump_json())
     except WorkerCrashed as error:
         raise ServiceUnavailableError(f"the solver's worker died: {error}") from error
+    if "errors" in answer:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in answer["errors"]]
+        )
+    return _Solved(SolveStatus(answer["status"]), answer["conflicts"], answer["result"])
 
 
-@router.post("", responses=NOT_SOLVABLE)
+PROBLEM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AllocationProblem"}}
+        },
+    }
+}
+
+
+@router.post(
+    "", responses=NOT_SOLVABLE, response_model=AllocationResult, openapi_extra=PROBLEM_BODY
+)
 async def create_allocation(
-    problem: AllocationProblem,
+    request: Request,
     services: ServicesDep,
-    response: Response,
     time_limit_seconds: Annotated[
         float | None,
         Query(gt=0, allow_inf_nan=False, description="Solver time limit; default from settings."),
@@ -93,11 +120,12 @@ async def create_allocation(
     explain: Annotated[
         bool, Query(description="Explain the answer (binding constraints, marginal values).")
     ] = True,
-) -> AllocationResult:
+) -> Response:
     """Solve an allocation problem (docs/DESIGN.md schema) and return the plan and why.
 
     An infeasible problem answers 409 with the smallest set of conflicting constraints by name.
-    Every solve is stored: `Location` names it under /v1/allocations/{id}.
+    Every solve is stored: `Location` names it under /v1/allocations/{id}. The body is read as
+    JSON text and validated in the solver's worker process (api/solving.py says why).
     """
     settings = services.settings
     limit = time_limit_seconds or settings.solver_time_limit_seconds
@@ -108,23 +136,26 @@ async def create_allocation(
             time_limit_seconds,
         )
     solver = SolverSettings(mode=mode, time_limit_seconds=limit, mip_gap=mip_gap, explain=explain)
-    inputs = {"problem": problem.model_dump(mode="json"), "solver": solver.model_dump(mode="json")}
+    body = await request.body()
     started = time.perf_counter()
-    result = await _solve(services, inputs, solver)
-    run = await run_in_threadpool(_store, services, inputs, result, time.perf_counter() - started)
+    solved = await _solve(services, body, solver)
+    run = await run_in_threadpool(
+        _store, services, body, solver, solved, time.perf_counter() - started
+    )
     location = f"/v1/allocations/{run.id}"
-    if result.status is SolveStatus.INFEASIBLE:
+    if solved.status is SolveStatus.INFEASIBLE:
         raise ConflictError(
             "the problem is infeasible: the named constraints cannot hold together",
             where=location,
-            conflicts=result.conflicts,
+            conflicts=solved.conflicts,
         )
-    if result.status is SolveStatus.UNBOUNDED:
+    if solved.status is SolveStatus.UNBOUNDED:
         raise ConflictError(
             "the problem is unbounded: the objective can grow without limit", where=location
         )
-    response.headers["Location"] = location
-    return result
+    return Response(
+        solved.result_json, media_type="application/json", headers={"Location": location}
+    )
 
 
 @router.get("")

@@ -7,18 +7,24 @@ from pathlib import Path
 
 
 class DataDir:
-    """The data directory: `datasets/<id>/` holds an upload, its loaded orders and fit outputs."""
+    """The data directory: `datasets/<id>/` holds an upload, its loaded orders and fit outputs;
+    `runs/<id>/` a scenario run's outputs."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         (self.root / "datasets").mkdir(parents=True, exist_ok=True)
         (self.root / "uploads").mkdir(parents=True, exist_ok=True)
+        (self.root / "runs").mkdir(parents=True, exist_ok=True)
 
     def dataset(self, dataset_id: str) -> Path:
         """The folder of one dataset (created on first use)."""
         folder = self.root / "datasets" / dataset_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def run(self, run_id: str) -> Path:
+        """The output folder of one scenario run (created by the run)."""
+        return self.root / "runs" / run_id
 
     def incoming(self, upload_id: str) -> Path:
         """A path for an upload still being received; moved into its dataset when accepted."""

@@ -88,7 +88,10 @@ class Job(Base):
 
 
 class Run(Base):
-    """One solve kept for reproduction: the exact inputs, the outputs and the package versions."""
+    """One solve or scenario run kept for reproduction: exact inputs, outputs, package versions.
+
+    A scenario run is carried out by a background job (`job_id`): status and progress are its.
+    """
 
     __tablename__ = "runs"
 
@@ -100,3 +103,4 @@ class Run(Base):
     versions: Mapped[dict[str, Any]]
     elapsed_seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    job_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)

@@ -1,0 +1,177 @@
+"""Scenario runs for the service: which data a posted scenario may read, and the worker task.
+
+A service must not read arbitrary server files, so a posted scenario's `data` is the bundled
+CDNOW demo, the generator, or `{"source": "dataset", "dataset_id": ...}` (an uploaded dataset,
+turned into the runner's file source here); `source: file` is refused with a 422.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress, TaskID
+
+from api.jobs import job_progress
+from scenarios.loader import ScenarioError, ScenarioFile, scenario_from_document
+from scenarios.outputs import write_outputs
+from scenarios.runner import STEPS, ScenarioRun, run_scenario
+from scenarios.schema import FileSource
+
+ORIGIN = "body"
+SERVED_SOURCES = ("cdnow", "generator", "dataset")
+
+Loc = tuple[str | int, ...]
+
+
+class DocumentError(Exception):
+    """A posted scenario the service refuses: each problem is (location in the body, message)."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems))
+        self.problems = problems
+
+
+def _data_blocks(document: Mapping[str, Any]) -> Iterator[tuple[Loc, dict[str, Any]]]:
+    """Every `data` mapping of the document: the base's and each variant's `set.data`."""
+    if isinstance(document.get("data"), dict):
+        yield ("data",), document["data"]
+    variants = document.get("variants")
+    for i, variant in enumerate(variants if isinstance(variants, list) else []):
+        patch = variant.get("set") if isinstance(variant, dict) else None
+        if isinstance(patch, dict) and isinstance(patch.get("data"), dict):
+            yield ("variants", i, "set", "data"), patch["data"]
+
+
+def resolve_data_sources(
+    document: Mapping[str, Any], dataset_path: Callable[[str], Path | None]
+) -> dict[str, Any]:
+    """A copy of `document` whose dataset sources point at the uploaded files.
+
+    `dataset_path(id)` gives a stored dataset's orders file, or None for an unknown id.
+    Raises DocumentError for `source: file` (server paths) and unknown datasets.
+    """
+    resolved = copy.deepcopy(dict(document))
+    problems: list[tuple[Loc, str]] = []
+    for loc, data in _data_blocks(resolved):
+        source = data.get("source")
+        if source == "file":
+            problems.append(
+                (
+                    (*loc, "source"),
+                    "the service reads no server files: use 'cdnow', 'generator' or 'dataset' "
+                    "with the id of an uploaded dataset (POST /v1/datasets)",
+                )
+            )
+        elif source == "dataset":
+            extra = sorted(set(data) - {"source", "dataset_id"})
+            if extra:
+                problems.append(((*loc, extra[0]), "unknown field for a dataset source"))
+            dataset_id = data.get("dataset_id")
+            path = dataset_path(dataset_id) if isinstance(dataset_id, str) else None
+            if path is None:
+                problems.append(((*loc, "dataset_id"), f"no dataset with id {dataset_id!r}"))
+                continue
+            data.clear()
+            data.update({"source": "file", "path": str(path)})
+    if problems:
+        raise DocumentError(problems)
+    return resolved
+
+
+def dataset_files(resolved: Mapping[str, Any]) -> set[Path]:
+    """The files a resolved document reads: only uploaded datasets (file sources are refused
+    before resolution)."""
+    return {Path(d["path"]) for _loc, d in _data_blocks(resolved) if d.get("source") == "file"}
+
+
+def validate_document(document: Mapping[str, Any], allowed_files: set[Path]) -> ScenarioFile:
+    """The scenario file of a resolved document; only `allowed_files` may be read.
+
+    Raises ScenarioError (problems `body: field.path: message`) for an invalid scenario and
+    DocumentError when a resolved scenario still reads a file not allowed (defence in depth).
+    """
+    scenario_file = scenario_from_document(document, origin=ORIGIN)
+    for name, scenario in scenario_file.all().items():
+        source = scenario.data
+        if isinstance(source, FileSource) and (
+            source.path not in allowed_files or source.contacts is not None
+        ):
+            where: Loc = ("data", "source") if name == "base" else ("variants",)
+            raise DocumentError([(where, "the service reads no server files")])
+    return scenario_file
+
+
+def problem_locations(error: ScenarioError) -> list[tuple[Loc, str]]:
+    """Each `body: field.path: message` problem as (("body", "field", "path"), message)."""
+    located: list[tuple[Loc, str]] = []
+    for problem in error.problems:
+        _origin, _, rest = problem.partition(": ")
+        where, _, message = rest.partition(": ")
+        parts = [] if where == "(document)" else where.split(".")
+        loc = tuple(int(part) if part.isdigit() else part for part in parts)
+        located.append((loc, message or rest))
+    return located
+
+
+def total_steps(scenario_file: ScenarioFile) -> int:
+    """Steps the runner reports: per variant its pipeline steps, plus the frontier."""
+    steps = sum(
+        len(STEPS) - (scenario.segments.lookalikes is None)
+        for scenario in scenario_file.all().values()
+    )
+    return steps + (scenario_file.base.sweep is not None)
+
+
+class _StoredProgress(Progress):
+    """A silent rich Progress whose every update is stored as the job's progress."""
+
+    def __init__(self, report: Callable[[float, str], None], total: int) -> None:
+        super().__init__(disable=True)
+        self._report = report
+        self._total = max(total, 1)
+
+    def update(self, task_id: TaskID, **fields: Any) -> None:  # type: ignore[override]
+        """Update the task, then store the share of steps done and the step's description."""
+        super().update(task_id, **fields)
+        done = sum(task.completed for task in self.tasks)
+        description = next(task.description for task in self.tasks if task.id == task_id)
+        self._report(0.05 + 0.85 * done / self._total, description)
+
+
+def summary(run: ScenarioRun, written: dict[str, Path], folder: Path) -> dict[str, Any]:
+    """What a client reads first: each variant's status and totals, the frontier, the files."""
+    return {
+        "scenario": run.file.base.name,
+        "seconds": run.seconds,
+        "variants": {
+            name: {
+                "status": variant.result.status.value,
+                "totals": None
+                if variant.result.totals is None
+                else variant.result.totals.model_dump(mode="json"),
+                "conflicts": list(variant.result.conflicts),
+                "notes": list(variant.notes),
+            }
+            for name, variant in run.variants.items()
+        },
+        "frontier_points": None if run.frontier is None else len(run.frontier),
+        "files": sorted(str(path.relative_to(folder)) for path in written.values()),
+    }
+
+
+def run_scenario_job(
+    database_url: str, job_id: str, document: dict[str, Any], folder: Path
+) -> dict[str, Any]:
+    """Worker task: validate, run every variant and the sweep, write outputs into `folder`."""
+    progress = job_progress(database_url, job_id)
+    progress(0.02, "validating the scenario")
+    scenario_file = validate_document(document, dataset_files(document))
+    with _StoredProgress(progress, total_steps(scenario_file)) as steps:
+        run = run_scenario(scenario_file, progress=steps)
+    progress(0.92, "writing outputs")
+    written = write_outputs(run, folder)
+    return json.loads(json.dumps(summary(run, written, folder), default=str))
