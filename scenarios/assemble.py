@@ -135,14 +135,16 @@ def with_audiences(
 def build_problem(
     template: ProblemTemplate, segments: pd.DataFrame, channels: Iterable[Channel]
 ) -> tuple[AllocationProblem, list[str]]:
-    """The complete problem; exclusions of segments the data left empty are dropped (they
-    would get nothing anyway) and returned as notes."""
-    formed = optimizer_segments(segments, channels)
+    """The complete problem, rows marked `excluded` (segments on the move not worth paying
+    for) under `constraints.exclude`; exclusions of segments the data left empty are dropped
+    (they would get nothing anyway) and returned as notes."""
+    formed, marked = audience_segments(segments, channels)
     ids = {s.id for s in [*formed, *template.segments]}
     missing = [s for s in template.constraints.exclude if s not in ids]
-    if missing:
+    exclude = [s for s in template.constraints.exclude if s in ids]
+    if missing or marked:
         constraints = template.constraints.model_copy(
-            update={"exclude": [s for s in template.constraints.exclude if s in ids]}
+            update={"exclude": [*exclude, *(s for s in marked if s not in exclude)]}
         )
         template = template.model_copy(update={"constraints": constraints})
     notes = [f"exclusion of {s!r} dropped: the data has no such customers" for s in missing]

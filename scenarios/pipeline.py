@@ -12,7 +12,14 @@ import pandas as pd
 
 from models.audiences.detargeting import DetargetingSettings, detarget
 from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
-from models.audiences.plan import lookalike_rows
+from models.audiences.movers import (
+    MoverSettings,
+    MoversReport,
+    find_movers,
+    fit_values,
+    movers_report,
+)
+from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT, assign_segments, lookalike_rows
 from models.audiences.segments import customer_values, segment_table
 from models.clv import GammaGammaModel
 from models.clv.validation import MODELS
@@ -28,10 +35,12 @@ from scenarios.schema import (
     FileSource,
     LookalikeOptions,
     ModelSettings,
+    MoverOptions,
     SegmentFormation,
 )
 
 TIME_UNIT = "weeks"
+CI_COLUMNS = ["clv_mean_low", "clv_mean_high", "clv_total_low", "clv_total_high"]
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,15 @@ class Valuation:
     (lookalike audiences included), and who is in each segment with their value (`members`:
     customer_id, segment, clv, value_per_conversion; a prospect is in every nested lookalike
     audience that holds it); `detargeted` is the detargeting frame when asked for (its
-    `detargeted` customers are in no segment)."""
+    `detargeted` customers are in no segment); `movers` is the movers report when segments
+    on the move were carved out (rows `excluded` True get no spend)."""
 
     customers: pd.DataFrame
     segments: pd.DataFrame
     members: pd.DataFrame
     top_tier_clv_share: float
     detargeted: pd.DataFrame | None = None
+    movers: MoversReport | None = None
 
 
 def load_data(source: DataSource) -> LoadedOrders:
@@ -153,16 +164,82 @@ def find_lookalikes(
     )
 
 
+@dataclass(frozen=True)
+class Movers:
+    """Per customer known at `as_of`: the move since the start date (models.audiences.movers)
+    and the report counting each move."""
+
+    frame: pd.DataFrame
+    report: MoversReport
+
+
+def find_segment_movers(
+    loaded: LoadedOrders,
+    customers: Customers,
+    models: FittedModels,
+    settings: ModelSettings,
+    options: MoverOptions,
+) -> Movers:
+    """Customers on the move between `options.months` before `as_of` (models refitted on the
+    orders known then) and `as_of` (the scenario's fitted models)."""
+    start = customers.as_of - pd.DateOffset(months=options.months)
+    values = value_settings(settings)
+    before = fit_values(
+        loaded, as_of=start, model=settings.clv_model, time_unit=TIME_UNIT, settings=values
+    )
+    after = customer_values(models.purchases, models.spend, customers.table, values)
+    thresholds = MoverSettings(
+        clv_drop=options.clv_drop,
+        p_alive_drop=options.p_alive_drop,
+        near_top=options.near_top,
+        cost_to_reach=options.cost_to_reach,
+    )
+    frame = find_movers(before, after, thresholds)
+    return Movers(frame=frame, report=movers_report(frame, start, customers.as_of))
+
+
+def carve_movers(
+    segments: pd.DataFrame, values: pd.DataFrame, movers: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The segment table with movers moved out of their stage x tier rows into mover rows
+    (`excluded` True for the stop row), and each valued customer's segment
+    (models.audiences.plan.assign_segments)."""
+    segment = assign_segments(values, movers)
+    stats = values.groupby(segment).agg(
+        size=("clv", "size"),
+        clv_mean=("clv", "mean"),
+        p_alive_mean=("p_alive", "mean"),
+        value_per_conversion=("value_per_conversion", "mean"),
+    )
+    stats["clv_total"] = stats["clv_mean"] * stats["size"]
+    table = segments.set_index("id")
+    customer_rows = table.index[table["kind"] == "customers"]
+    sizes = stats["size"].reindex(customer_rows).fillna(0).astype("int64")
+    touched = customer_rows[sizes.to_numpy() != table.loc[customer_rows, "size"].to_numpy()]
+    table.loc[customer_rows, "size"] = sizes
+    for column in ("clv_mean", "p_alive_mean", "value_per_conversion", "clv_total"):
+        table.loc[touched, column] = stats[column].reindex(touched)
+    table.loc[touched, CI_COLUMNS] = np.nan
+    rows = table.reset_index()
+    rows["excluded"] = False
+    carved = stats.loc[stats.index.isin([*MOVER_SEGMENTS.values(), STOP_SEGMENT])].reset_index()
+    carved = carved.rename(columns={"segment": "id"})
+    carved["kind"] = "customers"
+    carved["excluded"] = carved["id"] == STOP_SEGMENT
+    return pd.concat([rows, carved], ignore_index=True), segment
+
+
 def value_customers(
     customers: Customers,
     models: FittedModels,
     settings: ModelSettings,
     formation: SegmentFormation,
     lookalikes: Lookalikes | None = None,
+    movers: Movers | None = None,
 ) -> Valuation:
     """Per-customer CLV and the stage x tier segment table (docs/clv.md), restricted to the
-    stages the scenario forms segments for (and the prospects when asked), plus the
-    lookalike audiences when given."""
+    stages the scenario forms segments for (and the prospects when asked), with the segments
+    on the move carved out and the lookalike audiences when given."""
     values_settings = value_settings(settings)
     table = customers.table
     if not formation.prospects:
@@ -174,24 +251,34 @@ def value_customers(
     values = customer_values(models.purchases, models.spend, table, values_settings)
     segments = segment_table(models.purchases, models.spend, table, values_settings)
     wanted = segments["stage"].isin(formation.stages) | (segments["kind"] == "prospects")
+    segments = segments[wanted]
+    segment = values["stage"].astype(str) + "-" + values["tier"].astype(str)
+    if movers is not None:
+        in_scope = values[values["stage"].astype(str).isin(formation.stages)]
+        segments, carved = carve_movers(segments, in_scope, movers.frame)
+        segment = carved.reindex(values.index).fillna(segment)
     members = pd.DataFrame(
         {
             "customer_id": values.index.astype(str),
-            "segment": (values["stage"].astype(str) + "-" + values["tier"].astype(str)).to_numpy(),
+            "segment": segment.to_numpy(),
             "clv": values["clv"].to_numpy(),
             "value_per_conversion": values["value_per_conversion"].to_numpy(),
         }
     )
-    frames = [segments[wanted]]
+    frames = [segments]
     if lookalikes is not None:
         frames.append(lookalike_rows(lookalikes).drop(columns="excluded"))
         members = pd.concat([members, _lookalike_members(lookalikes)], ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    if "excluded" in table:
+        table["excluded"] = table["excluded"].astype("boolean").fillna(False).astype(bool)
     return Valuation(
         customers=values,
-        segments=pd.concat(frames, ignore_index=True),
+        segments=table,
         members=members,
         top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
         detargeted=detargeted,
+        movers=None if movers is None else movers.report,
     )
 
 

@@ -26,6 +26,7 @@ from scenarios.pipeline import (
     Valuation,
     build_customers,
     find_lookalikes,
+    find_segment_movers,
     fit_models,
     load_data,
     value_customers,
@@ -33,7 +34,7 @@ from scenarios.pipeline import (
 from scenarios.schema import Scenario
 
 T = TypeVar("T")
-STEPS = ("data", "customers", "fit", "lookalikes", "values", "solve")
+STEPS = ("data", "customers", "fit", "lookalikes", "movers", "values", "solve")
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,14 @@ def _keys(scenario: Scenario) -> dict[str, str]:
     formation = scenario.segments.model_dump_json()
     values = f"{fit}|{model.model_dump_json()}|{formation}"
     lookalikes = f"{customers}|{model.model_dump_json()}|{formation}"
+    movers = f"{fit}|{model.model_dump_json()}|{scenario.segments.movers}"
     return {
         "data": data,
         "customers": customers,
         "fit": fit,
         "values": values,
         "lookalikes": lookalikes,
+        "movers": movers,
     }
 
 
@@ -125,7 +128,8 @@ def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> Scenar
     cache = _Cache(log)
     runs = {}
     for name, scenario in file.all().items():
-        steps = len(STEPS) - (scenario.segments.lookalikes is None)
+        formation = scenario.segments
+        steps = len(STEPS) - (formation.lookalikes is None) - (formation.movers is None)
         task = None if progress is None else progress.add_task(name, total=steps)
         runs[name] = _run_variant(name, scenario, cache, progress, task)
     table = None
@@ -185,10 +189,20 @@ def _run_variant(
             "lookalikes",
             lambda: find_lookalikes(loaded, customers, scenario.model, options),
         )
+    movers = None
+    if scenario.segments.movers is not None:
+        mover_options = scenario.segments.movers
+        movers = step(
+            "segments on the move",
+            "movers",
+            lambda: find_segment_movers(loaded, customers, models, scenario.model, mover_options),
+        )
     valuation = step(
         "valuing segments",
         "values",
-        lambda: value_customers(customers, models, scenario.model, scenario.segments, lookalikes),
+        lambda: value_customers(
+            customers, models, scenario.model, scenario.segments, lookalikes, movers
+        ),
     )
     if progress is not None and task is not None:
         progress.update(task, description=f"{name}: solving")

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
 from optimizer.schema import (
     AllocationProblem,
     Amount,
@@ -107,11 +108,24 @@ class DetargetingOptions(_Frozen):
     campaign_days: Positive = 28.0
 
 
+class MoverOptions(_Frozen):
+    """Carve segments on the move since `months` before `as_of` out of their stage x tier
+    segments (`movers-reengage`, `movers-push`) and exclude those not worth paying for
+    (`movers-stop`); thresholds as models.audiences.movers.MoverSettings (docs/audiences.md)."""
+
+    months: Annotated[int, Field(ge=1)] = 6
+    clv_drop: Annotated[float, Field(gt=0, le=1)] = 0.5
+    p_alive_drop: Annotated[float, Field(gt=0, le=1)] = 0.3
+    near_top: Annotated[float, Field(gt=0, le=1)] = 0.7
+    cost_to_reach: Amount = 2.0
+
+
 class SegmentFormation(_Frozen):
     """How customers become optimizer segments: lifecycle stage x value tier (the default),
     the prospects as one segment, optional lookalike audiences, and extra segments given
     with their own landscapes. `stages` limits the customer segments to these stages;
-    `detargeting` leaves customers whose next purchase is not yet due out of every segment."""
+    `detargeting` leaves customers whose next purchase is not yet due out of every segment;
+    `movers` carves customers on the move into their own segments."""
 
     by: Literal["stage_tier"] = "stage_tier"
     stages: list[Literal["new", "active", "loyal", "inactive"]] = Field(
@@ -120,6 +134,7 @@ class SegmentFormation(_Frozen):
     prospects: bool = True
     lookalikes: LookalikeOptions | None = None
     detargeting: DetargetingOptions | None = None
+    movers: MoverOptions | None = None
     extra: list[Segment] = Field(default_factory=list)
 
 
@@ -319,6 +334,8 @@ class Scenario(_Frozen):
             ids.add(PROSPECT_SEGMENT)
         if self.segments.lookalikes is not None:
             ids |= {lookalike_id(share) for share in self.segments.lookalikes.audience_shares}
+        if self.segments.movers is not None:
+            ids |= {*MOVER_SEGMENTS.values(), STOP_SEGMENT}
         ids |= {s.id for s in [*self.segments.extra, *self.problem.segments]}
         return ids
 
