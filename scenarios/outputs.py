@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from scenarios.audience_report import audience_figures
 from scenarios.exports import customer_lists, write_exports
 from scenarios.report import allocation_frame, render_report
 from scenarios.runner import ScenarioRun, VariantRun
@@ -83,6 +84,7 @@ def _variant_json(variant: VariantRun) -> dict[str, Any]:
         "segments": variant.valuation.segments.to_dict(orient="records"),
         "problem": variant.problem.model_dump(mode="json"),
         "result": variant.result.model_dump(mode="json"),
+        "audiences": audience_figures(variant),
         "notes": variant.notes,
     }
 

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 
 from models.audiences.detargeting import DetargetingSettings, detarget
-from models.audiences.lookalike import Lookalikes, LookalikeSettings, lookalike_audiences
+from models.audiences.lookalike import (
+    LookalikeReport,
+    Lookalikes,
+    LookalikeSettings,
+    lookalike_audiences,
+)
 from models.audiences.movers import (
     MoverSettings,
     MoversReport,
@@ -19,12 +24,19 @@ from models.audiences.movers import (
     fit_values,
     movers_report,
 )
+from models.audiences.mvc import MvcProfile, mvc_profile, mvc_scores
 from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT, assign_segments, lookalike_rows
 from models.audiences.segments import customer_values, segment_table
 from models.clv import GammaGammaModel
 from models.clv.validation import MODELS
 from models.clv.value import PurchaseModel, ValueSettings
-from models.customers import LoadedOrders, customer_table, lifecycle_stages, load_orders
+from models.customers import (
+    LoadedOrders,
+    customer_summary,
+    customer_table,
+    lifecycle_stages,
+    load_orders,
+)
 from models.customers.summary import reference_day
 from models.datasets import load_cdnow
 from models.simulate import SimulationConfig, simulate
@@ -47,11 +59,13 @@ CI_COLUMNS = ["clv_mean_low", "clv_mean_high", "clv_total_low", "clv_total_high"
 class Customers:
     """Every customer at the reference date: summary columns and `last_order`, `stage`
     (prospects included, with zero purchases and no last order), and the e-mails known for
-    each customer (for customer lists)."""
+    each customer (for customer lists), and the profile of the most valuable customers (top 1%
+    by MVC score, models.audiences.mvc)."""
 
     table: pd.DataFrame
     as_of: pd.Timestamp
     emails: pd.DataFrame
+    mvc: MvcProfile
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,8 @@ class Valuation:
     customer_id, segment, clv, value_per_conversion; a prospect is in every nested lookalike
     audience that holds it); `detargeted` is the detargeting frame when asked for (its
     `detargeted` customers are in no segment); `movers` is the movers report when segments
-    on the move were carved out (rows `excluded` True get no spend)."""
+    on the move were carved out (rows `excluded` True get no spend); `lookalikes` is the
+    lookalike report (lift, holdout AUC) when audiences were formed."""
 
     customers: pd.DataFrame
     segments: pd.DataFrame
@@ -77,6 +92,7 @@ class Valuation:
     top_tier_clv_share: float
     detargeted: pd.DataFrame | None = None
     movers: MoversReport | None = None
+    lookalikes: LookalikeReport | None = None
 
 
 def load_data(source: DataSource) -> LoadedOrders:
@@ -119,8 +135,12 @@ def build_customers(loaded: LoadedOrders, settings: ModelSettings) -> Customers:
     combined = pd.concat([table[columns].astype({"stage": str}), prospects])
     identities = loaded.identity_map()
     emails = identities.loc[identities["identifier_type"] == "email", ["customer_id", "identifier"]]
+    summary = customer_summary(loaded, as_of=day)
     return Customers(
-        table=combined, as_of=day, emails=emails.rename(columns={"identifier": "email"})
+        table=combined,
+        as_of=day,
+        emails=emails.rename(columns={"identifier": "email"}),
+        mvc=mvc_profile(summary, mvc_scores(summary)),
     )
 
 
@@ -279,6 +299,7 @@ def value_customers(
         top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
         detargeted=detargeted,
         movers=None if movers is None else movers.report,
+        lookalikes=None if lookalikes is None else lookalikes.report,
     )
 
 

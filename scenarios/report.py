@@ -15,6 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from scenarios.audience_report import (  # noqa: E402
+    audience_figures,
+    detargeting_rows,
+    lookalike_rows,
+    mover_rows,
+    mvc_rows,
+)
 from scenarios.runner import ScenarioRun, VariantRun  # noqa: E402
 
 CHARTS = (
@@ -24,6 +31,7 @@ CHARTS = (
     "variants",
     "frontier",
     "response_curves",
+    "mvc",
 )
 STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
 TIER_COLOURS = {"top": "#1b7837", "mid": "#7fbf7b", "low": "#d9f0d3", "all": "#9e9ac8"}
@@ -189,6 +197,32 @@ def response_chart(run: VariantRun) -> Figure:
     return figure
 
 
+def mvc_chart(figures: dict[str, object]) -> Figure:
+    """The MVC group against all customers: median orders, basket and days since last order."""
+    rows = mvc_rows(figures).set_index("measure")
+    measures = ["median orders", "median basket", "median days since last order"]
+    figure, axes = plt.subplots(1, len(measures), figsize=(10, 3))
+    for axis, measure in zip(axes, measures, strict=True):
+        axis.bar(["MVC", "all"], rows.loc[measure, ["MVC", "all"]], color=["#1b7837", "#9e9ac8"])
+        axis.set_title(measure, fontsize=9)
+    figure.suptitle("Most valuable customers (top 1% by MVC score) against all customers")
+    return figure
+
+
+def _audiences(figures: dict[str, object]) -> list[str]:
+    """The Audiences section: MVC profile, lookalikes, movers, detargeting (when formed)."""
+    parts = ["<h2 id='audiences'>Audiences</h2>", "<h3>MVC profile</h3>", _table(mvc_rows(figures))]
+    tables = [
+        ("Lookalike audiences", lookalike_rows(figures)),
+        ("Segments on the move", mover_rows(figures)),
+        ("Detargeting", detargeting_rows(figures)),
+    ]
+    for title, frame in tables:
+        if frame is not None:
+            parts += [f"<h3>{title}</h3>", _table(frame, digits=3)]
+    return parts
+
+
 def _table(frame: pd.DataFrame, digits: int = 2) -> str:
     """A DataFrame as an HTML table, numbers rounded."""
     return frame.to_html(
@@ -200,6 +234,7 @@ def render_report(run: ScenarioRun, comparison: pd.DataFrame) -> str:
     """The report as one HTML string."""
     base = run.base
     scenario = run.file.base
+    figures = audience_figures(base)
     charts: list[tuple[str, str, Callable[[], Figure]]] = [
         ("lifecycle", "Lifecycle composition", lambda: lifecycle_chart(base)),
         ("clv", "CLV by segment", lambda: clv_chart(base)),
@@ -207,6 +242,7 @@ def render_report(run: ScenarioRun, comparison: pd.DataFrame) -> str:
         ("variants", "Variants compared", lambda: variants_chart(run)),
         ("frontier", "Efficient frontier", lambda: frontier_chart(run)),
         ("response_curves", "Response curves", lambda: response_chart(base)),
+        ("mvc", "Most valuable customers", lambda: mvc_chart(figures)),
     ]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -224,6 +260,7 @@ def render_report(run: ScenarioRun, comparison: pd.DataFrame) -> str:
             f"<h2>{title}</h2>",
             f"<figure><img id='chart-{chart_id}' alt='{title}' src='{_png(draw())}'></figure>",
         ]
+    parts += _audiences(figures)
     parts += ["<h2>Base allocation</h2>", _table(_allocation_rows(base))]
     if run.frontier is not None:
         parts += ["<h2>Frontier points</h2>", _table(run.frontier.drop(columns=["seconds"]))]

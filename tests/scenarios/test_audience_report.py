@@ -1,0 +1,98 @@
+"""Audiences in scenarios: segments on the move become their own segments (stop: no spend),
+and the report and scenario JSON show the MVC profile, lookalikes, movers and detargeting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
+from tests.scenarios.conftest import EXAMPLES, Example, run_example
+
+
+def _example(stem: str) -> Example:
+    return run_example(next(p for p in EXAMPLES if p.stem == stem))
+
+
+@pytest.fixture(scope="module")
+def reactivation() -> Example:
+    return _example("reactivation")
+
+
+def _spend(variant_result: object) -> pd.Series:
+    frame = pd.DataFrame([a.model_dump() for a in variant_result.allocations])  # type: ignore[attr-defined]
+    return frame.groupby("segment")["spend"].sum()
+
+
+def test_mover_segments_hold_the_movers_in_scope(reactivation: Example) -> None:
+    for name, variant in reactivation.run.variants.items():
+        valuation = variant.valuation
+        assert valuation.movers is not None, name
+        counts = {m.move: m.customers for m in valuation.movers.moves}
+        members = valuation.members.set_index("customer_id")["segment"]
+        stages = variant.scenario.segments.stages
+        in_scope = valuation.customers.index[valuation.customers["stage"].isin(stages)]
+        sizes = valuation.segments.set_index("id")["size"]
+        for move, segment_id in {**MOVER_SEGMENTS, "stop": STOP_SEGMENT}.items():
+            # members counted independently: the movers report's count, less the customers
+            # outside the scenario's stages (no detargeting in this scenario)
+            assert sizes[segment_id] == (members[in_scope.astype(str)] == segment_id).sum()
+            assert 0 < sizes[segment_id] <= counts[move], (name, move)
+        # every in-scope customer is in exactly one customer segment
+        customer_rows = valuation.segments[valuation.segments["kind"] == "customers"]
+        assert customer_rows["size"].sum() == len(in_scope), name
+
+
+def test_stop_segment_excluded_and_unpaid(reactivation: Example) -> None:
+    for name, variant in reactivation.run.variants.items():
+        assert STOP_SEGMENT in variant.problem.constraints.exclude, name
+        if variant.result.allocations:
+            assert _spend(variant.result).get(STOP_SEGMENT, 0.0) == 0.0, name
+    base = _spend(reactivation.run.base.result)
+    assert base.get(MOVER_SEGMENTS["reengage"], 0.0) > 0  # worth re-engaging at this budget
+
+
+def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
+    report = reactivation.written["report"].read_text(encoding="utf-8")
+    assert "Segments on the move" in report
+    movers = reactivation.run.base.valuation.movers
+    assert movers is not None
+    for move in movers.moves:
+        assert f"<td>{move.move}</td>" in report
+        assert f"<td>{move.customers}</td>" in report
+    data = json.loads(Path(reactivation.written["json"]).read_text())
+    figures = data["variants"]["base"]["audiences"]
+    assert {m["move"]: m["customers"] for m in figures["movers"]["moves"]} == {
+        m.move: m.customers for m in movers.moves
+    }
+    assert figures["lookalikes"] is None
+
+
+def test_demo_report_shows_the_mvc_profile(demo: Example) -> None:
+    report = demo.written["report"].read_text(encoding="utf-8")
+    assert "<h2 id='audiences'>Audiences</h2>" in report and "MVC profile" in report
+    mvc = demo.run.base.customers.mvc
+    # the top 1% by score: recomputed from the customer count
+    assert mvc.mvc_customers == -(-mvc.customers // 100)
+    assert f"<td>{mvc.mvc_customers:,.2f}</td>" in report
+    data = json.loads(Path(demo.written["json"]).read_text())
+    assert data["variants"]["base"]["audiences"]["mvc"]["mvc_customers"] == mvc.mvc_customers
+
+
+def test_acquisition_report_shows_the_lookalike_table() -> None:
+    example = _example("acquisition")
+    report = example.written["report"].read_text(encoding="utf-8")
+    assert "Lookalike audiences" in report
+    lookalikes = example.run.base.valuation.lookalikes
+    assert lookalikes is not None
+    segments = example.run.base.valuation.segments.set_index("id")
+    for audience in lookalikes.audiences:
+        assert f"<td>{audience.id}</td>" in report
+        assert segments.loc[audience.id, "size"] == audience.size
+    data = json.loads(Path(example.written["json"]).read_text())
+    figures = data["variants"]["base"]["audiences"]["lookalikes"]
+    assert figures["holdout_auc"] == pytest.approx(lookalikes.holdout_auc)
+    assert 0.5 < lookalikes.holdout_auc <= 1.0
