@@ -96,3 +96,16 @@ def test_acquisition_report_shows_the_lookalike_table() -> None:
     figures = data["variants"]["base"]["audiences"]["lookalikes"]
     assert figures["holdout_auc"] == pytest.approx(lookalikes.holdout_auc)
     assert 0.5 < lookalikes.holdout_auc <= 1.0
+
+
+def test_demo_json_has_the_detargeting_figures(demo: Example) -> None:
+    data = json.loads(Path(demo.written["json"]).read_text())
+    for name, variant in demo.run.variants.items():
+        figures = data["variants"][name]["audiences"]["detargeting"]
+        frame = variant.valuation.detargeted
+        if frame is None:
+            assert figures is None, name
+            continue
+        assert figures["detargeted"] == int(frame["detargeted"].sum()) > 0
+        assert figures["customers"] == len(frame)
+        assert figures["spend_saved"] == pytest.approx(float(frame["spend_saved"].sum()))
