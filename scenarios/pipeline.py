@@ -52,7 +52,14 @@ from scenarios.schema import (
 )
 
 TIME_UNIT = "weeks"
-CI_COLUMNS = ["clv_mean_low", "clv_mean_high", "clv_total_low", "clv_total_high"]
+# segment-table columns not recomputed for a row that lost movers (left empty there)
+UNCARVED_COLUMNS = [
+    "clv_mean_low",
+    "clv_mean_high",
+    "clv_total_low",
+    "clv_total_high",
+    "expected_purchases_mean",
+]
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,7 @@ def carve_movers(
     table.loc[customer_rows, "size"] = sizes
     for column in ("clv_mean", "p_alive_mean", "value_per_conversion", "clv_total"):
         table.loc[touched, column] = stats[column].reindex(touched)
-    table.loc[touched, CI_COLUMNS] = np.nan
+    table.loc[touched, UNCARVED_COLUMNS] = np.nan
     rows = table.reset_index()
     rows["excluded"] = False
     carved = stats.loc[stats.index.isin([*MOVER_SEGMENTS.values(), STOP_SEGMENT])].reset_index()

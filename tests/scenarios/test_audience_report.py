@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
+from optimizer import AllocationResult
 from tests.scenarios.conftest import EXAMPLES, Example, run_example
 
 
@@ -22,8 +23,8 @@ def reactivation() -> Example:
     return _example("reactivation")
 
 
-def _spend(variant_result: object) -> pd.Series:
-    frame = pd.DataFrame([a.model_dump() for a in variant_result.allocations])  # type: ignore[attr-defined]
+def _spend(result: AllocationResult) -> pd.Series:
+    frame = pd.DataFrame([a.model_dump() for a in result.allocations])
     return frame.groupby("segment")["spend"].sum()
 
 
