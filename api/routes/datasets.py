@@ -39,6 +39,7 @@ SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 2**20
+LAST_DATE = dt.date(2199, 12, 31)  # model horizons are added to dates; keep them in range
 
 
 def _suffix(filename: str | None, head: bytes) -> str:
@@ -258,7 +259,7 @@ async def get_lookalikes(
     dataset_id: str,
     services: ServicesDep,
     as_of: Annotated[
-        dt.date | None, Query(description="Reference date; default last order.")
+        dt.date | None, Query(description="Reference date; default last order.", le=LAST_DATE)
     ] = None,
 ) -> LookalikeReport:
     """Lookalike audiences: prospects scored against the best customers, top 1/5/10%."""
@@ -287,9 +288,10 @@ async def get_lookalikes(
 async def get_movers(
     dataset_id: str,
     services: ServicesDep,
-    start: Annotated[dt.date, Query(description="Earlier reference date.")],
+    start: Annotated[dt.date, Query(description="Earlier reference date.", le=LAST_DATE)],
     end: Annotated[
-        dt.date | None, Query(description="Later reference date; default last order.")
+        dt.date | None,
+        Query(description="Later reference date; default last order.", le=LAST_DATE),
     ] = None,
 ) -> MoversReport:
     """Segments on the move between two dates: re-engage, push, stop paying."""

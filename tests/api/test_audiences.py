@@ -105,6 +105,8 @@ def test_unknown_dataset_is_404(client: TestClient) -> None:
         ("movers", {"start": "1990-01-01"}, "start"),
         ("lookalikes", {"as_of": "yesterday"}, "as_of"),
         ("lookalikes", {"as_of": "1990-01-01"}, "as_of"),
+        ("lookalikes", {"as_of": "9999-12-31"}, "as_of"),
+        ("movers", {"start": START, "end": "9999-12-31"}, "end"),
     ],
 )
 def test_bad_dates_are_422_at_their_field(
