@@ -13,10 +13,13 @@ import duckdb
 import pandas as pd
 
 from api.jobs import job_progress
+from models.audiences.lookalike import LookalikeError, lookalike_audiences
+from models.audiences.movers import segments_on_the_move
 from models.audiences.segments import segment_table
 from models.clv.validation import fit_clv_models
 from models.clv.value import ValueSettings
 from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
+from models.customers.orders import load_contacts
 
 
 class TaskError(Exception):
@@ -36,19 +39,38 @@ class TaskError(Exception):
         return str(self.args[1])
 
 
-def _load(source: Path, loaded_at: str, rejects_path: Path | None = None) -> Any:
+def _load(
+    source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
+) -> Any:
     """Load and validate orders as of the upload time (so reloading gives the same rows)."""
     try:
-        return load_orders(source, max_timestamp=loaded_at, rejects_path=rejects_path)
+        return load_orders(
+            source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
+        )
     except OrdersSchemaError as error:
         raise TaskError(str(error), "body.file") from error
     except duckdb.Error as error:
         raise TaskError(f"could not read the file: {error}", "body.file") from error
 
 
-def ingest_orders(source: Path, folder: Path, loaded_at: str) -> dict[str, Any]:
-    """Load an uploaded orders file, write its rejects to `folder/rejects.csv`, count the rest."""
-    loaded = _load(source, loaded_at, folder / "rejects.csv")
+def _check_contacts(contacts: Path) -> None:
+    """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
+    try:
+        load_contacts(duckdb.connect(), contacts)
+    except OrdersSchemaError as error:
+        raise TaskError(str(error), "body.contacts") from error
+    except duckdb.Error as error:
+        raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error
+
+
+def ingest_orders(
+    source: Path, folder: Path, loaded_at: str, contacts: Path | None = None
+) -> dict[str, Any]:
+    """Load an uploaded orders file (and contacts), write its rejects to `folder/rejects.csv`,
+    count the rest."""
+    if contacts is not None:
+        _check_contacts(contacts)
+    loaded = _load(source, loaded_at, folder / "rejects.csv", contacts)
     report = loaded.report
     if report.orders_loaded == 0:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.items())
@@ -66,6 +88,16 @@ def ingest_orders(source: Path, folder: Path, loaded_at: str) -> dict[str, Any]:
     }
 
 
+def _after_first_order(loaded: Any, day: str | None, field: str) -> None:
+    """Raise a TaskError at `query.<field>` when `day` is before the dataset's first order."""
+    (first,) = loaded.connection.execute("SELECT min(day) FROM orders").fetchall()[0]
+    first_day = pd.Timestamp(first)
+    if day is not None and pd.Timestamp(day) < first_day:
+        raise TaskError(
+            f"{field} {day} is before the first order ({first_day.date()})", f"query.{field}"
+        )
+
+
 def dashboard(
     source: Path,
     loaded_at: str,
@@ -75,16 +107,43 @@ def dashboard(
 ) -> dict[str, Any]:
     """The LTV dashboard of a stored dataset (models.customers.ltv_dashboard)."""
     loaded = _load(source, loaded_at)
-    (first,) = loaded.connection.execute("SELECT min(day) FROM orders").fetchall()[0]
-    first_day = pd.Timestamp(first)
-    if as_of is not None and pd.Timestamp(as_of) < first_day:
-        raise TaskError(
-            f"as_of {as_of} is before the first order ({first_day.date()})", "query.as_of"
-        )
+    _after_first_order(loaded, as_of, "as_of")
     result = ltv_dashboard(
         loaded, as_of=as_of, window_months=window_months, basket_threshold=basket_threshold
     )
     return result.model_dump(mode="json")
+
+
+def lookalikes(
+    source: Path, loaded_at: str, contacts: Path | None, as_of: str | None
+) -> dict[str, Any]:
+    """The lookalike audiences report (models.audiences.lookalike.lookalike_audiences).
+
+    A dataset without contacts, or too few customers with attributes, is a TaskError at
+    `path.dataset_id`: the data, not the request, is what is missing.
+    """
+    loaded = _load(source, loaded_at, contacts=contacts)
+    _after_first_order(loaded, as_of, "as_of")
+    try:
+        result = lookalike_audiences(loaded, as_of=as_of)
+    except LookalikeError as error:
+        raise TaskError(str(error), "path.dataset_id") from error
+    return result.report.model_dump(mode="json")
+
+
+def movers(source: Path, loaded_at: str, start: str, end: str | None) -> dict[str, Any]:
+    """The segments-on-the-move report between two dates (models.audiences.movers).
+
+    A start not before the end, or too little history to fit at the start, is a TaskError
+    at `query.start`.
+    """
+    loaded = _load(source, loaded_at)
+    _after_first_order(loaded, start, "start")
+    try:
+        report, _ = segments_on_the_move(loaded, start=start, end=end)
+    except ValueError as error:
+        raise TaskError(str(error), "query.start") from error
+    return report.model_dump(mode="json")
 
 
 def _fitted(model: Any) -> dict[str, Any]:

@@ -26,7 +26,9 @@ from api.jobs import create_job, start_job
 from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
 from api.store import Dataset, Job, package_versions
 from api.store.tables import new_id, utc_now
-from api.tasks import TaskError, dashboard, fit_clv, ingest_orders
+from api.tasks import TaskError, dashboard, fit_clv, ingest_orders, lookalikes, movers
+from models.audiences.lookalike import LookalikeReport
+from models.audiences.movers import MoversReport
 from models.customers import LtvDashboard
 from models.datasets import cdnow_master_path, load_cdnow
 
@@ -37,6 +39,7 @@ SUFFIXES = (".csv.gz", ".csv", ".parquet", ".pq")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 2**20
+LAST_DATE = dt.date(2199, 12, 31)  # model horizons are added to dates; keep them in range
 
 
 def _suffix(filename: str | None, head: bytes) -> str:
@@ -68,6 +71,11 @@ def _source(services: Services, dataset: Dataset) -> Path:
     return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
 
 
+def _contacts(services: Services, dataset: Dataset) -> Path | None:
+    """The contacts file uploaded with the dataset, or None."""
+    return next(iter(sorted(services.data_dir.dataset(dataset.id).glob("contacts.*"))), None)
+
+
 def _as_of_upload(moment: dt.datetime) -> str:
     """The upload time as the loader's naive UTC limit for future-dated rows."""
     return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
@@ -81,8 +89,24 @@ def _get(services: Services, dataset_id: str) -> Dataset:
     return dataset
 
 
-async def _ingest(services: Services, stream: BinaryIO, filename: str | None, name: str) -> Dataset:
-    """Store an upload under a new dataset id, load it in a worker, record what loaded."""
+async def _store(stream: BinaryIO, filename: str | None, folder: Path, stem: str) -> Path:
+    """Save an uploaded file as `folder/<stem><suffix>`, the suffix the loader reads it by."""
+    head = await run_in_threadpool(stream.read, 8)
+    await run_in_threadpool(stream.seek, 0)
+    target = folder / f"{stem}{_suffix(filename, head)}"
+    await run_in_threadpool(_save, stream, target)
+    return target
+
+
+async def _ingest(
+    services: Services,
+    stream: BinaryIO,
+    filename: str | None,
+    name: str,
+    contacts: UploadFile | None = None,
+) -> Dataset:
+    """Store an upload (and its contacts) under a new dataset id, load it in a worker, record
+    what loaded."""
     head = await run_in_threadpool(stream.read, 8)
     await run_in_threadpool(stream.seek, 0)
     suffix = _suffix(filename, head)
@@ -90,6 +114,9 @@ async def _ingest(services: Services, stream: BinaryIO, filename: str | None, na
     folder = services.data_dir.dataset(dataset_id)
     source = folder / f"source{suffix}"
     size, sha256 = await run_in_threadpool(_save, stream, source)
+    contacts_path = None
+    if contacts is not None:
+        contacts_path = await _store(contacts.file, contacts.filename, folder, "contacts")
     created_at = utc_now()
     try:
         counts = await services.solvers.run(
@@ -97,11 +124,13 @@ async def _ingest(services: Services, stream: BinaryIO, filename: str | None, na
             source,
             folder,
             _as_of_upload(created_at),
+            contacts_path,
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
-        raise invalid(("body", "file"), error.message, filename) from error
+        field = "contacts" if error.where == "body.contacts" else "file"
+        raise invalid(("body", field), error.message, filename) from error
     dataset = Dataset(
         id=dataset_id,
         name=name,
@@ -136,13 +165,23 @@ async def upload_dataset(
         ),
     ],
     name: Annotated[str | None, Form(max_length=255)] = None,
+    contacts: Annotated[
+        UploadFile | None,
+        File(
+            description="Optional contacts with attributes (CSV or Parquet), for lookalikes.",
+            json_schema_extra={"format": "binary"},
+        ),
+    ] = None,
 ) -> DatasetOut:
     """Upload orders; rows that fail validation are counted by reason, the rest are kept.
 
     Columns: customer_id, timestamp and amount are required; order_id, quantity, channel,
     device, email, loyalty_card and device_id are used when present (docs/customers.md).
+    `contacts` (identifiers and attributes, prospects included) enables the lookalikes.
     """
-    dataset = await _ingest(services, file.file, file.filename, name or file.filename or "orders")
+    dataset = await _ingest(
+        services, file.file, file.filename, name or file.filename or "orders", contacts
+    )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
     return DatasetOut.model_validate(dataset)
 
@@ -207,6 +246,68 @@ async def get_dashboard(
     except TaskError as error:
         raise invalid(("query", "as_of"), error.message, as_of) from error
     return LtvDashboard.model_validate(figures)
+
+
+@router.get(
+    "/{dataset_id}/lookalikes",
+    responses={
+        **NOT_FOUND,
+        409: {"model": ConflictBody, "description": "No contacts, or too few with attributes."},
+    },
+)
+async def get_lookalikes(
+    dataset_id: str,
+    services: ServicesDep,
+    as_of: Annotated[
+        dt.date | None, Query(description="Reference date; default last order.", le=LAST_DATE)
+    ] = None,
+) -> LookalikeReport:
+    """Lookalike audiences: prospects scored against the best customers, top 1/5/10%."""
+    dataset = await run_in_threadpool(_get, services, dataset_id)
+    try:
+        report: dict[str, Any] = await services.solvers.run(
+            lookalikes,
+            _source(services, dataset),
+            _as_of_upload(dataset.created_at),
+            await run_in_threadpool(_contacts, services, dataset),
+            as_of.isoformat() if as_of else None,
+            deadline_seconds=services.settings.job_timeout_seconds,
+        )
+    except TaskError as error:
+        if error.where == "path.dataset_id":
+            raise ConflictError(
+                f"dataset {dataset.id!r}: {error.message}; upload the orders again with a "
+                "`contacts` file (POST /v1/datasets)",
+                where=error.where,
+            ) from error
+        raise invalid(("query", "as_of"), error.message, as_of) from error
+    return LookalikeReport.model_validate(report)
+
+
+@router.get("/{dataset_id}/movers", responses=NOT_FOUND)
+async def get_movers(
+    dataset_id: str,
+    services: ServicesDep,
+    start: Annotated[dt.date, Query(description="Earlier reference date.", le=LAST_DATE)],
+    end: Annotated[
+        dt.date | None,
+        Query(description="Later reference date; default last order.", le=LAST_DATE),
+    ] = None,
+) -> MoversReport:
+    """Segments on the move between two dates: re-engage, push, stop paying."""
+    dataset = await run_in_threadpool(_get, services, dataset_id)
+    try:
+        report: dict[str, Any] = await services.solvers.run(
+            movers,
+            _source(services, dataset),
+            _as_of_upload(dataset.created_at),
+            start.isoformat(),
+            end.isoformat() if end else None,
+            deadline_seconds=services.settings.job_timeout_seconds,
+        )
+    except TaskError as error:
+        raise invalid(("query", "start"), error.message, start.isoformat()) from error
+    return MoversReport.model_validate(report)
 
 
 async def load_demo_dataset(services: Services) -> Dataset | None:
