@@ -164,8 +164,11 @@ class LoadedModel:
         self.integer = integer and bool(self.integrality.any())
 
     def run(self, options: dict[str, object], deadline: float) -> Run:
-        """Run HiGHS with `options` and the time left until `deadline` (perf_counter)."""
+        """Run HiGHS with `options` (on top of its defaults: options given to an earlier run do
+        not carry over) and the time left until `deadline` (perf_counter)."""
         highs = self.highs
+        highs.resetOptions()
+        highs.setOptionValue("output_flag", False)
         for name, value in options.items():
             highs.setOptionValue(name, value)
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))

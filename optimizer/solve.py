@@ -2,9 +2,10 @@
 
 MILP mode exploits the multiple-choice-knapsack structure: the LP relaxation (interior point
 with crossover) is solved first; it leaves very few pairs fractional, so rounding those down
-gives a plan whose distance to the LP bound is a proven gap. When that gap is within the
-requested one the answer is certified without branch and bound; otherwise the rounded plan is
-HiGHS's MIP start. Infeasible, unbounded and timed-out solves come back as results.
+and spending what that frees by local search (`optimizer.improve`) gives a plan whose distance
+to the LP bound is a proven gap. When that gap is within the requested one the answer is
+certified without branch and bound; otherwise the plan is HiGHS's MIP start. Infeasible,
+unbounded and timed-out solves come back as results.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ from optimizer.explain import build_result
 from optimizer.formulation import build_model
 from optimizer.grid import Grid
 from optimizer.highs import ConstantRowsInfeasible, LoadedModel, Run, Vector, solve_status
+from optimizer.improve import improve_plan
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, SolverSettings
 
 _INTEGRAL_TOL = 1e-6
 _GAP_NOISE = 1e-9  # floating-point noise in a relative gap
+# Dual simplex without presolve solves a small relaxation (100 pairs) in a third of the time
+# of interior point; from a few thousand columns interior point + crossover is far faster.
+_SMALL_LP_COLUMNS = 2_000
+_SMALL_LP_OPTIONS: dict[str, object] = {"solver": "simplex", "presolve": "off"}
 _LP_OPTIONS: dict[str, object] = {"solver": "ipm", "run_crossover": "on"}
 _MIP_OPTIONS: dict[str, object] = {"solver": "choose"}
+_SEARCH_SHARE = 0.1  # of the time left that local search may take
 
 
 @dataclass(frozen=True)
@@ -83,9 +90,11 @@ def relative_gap(objective: float, bound: float) -> float:
 
 
 def _solve_lp(loaded: LoadedModel, deadline: float) -> Outcome:
-    """The LP relaxation (convex hull of every landscape) by interior point + crossover."""
+    """The LP relaxation (convex hull of every landscape): a vertex, so few pairs are
+    fractional, by dual simplex when small and interior point + crossover otherwise."""
     loaded.set_integer(False)
-    run = loaded.run(_LP_OPTIONS, deadline)
+    small = loaded.n_columns <= _SMALL_LP_COLUMNS
+    run = loaded.run(_SMALL_LP_OPTIONS if small else _LP_OPTIONS, deadline)
     status = solve_status(run)
     return Outcome(
         status=status,
@@ -99,7 +108,8 @@ def _solve_lp(loaded: LoadedModel, deadline: float) -> Outcome:
 def _solve_milp(
     grid: Grid, loaded: LoadedModel, settings: SolverSettings, deadline: float
 ) -> Outcome:
-    """LP relaxation, rounded plan with a proven gap, then branch and bound only if needed."""
+    """LP relaxation, rounded and improved plan with a proven gap, then branch and bound only
+    if needed."""
     lp = _solve_lp(loaded, deadline)
     if lp.status is not SolveStatus.OPTIMAL or lp.values is None or lp.objective is None:
         # infeasible, unbounded or out of time already in the relaxation: no 0/1 plan to give
@@ -108,6 +118,8 @@ def _solve_milp(
     rounded = _round_down(grid, loaded, lp.values)
     feasible = loaded.is_feasible(rounded)
     if feasible:
+        now = time.perf_counter()
+        rounded = improve_plan(grid, loaded, rounded, now + _SEARCH_SHARE * (deadline - now))
         objective = loaded.objective_of(rounded)
         gap = relative_gap(objective, lp.objective)
         if gap <= settings.mip_gap + _GAP_NOISE:
