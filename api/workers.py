@@ -8,6 +8,7 @@ and otherwise behaves as a `concurrent.futures` executor.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor
@@ -15,6 +16,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
+
+from optimizer.highs import use_threads
 
 T = TypeVar("T")
 
@@ -34,6 +37,15 @@ class WorkerCrashed(Exception):
 PRELOAD = ["api.solving", "api.tasks"]
 
 
+def _start_worker() -> None:
+    """Prepare a new worker process: HiGHS on one thread (the pool gives each solve its own
+    core), and everything imported so far moved out of the garbage collector's sight. Each
+    solve leaves Pyomo objects in reference cycles; without the freeze, the collections they
+    trigger rescan every imported object, 50 ms once in about 25 solves."""
+    use_threads(1)
+    gc.freeze()
+
+
 def _ready() -> bool:
     """A task that does nothing: the pool starts every worker process to run it."""
     return True
@@ -50,7 +62,7 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        self._pool = ProcessPool(max_workers=workers, context=context)
+        self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
 
     async def run(
         self, function: Callable[..., T], *args: Any, deadline_seconds: float | None = None

@@ -32,6 +32,15 @@ Vector = NDArray[np.float64]
 _FEASIBILITY_TOL = 1e-6
 _INF = highspy.kHighsInf
 _Status = highspy.HighsModelStatus
+# Options every run in this process gets; HiGHS sizes its thread pool once per process.
+_PROCESS_OPTIONS: dict[str, object] = {"output_flag": False}
+
+
+def use_threads(threads: int) -> None:
+    """Give every later HiGHS run in this process `threads` threads; call it before the first
+    run. A pool of solver processes, one solve per core, wants 1: on a 100-pair branch and
+    bound two threads cost 115 ms of CPU where one costs 79 ms, for the same wall time."""
+    _PROCESS_OPTIONS["threads"] = threads
 
 
 class ConstantRowsInfeasible(ValueError):
@@ -168,8 +177,7 @@ class LoadedModel:
         not carry over) and the time left until `deadline` (perf_counter)."""
         highs = self.highs
         highs.resetOptions()
-        highs.setOptionValue("output_flag", False)
-        for name, value in options.items():
+        for name, value in {**_PROCESS_OPTIONS, **options}.items():
             highs.setOptionValue(name, value)
         highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
         started = time.perf_counter()
