@@ -1,11 +1,11 @@
 """Solve an allocation problem: build the Pyomo model, load it into HiGHS, run, report as data.
 
 MILP mode exploits the multiple-choice-knapsack structure: the LP relaxation (a vertex, by
-simplex or interior point) is solved first; it leaves very few pairs fractional, so rounding those down
-and spending what that frees by local search (`optimizer.improve`) gives a plan whose distance
-to the LP bound is a proven gap. When that gap is within the requested one the answer is
-certified without branch and bound; otherwise the plan is HiGHS's MIP start. Infeasible,
-unbounded and timed-out solves come back as results.
+simplex or interior point) is solved first; it leaves very few pairs fractional, so rounding
+those down and spending what that frees by local search (`optimizer.improve`) gives a plan
+whose distance to the LP bound is a proven gap. When that gap is within the requested one the
+answer is certified without branch and bound; otherwise the plan is HiGHS's MIP start.
+Infeasible, unbounded and timed-out solves come back as results.
 """
 
 from __future__ import annotations
