@@ -186,9 +186,12 @@ def _reasons(
     """One sentence per segment on why it got what it got."""
     hurdle = {"profit": 1.0 + budget_value, "value": budget_value}.get(problem.objective)
     excluded = set(problem.constraints.exclude)
+    by_segment: dict[str, list[Allocation]] = {}
+    for allocation in allocations:
+        by_segment.setdefault(allocation.segment, []).append(allocation)
     reasons = []
     for segment in problem.segments:
-        rows = [a for a in allocations if a.segment == segment.id]
+        rows = by_segment.get(segment.id, [])
         limits = _limits_on(segment, binding)
         if segment.id in excluded:
             text = "excluded: no spend (exclude)"
