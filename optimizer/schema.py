@@ -127,6 +127,8 @@ class SegmentChannel(_Frozen):
 
 def _landscape_problems(points: list[LandscapePoint]) -> Iterator[Problem]:
     """Points must be sorted by bid multiplier, with cost and conversions non-decreasing."""
+    if _sorted_landscape(points):
+        return
     for i, (prev, point) in enumerate(pairwise(points), 1):
         if point.bid_multiplier <= prev.bid_multiplier:
             yield (
@@ -141,6 +143,14 @@ def _landscape_problems(points: list[LandscapePoint]) -> Iterator[Problem]:
                     f"{field} must not decrease as the bid rises: {getattr(point, field)} "
                     f"follows {getattr(prev, field)}",
                 )
+
+
+def _sorted_landscape(points: list[LandscapePoint]) -> bool:
+    """The common case, checked in one pass before any message is built."""
+    return all(
+        a.bid_multiplier < b.bid_multiplier and a.cost <= b.cost and a.conversions <= b.conversions
+        for a, b in pairwise(points)
+    )
 
 
 class Segment(_Frozen):
