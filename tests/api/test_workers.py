@@ -1,8 +1,10 @@
-"""The worker pool ends a task at its deadline and keeps serving afterwards."""
+"""The worker pool ends a task at its deadline, keeps serving afterwards, and spares the GC
+the objects its workers inherit."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
@@ -25,3 +27,12 @@ def test_deadline_ends_a_stuck_task_and_the_pool_recovers() -> None:
         assert asyncio.run(scenario()) < 10
     finally:
         pool.close()
+
+
+def test_workers_keep_inherited_objects_out_of_garbage_collections() -> None:
+    pool = WorkerPool(1)
+    try:
+        frozen = asyncio.run(pool.run(gc.get_freeze_count, deadline_seconds=30))
+    finally:
+        pool.close()
+    assert frozen > 10_000
