@@ -1,5 +1,5 @@
-"""The worker pool ends a task at its deadline, keeps serving afterwards, and spares the GC
-the objects its workers inherit."""
+"""The worker pool ends a task at its deadline and keeps serving afterwards; its workers spare
+the GC the objects they inherit and run HiGHS on one thread."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import gc
 import time
 
+import highspy
 import pytest
 
 from api.workers import DeadlineExceeded, WorkerPool
@@ -36,3 +37,21 @@ def test_workers_keep_inherited_objects_out_of_garbage_collections() -> None:
     finally:
         pool.close()
     assert frozen > 10_000
+
+
+def _highs_run_on_two_threads() -> str:
+    """A task: the status of a HiGHS run asking for two threads."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 2)
+    highs.addVar(0.0, 1.0)
+    return highs.run().name
+
+
+def test_workers_run_highs_on_one_thread() -> None:
+    pool = WorkerPool(1)
+    try:
+        status = asyncio.run(pool.run(_highs_run_on_two_threads, deadline_seconds=30))
+    finally:
+        pool.close()
+    assert status == "kError"
