@@ -185,15 +185,26 @@ def test_unknown_allocation_is_404(client: TestClient) -> None:
     assert response.json()["where"] == "path.allocation_id"
 
 
-def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+def _copies(copies: int) -> dict[str, Any]:
+    """The two-segment problem with its segments repeated `copies` times (ids made unique)."""
     large = problem()
     large["segments"] = [
         {**segment, "id": f"{segment['id']}-{i}"}
-        for i in range(1000)
+        for i in range(copies)
         for segment in large["segments"]
     ]
-    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+    return large
+
+
+def _no_grace_client(tmp_path: Path) -> TestClient:
+    """An app whose solver workers are ended right at the time limit, on one worker."""
+    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+    return TestClient(create_app(settings), headers={"X-API-Key": API_KEY})
+
+
+def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
+    large = _copies(1000)
+    with _no_grace_client(tmp_path) as client:
         response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
         assert response.status_code == 200, response.text
         result = response.json()
@@ -205,17 +216,11 @@ def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> No
 
 
 def test_an_invalid_problem_past_its_deadline_is_422(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
-    large = problem()
-    large["segments"] = [
-        {**segment, "id": f"{segment['id']}-{i}"}
-        for i in range(10000)
-        for segment in large["segments"]
-    ]
+    large = _copies(10000)
     bad = copy.deepcopy(large["segments"][-1])
     bad["channels"][0]["landscape"][0]["cost"] = -1.0
     large["segments"][-1] = bad
-    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+    with _no_grace_client(tmp_path) as client:
         response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
         assert response.status_code == 422, response.text
         loc = response.json()["detail"][0]["loc"]
