@@ -17,6 +17,11 @@ from optimizer.schema import AllocationProblem, SolverSettings
 from optimizer.solve import solve
 
 
+def problem_errors(error: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's type, loc and msg of each error of an invalid problem (picklable)."""
+    return error.errors(include_url=False, include_context=False, include_input=False)
+
+
 def solve_json(problem_json: bytes, settings_json: str) -> dict[str, Any]:
     """`optimizer.solve` on a problem given as JSON text.
 
@@ -26,9 +31,7 @@ def solve_json(problem_json: bytes, settings_json: str) -> dict[str, Any]:
     try:
         problem = AllocationProblem.model_validate_json(problem_json)
     except ValidationError as error:
-        return {
-            "errors": error.errors(include_url=False, include_context=False, include_input=False)
-        }
+        return {"errors": problem_errors(error)}
     result = solve(problem, SolverSettings.model_validate_json(settings_json))
     return {
         "status": result.status.value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -10,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import insert, select
 
 from api.deps import Services, ServicesDep
 from api.errors import (
@@ -23,8 +23,9 @@ from api.errors import (
     invalid,
 )
 from api.schemas import AllocationRun, AllocationRunList, AllocationRunSummary
-from api.solving import solve_json
-from api.store import Run, package_versions
+from api.solving import problem_errors, solve_json
+from api.store import JsonText, Run, package_versions
+from api.store.tables import new_id
 from api.workers import DeadlineExceeded, WorkerCrashed
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, Mode, SolverSettings
@@ -49,19 +50,41 @@ class _Solved:
 
 def _store(
     services: Services, body: bytes, solver: SolverSettings, solved: _Solved, elapsed: float
-) -> Run:
-    """Keep a solve as a run: its exact inputs, its result and the package versions."""
-    run = Run(
-        kind="allocation",
-        status=solved.status.value,
-        inputs={"problem": json.loads(body), "solver": solver.model_dump(mode="json")},
-        outputs=json.loads(solved.result_json),
-        versions=package_versions(),
-        elapsed_seconds=elapsed,
-    )
+) -> str:
+    """Keep a solve as a run (its exact inputs, its result and the package versions); its id.
+
+    The body and the result are stored as the JSON text they already are: the body is the
+    one the worker parsed, the result the text the worker wrote.
+    """
+    run_id = new_id()
+    inputs = f'{{"problem": {body.decode()}, "solver": {solver.model_dump_json()}}}'
     with services.database.session() as session:
-        session.add(run)
-    return run
+        session.execute(
+            insert(Run).values(
+                id=run_id,
+                kind="allocation",
+                status=solved.status.value,
+                inputs=JsonText(inputs),
+                outputs=JsonText(solved.result_json),
+                versions=package_versions(),
+                elapsed_seconds=elapsed,
+            )
+        )
+    return run_id
+
+
+def _invalid_body(errors: list[dict[str, Any]]) -> RequestValidationError:
+    """The 422 of an invalid problem: pydantic's errors, located under `body`."""
+    return RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in errors])
+
+
+def _check_problem(body: bytes) -> None:
+    """Raise the 422 of an invalid problem. Only for a worker ended past its deadline, which
+    may not have finished validating the body: an invalid one is then no time-limit run."""
+    try:
+        AllocationProblem.model_validate_json(body)
+    except ValidationError as error:
+        raise _invalid_body(problem_errors(error)) from None
 
 
 async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _Solved:
@@ -74,6 +97,7 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
             solve_json, body, solver.model_dump_json(), deadline_seconds=deadline
         )
     except DeadlineExceeded:
+        await run_in_threadpool(_check_problem, body)
         result = AllocationResult(
             status=SolveStatus.TIME_LIMIT,
             mode=solver.mode,
@@ -87,9 +111,7 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
     except WorkerCrashed as error:
         raise ServiceUnavailableError(f"the solver's worker died: {error}") from error
     if "errors" in answer:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in answer["errors"]]
-        )
+        raise _invalid_body(answer["errors"])
     return _Solved(SolveStatus(answer["status"]), answer["conflicts"], answer["result"])
 
 
@@ -139,10 +161,10 @@ async def create_allocation(
     body = await request.body()
     started = time.perf_counter()
     solved = await _solve(services, body, solver)
-    run = await run_in_threadpool(
+    run_id = await run_in_threadpool(
         _store, services, body, solver, solved, time.perf_counter() - started
     )
-    location = f"/v1/allocations/{run.id}"
+    location = f"/v1/allocations/{run_id}"
     if solved.status is SolveStatus.INFEASIBLE:
         raise ConflictError(
             "the problem is infeasible: the named constraints cannot hold together",

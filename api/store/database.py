@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,17 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class JsonText(str):
+    """JSON already serialised (a request body the solver's worker parsed, its result): a JSON
+    column given one stores it as it is, instead of parsing and re-serialising it (for a
+    100-segment solve that was 5 of the 7 ms of CPU the service process spent per request)."""
+
+
+def to_json(value: Any) -> str:
+    """The text a JSON column stores: `JsonText` as it is, anything else through json.dumps."""
+    return value if isinstance(value, JsonText) else json.dumps(value)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Foreign keys on (SQLite ignores them otherwise), WAL so readers never wait for a writer,
     and NORMAL sync, which in WAL mode stays consistent and saves an fsync per commit."""
@@ -28,15 +40,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; a SQLite file gets its folder created and its pragmas set."""
+    """An engine for `url` (JSON columns serialised by `to_json`); a SQLite file gets its
+    folder created and its pragmas set."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10})
+        engine = create_engine(url, connect_args={"timeout": 10}, json_serializer=to_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=to_json)
 
 
 def migrate(engine: Engine) -> None:

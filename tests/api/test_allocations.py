@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.main import create_app
 from api.settings import Settings
+from api.store import Database
+from optimizer.schema import AllocationProblem
 from tests.api.conftest import API_KEY
 
 SEARCH = [
@@ -90,6 +94,31 @@ def test_allocation_matches_brute_force(client: TestClient) -> None:
     assert stored.json()["versions"]["highspy"]
 
 
+def test_stored_run_keeps_the_body_as_posted(client: TestClient, settings: Settings) -> None:
+    body = json.dumps(problem(budget=250.0), indent=3).encode()
+    response = client.post(
+        "/v1/allocations", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    run_id = response.headers["Location"].rsplit("/", 1)[1]
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            inputs, outputs = session.execute(
+                text("SELECT inputs, outputs FROM runs WHERE id = :id"), {"id": run_id}
+            ).one()
+    finally:
+        database.close()
+    stored_inputs = inputs if isinstance(inputs, dict) else json.loads(inputs)
+    assert stored_inputs["problem"] == json.loads(body)
+    assert stored_inputs["solver"]["mip_gap"] == 1e-4
+    assert (outputs if isinstance(outputs, dict) else json.loads(outputs)) == response.json()
+    if isinstance(inputs, str):
+        assert body.decode() in inputs
+    posted = AllocationProblem.model_validate_json(body).model_dump(mode="json")
+    assert client.get(response.headers["Location"]).json()["problem"] == posted
+
+
 def test_listed_after_solving(client: TestClient) -> None:
     response = client.post("/v1/allocations", json=problem(budget=200.0))
     run_id = response.headers["Location"].rsplit("/", 1)[1]
@@ -156,15 +185,26 @@ def test_unknown_allocation_is_404(client: TestClient) -> None:
     assert response.json()["where"] == "path.allocation_id"
 
 
-def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+def _copies(copies: int) -> dict[str, Any]:
+    """The two-segment problem with its segments repeated `copies` times (ids made unique)."""
     large = problem()
     large["segments"] = [
         {**segment, "id": f"{segment['id']}-{i}"}
-        for i in range(1000)
+        for i in range(copies)
         for segment in large["segments"]
     ]
-    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+    return large
+
+
+def _no_grace_client(tmp_path: Path) -> TestClient:
+    """An app whose solver workers are ended right at the time limit, on one worker."""
+    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=0.0, workers=1)
+    return TestClient(create_app(settings), headers={"X-API-Key": API_KEY})
+
+
+def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> None:
+    large = _copies(1000)
+    with _no_grace_client(tmp_path) as client:
         response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
         assert response.status_code == 200, response.text
         result = response.json()
@@ -173,3 +213,16 @@ def test_a_solve_past_its_deadline_is_stopped_and_answered(tmp_path: Path) -> No
         assert "ended the solve" in result["message"]
         again = client.post("/v1/allocations", json=problem())
         assert again.json()["status"] == "optimal"
+
+
+def test_an_invalid_problem_past_its_deadline_is_422(tmp_path: Path) -> None:
+    large = _copies(10000)
+    bad = copy.deepcopy(large["segments"][-1])
+    bad["channels"][0]["landscape"][0]["cost"] = -1.0
+    large["segments"][-1] = bad
+    with _no_grace_client(tmp_path) as client:
+        response = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 0.001})
+        assert response.status_code == 422, response.text
+        loc = response.json()["detail"][0]["loc"]
+        assert loc[:3] == ["body", "segments", 19999], loc
+        assert client.get("/v1/allocations").json()["runs"] == []

@@ -1,13 +1,17 @@
-"""The worker pool ends a task at its deadline and keeps serving afterwards."""
+"""The worker pool ends a task at its deadline and keeps serving afterwards; its workers spare
+the GC the objects they inherit and run HiGHS on one thread."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
+import highspy
 import pytest
 
 from api.workers import DeadlineExceeded, WorkerPool
+from optimizer import AllocationProblem, SolveStatus, solve
 
 
 def test_deadline_ends_a_stuck_task_and_the_pool_recovers() -> None:
@@ -25,3 +29,52 @@ def test_deadline_ends_a_stuck_task_and_the_pool_recovers() -> None:
         assert asyncio.run(scenario()) < 10
     finally:
         pool.close()
+
+
+def test_workers_keep_inherited_objects_out_of_garbage_collections() -> None:
+    pool = WorkerPool(1)
+    try:
+        frozen = asyncio.run(pool.run(gc.get_freeze_count, deadline_seconds=30))
+    finally:
+        pool.close()
+    assert frozen > 10_000
+
+
+def _highs_threads_after_a_solve() -> str:
+    """A task: solve an allocation problem, then ask HiGHS for two threads; HiGHS sizes its
+    thread pool at a process's first run and refuses a later run that wants more."""
+    problem = AllocationProblem.model_validate(
+        {
+            "budget": {"total": 100.0},
+            "segments": [
+                {
+                    "id": "loyal-top",
+                    "value_per_conversion": 50.0,
+                    "channels": [
+                        {
+                            "channel": "search",
+                            "landscape": [
+                                {"bid_multiplier": 1.0, "cost": 60.0, "conversions": 3.0},
+                                {"bid_multiplier": 1.5, "cost": 90.0, "conversions": 4.0},
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    assert solve(problem).status is SolveStatus.OPTIMAL
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 2)
+    highs.addVar(0.0, 1.0)
+    return highs.run().name
+
+
+def test_workers_run_highs_on_one_thread() -> None:
+    pool = WorkerPool(1)
+    try:
+        status = asyncio.run(pool.run(_highs_threads_after_a_solve, deadline_seconds=30))
+    finally:
+        pool.close()
+    assert status == "kError"
