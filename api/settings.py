@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     solver_time_limit_max_seconds: float = Field(
         default=60.0, gt=0, description="Largest solver time limit a request may ask for."
     )
+    solver_mip_gap: float = Field(
+        default=1e-3,
+        ge=0,
+        lt=1,
+        description=(
+            "Relative MIP gap of a request that names none: the plan is proven within this "
+            "share of the best possible objective. 0.1% answers a 100-segment problem in "
+            "about 13 ms of solver CPU; 1e-4 needs branch and bound there (about 80 ms)."
+        ),
+    )
     solver_grace_seconds: float = Field(
         default=5.0,
         ge=0,

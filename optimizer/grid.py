@@ -51,12 +51,11 @@ def periods_of(problem: AllocationProblem) -> list[Period | None]:
     return list(problem.periods) or [None]
 
 
-def _point_table(entry: SegmentChannel) -> NDArray[np.float64]:
+def _point_table(entry: SegmentChannel) -> list[tuple[float, float, float]]:
     """Rows (bid multiplier, cost, conversions) of one landscape."""
     if entry.curve is not None:
-        return np.column_stack(curve_points(entry.curve))
-    points = entry.landscape or []
-    return np.array([(p.bid_multiplier, p.cost, p.conversions) for p in points], dtype=np.float64)
+        return list(zip(*(values.tolist() for values in curve_points(entry.curve)), strict=True))
+    return [(p.bid_multiplier, p.cost, p.conversions) for p in entry.landscape or []]
 
 
 def build_grid(problem: AllocationProblem) -> Grid:
@@ -69,25 +68,26 @@ def build_grid(problem: AllocationProblem) -> Grid:
     channels: list[str] = []
     periods: list[str | None] = []
     sizes: list[int] = []
-    blocks: list[NDArray[np.float64]] = []
+    rows: list[tuple[float, float, float, float]] = []
     for segment in problem.segments:
+        worth = segment.value_per_conversion
         for entry in segment.channels:
             points = _point_table(entry)
             for period in periods_of(problem):
                 key = (segment.id, entry.channel)
-                scaled = points.copy()
+                cost_index, season = 1.0, 1.0
                 if period is not None:
                     key = (*key, period.id)
-                    scaled[:, 1] *= period.cost_index
-                    scaled[:, 2] *= period.seasonality
+                    cost_index, season = period.cost_index, period.seasonality
                 pairs.append(key)
                 segments.append(segment.id)
                 channels.append(entry.channel)
                 periods.append(None if period is None else period.id)
                 sizes.append(len(points))
-                value = scaled[:, 2:3] * segment.value_per_conversion
-                blocks.append(np.hstack([scaled, value]))
-    table = np.vstack(blocks)
+                rows.extend(
+                    (m, c * cost_index, n * season, n * season * worth) for m, c, n in points
+                )
+    table = np.array(rows, dtype=np.float64)
     return Grid(
         pairs=pairs,
         segment=segments,

@@ -138,7 +138,10 @@ async def create_allocation(
     mode: Annotated[
         Mode, Query(description="milp (one point per pair) or lp (convex hull).")
     ] = "milp",
-    mip_gap: Annotated[float, Query(ge=0, lt=1, description="Relative MIP gap to stop at.")] = 1e-4,
+    mip_gap: Annotated[
+        float | None,
+        Query(ge=0, lt=1, description="Relative MIP gap to stop at; default from settings."),
+    ] = None,
     explain: Annotated[
         bool, Query(description="Explain the answer (binding constraints, marginal values).")
     ] = True,
@@ -157,7 +160,8 @@ async def create_allocation(
             f"at most {settings.solver_time_limit_max_seconds:g} seconds on this service",
             time_limit_seconds,
         )
-    solver = SolverSettings(mode=mode, time_limit_seconds=limit, mip_gap=mip_gap, explain=explain)
+    gap = settings.solver_mip_gap if mip_gap is None else mip_gap
+    solver = SolverSettings(mode=mode, time_limit_seconds=limit, mip_gap=gap, explain=explain)
     body = await request.body()
     started = time.perf_counter()
     solved = await _solve(services, body, solver)

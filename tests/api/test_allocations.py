@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -111,12 +112,25 @@ def test_stored_run_keeps_the_body_as_posted(client: TestClient, settings: Setti
         database.close()
     stored_inputs = inputs if isinstance(inputs, dict) else json.loads(inputs)
     assert stored_inputs["problem"] == json.loads(body)
-    assert stored_inputs["solver"]["mip_gap"] == 1e-4
+    assert stored_inputs["solver"]["mip_gap"] == settings.solver_mip_gap
     assert (outputs if isinstance(outputs, dict) else json.loads(outputs)) == response.json()
     if isinstance(inputs, str):
         assert body.decode() in inputs
     posted = AllocationProblem.model_validate_json(body).model_dump(mode="json")
     assert client.get(response.headers["Location"]).json()["problem"] == posted
+
+
+@pytest.mark.parametrize("asked", [None, 0.0, 0.05])
+def test_mip_gap_from_the_query_or_the_settings(
+    client: TestClient, settings: Settings, asked: float | None
+) -> None:
+    params = {} if asked is None else {"mip_gap": asked}
+    response = client.post("/v1/allocations", json=problem(budget=250.0), params=params)
+    assert response.status_code == 200, response.text
+    expected = settings.solver_mip_gap if asked is None else asked
+    stored = client.get(response.headers["Location"]).json()
+    assert stored["solver"]["mip_gap"] == expected
+    assert response.json()["gap"] <= expected + 1e-9
 
 
 def test_listed_after_solving(client: TestClient) -> None:
