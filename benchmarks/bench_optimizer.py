@@ -186,7 +186,8 @@ def main(sizes: list[int], repeats: int = 3) -> None:
     ]
     body = (
         "9 landscape points per pair, 5 channels, total budget and channel caps binding; MILP at "
-        f"a relative gap of {GAP:g}, LP by interior point; medians of {repeats} runs. "
+        f"a relative gap of {GAP:g}, LP by dual simplex up to 2,000 columns and interior point "
+        f"above; medians of {repeats} runs. "
         "`clvbid total` is one `optimizer.solve` call (build, compile + load, LP relaxation, "
         "rounding certificate or branch and bound, results) by the wall clock, started after "
         "a garbage collection; build and load are also timed alone. The highspy columns "
