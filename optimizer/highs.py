@@ -36,6 +36,12 @@ _Status = highspy.HighsModelStatus
 _PROCESS_OPTIONS: dict[str, object] = {"output_flag": False}
 
 
+def rows_hold(activity: Vector, lower: Vector, upper: Vector) -> NDArray[np.bool_]:
+    """Per row, whether its activity lies within its bounds, up to a relative tolerance."""
+    slack = _FEASIBILITY_TOL * (1.0 + np.abs(activity))
+    return (activity >= lower - slack) & (activity <= upper + slack)
+
+
 def use_threads(threads: int) -> None:
     """Give every later HiGHS run in this process `threads` threads; call it before the first
     run. A pool of solver processes, one solve per core, wants 1: on a 100-pair branch and
@@ -219,9 +225,7 @@ class LoadedModel:
     def is_feasible(self, values: Vector) -> bool:
         """Whether `values` (0/1 by construction) satisfies every row of the loaded matrix."""
         matrix, lower, upper, _ = self.matrix
-        activity = matrix @ values
-        slack = _FEASIBILITY_TOL * (1.0 + np.abs(activity))
-        rows_ok = np.all(activity >= lower - slack) and np.all(activity <= upper + slack)
+        rows_ok = np.all(rows_hold(matrix @ values, lower, upper))
         return bool(rows_ok and np.all(values >= -_FEASIBILITY_TOL))
 
     def objective_of(self, values: Vector) -> float:

@@ -18,9 +18,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from optimizer.grid import Grid
-from optimizer.highs import LoadedModel, Vector
+from optimizer.highs import LoadedModel, Vector, rows_hold
 
-_FEASIBILITY_TOL = 1e-6
 _MIN_GAIN = 1e-9
 
 
@@ -35,6 +34,7 @@ def improve_plan(grid: Grid, loaded: LoadedModel, plan: Vector, deadline: float)
     pair = grid.column_pair()
     current = _current_points(pair, plan[columns], len(grid.pairs))
     activity = matrix @ plan
+    plan = plan.copy()
     for _ in range(len(grid.pairs) * 2):
         if time.perf_counter() > deadline:
             break
@@ -42,11 +42,10 @@ def improve_plan(grid: Grid, loaded: LoadedModel, plan: Vector, deadline: float)
         allowed = _allowed(delta, activity, lower, upper)
         gains = np.where(allowed, gains, -np.inf)
         best = int(np.argmax(gains))
-        if gains[best] <= _MIN_GAIN * max(1.0, abs(float(np.dot(cost, plan)))):
+        if gains[best] <= _MIN_GAIN * max(1.0, abs(loaded.objective_of(plan))):
             break
         activity = activity + delta[:, best].toarray().ravel()
         moved, target = int(pair[targets[best][0]]), int(targets[best][1])
-        plan = plan.copy()
         if current[moved] >= 0:
             plan[columns[current[moved]]] = 0.0
         if target >= 0:
@@ -92,9 +91,7 @@ def _allowed(
     """Moves after which every row they touch is within its bounds (untouched rows stay as
     they are, which is feasible)."""
     rows = delta.indices
-    after = activity[rows] + delta.data
-    slack = _FEASIBILITY_TOL * (1.0 + np.abs(after))
-    bad = (after < lower[rows] - slack) | (after > upper[rows] + slack)
+    bad = ~rows_hold(activity[rows] + delta.data, lower[rows], upper[rows])
     column_of_entry = np.repeat(np.arange(delta.shape[1]), np.diff(delta.indptr))
     violations = np.bincount(column_of_entry[bad], minlength=delta.shape[1])
     return violations == 0
