@@ -16,10 +16,12 @@ from models.audiences.evaluation import (
     mover_truth,
 )
 from models.audiences.lookalike import lookalike_audiences
-from models.audiences.movers import fit_values, segments_on_the_move
+from models.audiences.movers import segments_on_the_move
 from models.audiences.mvc import mvc_scores
 from models.customers import customer_summary, load_orders
+from models.settings import ValuationSettings
 from models.simulate import SimulationConfig, simulate
+from models.valuation import value_orders
 
 CUSTOMERS, PROSPECTS = 100_000, 200_000
 SEEDS = (11, 12, 13)
@@ -64,9 +66,9 @@ def run(seed: int) -> dict[str, list[list[object]]]:
     _, movers = segments_on_the_move(loaded, start=START, end=END)
     timings["movers (two fits)"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    values = fit_values(loaded, as_of=END)
+    valuation = value_orders(loaded, ValuationSettings(as_of=END))
     summary = customer_summary(loaded, as_of=END)
-    detargeted = detarget(values.attrs["purchases"], summary)
+    detargeted = detarget(valuation.purchases, summary)
     timings["detargeting (fit + rule)"] = time.perf_counter() - clock
     saving = detargeting_report(detargeted)
     checks = [*mover_truth(movers, loaded, data, end=END)]

@@ -17,7 +17,8 @@ import pandas as pd
 
 from benchmarks.results import markdown_table, write_section
 from models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, bgnbd, gamma_gamma, pareto_nbd
-from models.clv.value import ValueSettings, customer_value
+from models.clv.value import customer_value
+from models.settings import ValuationSettings
 from tests.models.clv import simulate
 
 BG_TRUTH = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -57,7 +58,7 @@ def bgnbd_and_gamma_gamma(rng: np.random.Generator) -> list[list[object]]:
     ours_gg, t_gg = timed(
         lambda: GammaGammaModel().fit(buyers["frequency"], buyers["monetary_value"])
     )
-    settings = ValueSettings(monthly_discount_rate=0.01, horizon_months=12, margin=1.0)
+    settings = ValuationSettings(monthly_discount_rate=0.01, horizon_months=12, margin=1.0)
     ours_clv, t_clv = timed(lambda: customer_value(ours_bg, ours_gg, data, settings)["clv"])
 
     theirs_bg, l_bg = timed(lambda: BetaGeoFitter().fit(x, t_x, big_t))

@@ -23,9 +23,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from models.clv.value import DAYS_PER_MONTH, ValueSettings
+from models.clv.value import DAYS_PER_MONTH
 from models.customers.orders import LoadedOrders, OrdersInput, Source, as_loaded
 from models.customers.summary import reference_day
+from models.settings import ValuationSettings
 
 ATTRIBUTES = ("age_band", "region", "household_type", "income_band")
 
@@ -56,7 +57,7 @@ class LookalikeSettings:
     min_persona_customers: int = 30
     holdout_share: float = 0.3
     random_state: int = 0
-    value: ValueSettings = field(default_factory=ValueSettings)
+    value: ValuationSettings = field(default_factory=ValuationSettings)
 
     def __post_init__(self) -> None:
         if not 0 < self.seed_share < 1:
@@ -130,7 +131,7 @@ class Lookalikes:
 
 
 def first_horizon_value(
-    loaded: LoadedOrders, as_of: pd.Timestamp, settings: ValueSettings
+    loaded: LoadedOrders, as_of: pd.Timestamp, settings: ValuationSettings
 ) -> pd.Series:
     """Realised discounted margin of each mature customer over the horizon after their first order.
 

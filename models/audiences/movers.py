@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from models.audiences.segments import customer_values
-from models.clv.validation import fit_clv_models
-from models.clv.value import ValueSettings
 from models.customers.orders import OrdersInput, as_loaded
-from models.customers.summary import TimeUnit, reference_day
-from models.customers.table import customer_table
+from models.customers.summary import reference_day
+from models.settings import ValuationSettings
+from models.valuation import Valuation, value_orders
 
 MOVES = ("reengage", "push", "stop")
 
@@ -68,23 +66,15 @@ class MoversReport(BaseModel):
     moves: list[MoveCount]
 
 
-def fit_values(
-    orders: OrdersInput,
-    *,
-    as_of: object,
-    model: str = "bgnbd",
-    time_unit: TimeUnit = "weeks",
-    settings: ValueSettings | None = None,
+def valuation_before(
+    orders: OrdersInput, valuation: Valuation, start: pd.Timestamp
 ) -> pd.DataFrame:
-    """Customer values at `as_of`: fit the purchase model and Gamma-Gamma on the orders known
-    then, and value every customer (`customer_values` columns plus the summary's)."""
-    loaded = as_loaded(orders)
-    table = customer_table(loaded, as_of=reference_day(loaded, as_of), time_unit=time_unit)
-    purchases, spend = fit_clv_models(table, model, time_unit=time_unit)
-    values = customer_values(purchases, spend, table, settings)
-    values = values.join(table.drop(columns=["stage"]))
-    values.attrs.update(table.attrs, purchases=purchases, spend=spend)
-    return values
+    """Customer values at `start` from the orders known then, with the same settings and the
+    same purchase model as `valuation` (so a move is never a change of model)."""
+    settings = valuation.settings.model_copy(
+        update={"as_of": start.date(), "clv_model": valuation.fitted.choice.chosen}
+    )
+    return value_orders(orders, settings).values
 
 
 def find_movers(
@@ -168,12 +158,10 @@ def segments_on_the_move(
     *,
     start: object,
     end: object | None = None,
-    model: str = "bgnbd",
-    time_unit: TimeUnit = "weeks",
     settings: MoverSettings | None = None,
-    value_settings: ValueSettings | None = None,
+    valuation: ValuationSettings | None = None,
 ) -> tuple[MoversReport, pd.DataFrame]:
-    """Fit at both dates and find the movers: the report and the per-customer frame.
+    """Value customers at both dates and find the movers: the report and the per-customer frame.
 
     `end` defaults to the day of the latest order; `start` must be before it.
     """
@@ -182,11 +170,7 @@ def segments_on_the_move(
     first = pd.Timestamp(start).normalize()
     if first >= last:
         raise ValueError(f"start {first.date()} must be before end {last.date()}")
-    before = fit_values(
-        loaded, as_of=first, model=model, time_unit=time_unit, settings=value_settings
-    )
-    after = fit_values(
-        loaded, as_of=last, model=model, time_unit=time_unit, settings=value_settings
-    )
-    movers = find_movers(before, after, settings)
+    valuation_settings = valuation or ValuationSettings()
+    after = value_orders(loaded, valuation_settings.model_copy(update={"as_of": last.date()}))
+    movers = find_movers(valuation_before(loaded, after, first), after.values, settings)
     return movers_report(movers, first, last), movers

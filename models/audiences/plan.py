@@ -22,13 +22,15 @@ from models.audiences.movers import (
     MoverSettings,
     MoversReport,
     find_movers,
-    fit_values,
     movers_report,
+    valuation_before,
 )
-from models.audiences.segments import STAGE_ORDER, TIERS
-from models.clv.value import ValueSettings
+from models.audiences.segments import segment_table
 from models.customers.orders import OrdersInput, Source, as_loaded
-from models.customers.summary import TimeUnit, reference_day
+from models.customers.summary import reference_day
+from models.settings import ValuationSettings
+from models.valuation import Valuation, value_orders
+from models.vocabulary import STAGES
 
 PLAN_COLUMNS = [
     "id",
@@ -84,43 +86,47 @@ def assign_segments(
     return segment.rename("segment")
 
 
-def audience_plan(
-    values: pd.DataFrame,
+def audience_segments(
+    valuation: Valuation,
     *,
     movers: pd.DataFrame | None = None,
     detargeted: pd.DataFrame | None = None,
     lookalikes: Lookalikes | None = None,
-    settings: PlanSettings | None = None,
 ) -> pd.DataFrame:
-    """One row per segment (PLAN_COLUMNS): customer segments by stage x tier net of movers and
-    exclusions, the mover segments, the excluded groups (`excluded` True: give them no
-    spend) and the nested lookalike audiences. `attrs['segment']` maps customers to rows."""
-    settings = settings or PlanSettings()
-    segment = assign_segments(values, movers, detargeted)
-    grouped = values.groupby(segment, sort=False).agg(
-        stage=("stage", "first"),
-        tier=("tier", "first"),
-        size=("value_per_conversion", "size"),
-        value_per_conversion=("value_per_conversion", "mean"),
+    """The segment table of a valuation with every customer in exactly one segment: stage x
+    tier rows net of movers and exclusions, the mover rows, the excluded rows (`excluded` True:
+    give them no spend), `prospect-all` when there are prospects, and the nested lookalike
+    audiences; each row with its CLV (and interval), P(alive) and value per conversion.
+    `attrs['segment']` maps each customer who ordered to its row."""
+    segment = assign_segments(valuation.values, movers, detargeted)
+    fitted = valuation.fitted
+    table = segment_table(
+        fitted.purchases, fitted.spend, fitted.customers, valuation.settings, segment
     )
-    grouped.index.name = "id"
-    rows = grouped.reset_index()
-    derived = ~rows["id"].isin([f"{s}-{t}" for s in STAGE_ORDER for t in TIERS])
-    rows["stage"] = rows["stage"].astype(str).where(~derived)
-    rows["tier"] = rows["tier"].astype(str).where(~derived)
-    rows["kind"] = "customers"
-    rows["seed"] = None
-    rows["conversion_rate"] = settings.customer_conversion_rate
-    rows["excluded"] = rows["id"].isin([STOP_SEGMENT, DETARGETED_SEGMENT])
-    order = {s: i for i, s in enumerate(STAGE_ORDER)}
-    rows["_order"] = rows["stage"].map(order).fillna(len(order))
-    rows = rows.sort_values(["excluded", "_order", "id"], kind="stable")
-    frames = [rows[~rows["excluded"]], rows[rows["excluded"]]]
+    table["seed"] = None
+    table["excluded"] = table["id"].isin([STOP_SEGMENT, DETARGETED_SEGMENT])
     if lookalikes is not None:
-        frames.insert(1, lookalike_rows(lookalikes))
-    plan = pd.concat(frames, ignore_index=True)[PLAN_COLUMNS]
+        table = pd.concat([table, lookalike_rows(lookalikes)], ignore_index=True)
+    table.attrs["segment"] = segment
+    return table
+
+
+def audience_plan(segments: pd.DataFrame, settings: PlanSettings | None = None) -> pd.DataFrame:
+    """One row per segment of `audience_segments` (PLAN_COLUMNS): the customer rows with the
+    customers' conversion rate, the prospects and lookalikes, then the excluded rows."""
+    settings = settings or PlanSettings()
+    plan = segments.copy()
+    rate = plan["conversion_rate"] if "conversion_rate" in plan else pd.Series(index=plan.index)
+    plan["conversion_rate"] = rate.where(
+        plan["kind"] == "lookalike", settings.customer_conversion_rate
+    )
+    order = {s: i for i, s in enumerate(STAGES)}
+    plan["_order"] = plan["stage"].map(order).fillna(len(order))
+    plan["_kind"] = plan["kind"].map({"customers": 0, "prospects": 1, "lookalike": 2})
+    plan = plan.sort_values(["excluded", "_kind", "_order"], kind="stable")
+    plan = plan.reset_index(drop=True)[PLAN_COLUMNS]
     plan["size"] = plan["size"].astype("int64")
-    plan.attrs["segment"] = segment
+    plan.attrs["segment"] = segments.attrs["segment"]
     return plan
 
 
@@ -158,14 +164,12 @@ def excluded_customers(plan: pd.DataFrame) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class AudienceSettings:
-    """Everything `plan_audiences` needs: the purchase model, CLV settings, and the settings of
-    each audience; `movers_months` is how far before `as_of` the movers compare (None: no
+    """Everything `plan_audiences` needs: the valuation settings, and the settings of each
+    audience; `movers_months` is how far before `as_of` the movers compare (None: no
     movers)."""
 
-    model: str = "bgnbd"
-    time_unit: TimeUnit = "weeks"
+    valuation: ValuationSettings = field(default_factory=ValuationSettings)
     movers_months: int | None = 6
-    value: ValueSettings = field(default_factory=ValueSettings)
     lookalike: LookalikeSettings = field(default_factory=LookalikeSettings)
     movers: MoverSettings = field(default_factory=MoverSettings)
     detargeting: DetargetingSettings = field(default_factory=DetargetingSettings)
@@ -177,7 +181,7 @@ class AudiencePlan:
     """The plan table and everything behind it (reports are JSON-ready pydantic models)."""
 
     plan: pd.DataFrame
-    values: pd.DataFrame
+    valuation: Valuation
     detargeted: pd.DataFrame
     detargeting: DetargetingReport
     movers: pd.DataFrame | None = None
@@ -196,31 +200,28 @@ def plan_audiences(
     call: values at `as_of`, movers since `movers_months` before, detargeting, lookalikes."""
     settings = settings or AudienceSettings()
     loaded = as_loaded(orders, contacts)
-    day = reference_day(loaded, as_of)
-    fit = {"model": settings.model, "time_unit": settings.time_unit, "settings": settings.value}
-    values = fit_values(loaded, as_of=day, **fit)
-    detargeted = detarget(values.attrs["purchases"], values, settings.detargeting)
+    day = reference_day(loaded, as_of if as_of is not None else settings.valuation.as_of)
+    valuation = value_orders(loaded, settings.valuation.model_copy(update={"as_of": day.date()}))
+    detargeted = detarget(valuation.purchases, valuation.values, settings.detargeting)
     movers = report = None
     if settings.movers_months is not None:
         start = day - pd.DateOffset(months=settings.movers_months)
-        movers = find_movers(fit_values(loaded, as_of=start, **fit), values, settings.movers)
+        movers = find_movers(
+            valuation_before(loaded, valuation, start), valuation.values, settings.movers
+        )
         report = movers_report(movers, start, day)
     lookalikes = None
     if loaded.has_contacts:
         lookalike_settings = settings.lookalike
-        if lookalike_settings.value != settings.value:
-            lookalike_settings = replace(lookalike_settings, value=settings.value)
+        if lookalike_settings.value != valuation.settings:
+            lookalike_settings = replace(lookalike_settings, value=valuation.settings)
         lookalikes = lookalike_audiences(loaded, as_of=day, settings=lookalike_settings)
-    plan = audience_plan(
-        values,
-        movers=movers,
-        detargeted=detargeted,
-        lookalikes=lookalikes,
-        settings=settings.plan,
+    segments = audience_segments(
+        valuation, movers=movers, detargeted=detargeted, lookalikes=lookalikes
     )
     return AudiencePlan(
-        plan=plan,
-        values=values,
+        plan=audience_plan(segments, settings.plan),
+        valuation=valuation,
         detargeted=detargeted,
         detargeting=detargeting_report(detargeted),
         movers=movers,

@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 
 from models.clv.gamma_gamma import GammaGammaModel
-from models.clv.value import PurchaseModel, ValueSettings, customer_value, new_customer_value
+from models.clv.value import PurchaseModel, customer_value, new_customer_value
+from models.settings import TierSettings, ValuationSettings
+from models.vocabulary import PROSPECT_SEGMENT, PROSPECT_TIER, STAGES, TIERS
 
-TIERS = ("top", "mid", "low")
-TIER_SHARES = {"top": 0.2, "mid": 0.3}
-STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
 Z_95 = 1.959963984540054
 REQUIRED_COLUMNS = ["frequency", "recency", "T", "monetary_value", "stage"]
 
@@ -37,10 +36,13 @@ SEGMENT_COLUMNS = [
 ]
 
 
-def value_tiers(clv: pd.Series) -> pd.Series:
-    """`top` for the top 20% by CLV, `mid` for the next 30%, `low` for the rest (ties by order)."""
+def value_tiers(clv: pd.Series, tiers: TierSettings | None = None) -> pd.Series:
+    """`top` for the top 20% by CLV, `mid` for the next 30%, `low` for the rest (ties by order;
+    shares from `tiers`)."""
+    tiers = tiers or TierSettings()
     share = clv.rank(ascending=False, method="first") / max(len(clv), 1)
-    tier = np.where(share <= 0.2, "top", np.where(share <= 0.5, "mid", "low"))
+    mid_end = tiers.top_share + tiers.mid_share
+    tier = np.where(share <= tiers.top_share, "top", np.where(share <= mid_end, "mid", "low"))
     return pd.Series(pd.Categorical(tier, categories=TIERS), index=clv.index, name="tier")
 
 
@@ -54,7 +56,7 @@ def customer_values(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
     customers: pd.DataFrame,
-    settings: ValueSettings | None = None,
+    settings: ValuationSettings | None = None,
 ) -> pd.DataFrame:
     """Per-customer CLV, value per conversion, stage and tier for customers who have ordered.
 
@@ -70,7 +72,7 @@ def customer_values(
     ordered = customers[customers["stage"].astype(str) != "prospect"]
     values = customer_value(purchases, spend, ordered, settings)
     values.insert(0, "stage", ordered["stage"].astype(str))
-    values["tier"] = value_tiers(values["clv"])
+    values["tier"] = value_tiers(values["clv"], (settings or ValuationSettings()).tiers)
     return values
 
 
@@ -78,16 +80,20 @@ def segment_table(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
     customers: pd.DataFrame,
-    settings: ValueSettings | None = None,
+    settings: ValuationSettings | None = None,
+    segment: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """One row per stage x tier (plus `prospect-all` when prospects are present).
+    """One row per segment: stage x tier by default, or by `segment` (each customer's segment
+    id, e.g. after movers are carved out; rows whose id is not a stage x tier id have no stage
+    or tier), plus `prospect-all` when prospects are present.
 
     Intervals: delta method on the mean and total CLV of each segment, from the parameter
     covariance of both fitted models (independent fits, so the covariance is block-diagonal).
     """
-    settings = settings or ValueSettings()
+    settings = settings or ValuationSettings()
     values = customer_values(purchases, spend, customers, settings)
-    keys = values["stage"] + "\x00" + values["tier"].astype(str)
+    default = values["stage"] + "-" + values["tier"].astype(str)
+    keys = default if segment is None else segment.reindex(values.index).fillna(default)
     table = values.groupby(keys, sort=False).agg(
         stage=("stage", "first"),
         tier=("tier", "first"),
@@ -105,11 +111,13 @@ def segment_table(
     table["clv_mean_high"] = table["clv_total_high"] / table["size"]
     table["tier"] = table["tier"].astype(str)
     table["kind"] = "customers"
-    table["id"] = table["stage"] + "-" + table["tier"]
+    table["id"] = table.index.astype(str)
+    derived = table["id"] != table["stage"].str.cat(table["tier"], sep="-")
+    table.loc[derived, ["stage", "tier"]] = None
     table = pd.concat([_prospect_row(purchases, spend, customers, settings), table])
-    table["order"] = table["stage"].map({s: i for i, s in enumerate(STAGE_ORDER)})
+    table["order"] = table["stage"].map({s: i for i, s in enumerate(STAGES)}).fillna(len(STAGES))
     table["tier_order"] = table["tier"].map({t: i for i, t in enumerate(TIERS)})
-    table = table.sort_values(["order", "tier_order"]).reset_index(drop=True)
+    table = table.sort_values(["order", "tier_order", "id"]).reset_index(drop=True)
     table.attrs.update(top_tier_clv_share=top_tier_share(values), settings=settings)
     return table[SEGMENT_COLUMNS]
 
@@ -118,7 +126,7 @@ def _prospect_row(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
     customers: pd.DataFrame,
-    settings: ValueSettings,
+    settings: ValuationSettings,
 ) -> pd.DataFrame:
     """The `prospect-all` segment valued as newly acquired customers (empty without prospects)."""
     size = int((customers["stage"].astype(str) == "prospect").sum())
@@ -126,9 +134,9 @@ def _prospect_row(
         return pd.DataFrame(columns=["id", "stage", "tier", "kind", "size"])
     value = new_customer_value(purchases, spend, settings)
     row = {
-        "id": "prospect-all",
+        "id": PROSPECT_SEGMENT,
         "stage": "prospect",
-        "tier": "all",
+        "tier": PROSPECT_TIER,
         "kind": "prospects",
         "size": size,
         "clv_mean": value,
@@ -144,7 +152,7 @@ def _delta_method_total_se(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
     customers: pd.DataFrame,
-    settings: ValueSettings,
+    settings: ValuationSettings,
     keys: pd.Series,
 ) -> pd.Series:
     """SE of each segment's total CLV: sqrt(J Sigma J') with J by forward differences."""

@@ -91,7 +91,7 @@ def check_summary(
         )
     fail_first(x < 0, "frequency", x, "must be >= 0")
     fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
-    fail_first(big_t <= 0, "T", big_t, "must be > 0")
+    fail_first(big_t < 0, "T", big_t, "must be >= 0")
     fail_first(t_x < 0, "recency", t_x, "must be >= 0")
     fail_first(t_x > big_t * (1 + 1e-12), "recency", t_x, "must be <= T")
     fail_first((x == 0) & (t_x != 0), "recency", t_x, "must be 0 when frequency is 0")

@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
-from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, days_to_model_time
 from models.customers.orders import OrdersInput, as_loaded, query_row
@@ -27,21 +26,6 @@ MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
     "pnbd": ParetoNBDModel,
 }
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
-
-
-def fit_clv_models(
-    customers: pd.DataFrame, model: str = "bgnbd", *, time_unit: TimeUnit = "weeks"
-) -> tuple[BetaGeoModel | ParetoNBDModel, GammaGammaModel]:
-    """Fit the purchase model (`bgnbd` or `pnbd`) on every customer and Gamma-Gamma on the
-    repeat buyers with a positive mean repeat spend; `customers` as customer_table gives it."""
-    if model not in MODELS:
-        raise ValueError(f"model {model!r} is not one of {sorted(MODELS)}")
-    purchases = MODELS[model]().fit(
-        customers["frequency"], customers["recency"], customers["T"], time_unit=time_unit
-    )
-    repeat = customers[(customers["frequency"] > 0) & (customers["monetary_value"] > 0)]
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
-    return purchases, spend
 
 
 def default_calibration_end(
@@ -215,18 +199,3 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
         mae=float(np.abs(predicted - actual).mean()),
         naive_mae=float(np.abs(naive - actual).mean()),
     )
-
-
-def select_model(
-    data: HoldoutData, candidates: tuple[str, ...] = ("bgnbd", "pnbd"), *, penalizer: float = 0.0
-) -> tuple[str, dict[str, ValidationReport]]:
-    """Fit each candidate on the calibration period; pick the lowest per-customer holdout MAE."""
-    summary = data.calibration
-    reports = {}
-    for name in candidates:
-        model = MODELS[name](penalizer=penalizer).fit(
-            summary["frequency"], summary["recency"], summary["T"], time_unit=data.time_unit
-        )
-        reports[name] = validate(model, data, name)
-    best = min(reports, key=lambda name: reports[name].mae)
-    return best, reports

@@ -8,7 +8,6 @@ model's time unit (weeks = days/7), so twelve months are exactly one calendar ye
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 
 from models.clv.base import DAYS_PER_UNIT, ArrayLike, compress
 from models.clv.gamma_gamma import GammaGammaModel
+from models.settings import ValuationSettings
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -49,37 +49,6 @@ class PurchaseModel(Protocol):
     def conditional_expected_purchases(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class ValueSettings:
-    """Horizon, discounting, margin and incrementality behind CLV and value per conversion.
-
-    `stage_incrementality` maps a lifecycle stage to the share of its conversions that would
-    not have happened without the ad (from lift tests); stages not in it use the model's own
-    P(no purchase of their own within `campaign_window_days` | alive).
-    """
-
-    horizon_months: int = 12
-    monthly_discount_rate: float = 0.01
-    margin: float = 0.30
-    campaign_window_days: float = 28.0
-    stage_incrementality: Mapping[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.horizon_months < 1:
-            raise ValueError(f"horizon_months must be >= 1, not {self.horizon_months}")
-        if self.monthly_discount_rate <= -1:
-            raise ValueError(
-                f"monthly_discount_rate must be > -1, not {self.monthly_discount_rate}"
-            )
-        if not 0 <= self.margin <= 1:
-            raise ValueError(f"margin must be within [0, 1], not {self.margin}")
-        if self.campaign_window_days <= 0:
-            raise ValueError(f"campaign_window_days must be > 0, not {self.campaign_window_days}")
-        for stage, factor in self.stage_incrementality.items():
-            if not 0 <= factor <= 1:
-                raise ValueError(f"stage_incrementality[{stage!r}]={factor} is not within [0, 1]")
 
 
 def days_to_model_time(days: ArrayLike, time_unit: str) -> np.ndarray:
@@ -116,7 +85,7 @@ def customer_value(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
     summary: pd.DataFrame,
-    settings: ValueSettings | None = None,
+    settings: ValuationSettings | None = None,
 ) -> pd.DataFrame:
     """Per-customer CLV and value of one more conversion, indexed like `summary`.
 
@@ -124,7 +93,7 @@ def customer_value(
     optionally, stage. Columns returned: p_alive, expected_purchases (undiscounted, horizon),
     expected_order_value, clv, clv_if_alive, incrementality, value_per_conversion.
     """
-    settings = settings or ValueSettings()
+    settings = settings or ValuationSettings()
     x = summary["frequency"].to_numpy(dtype=float)
     t_x = summary["recency"].to_numpy(dtype=float)
     big_t = summary["T"].to_numpy(dtype=float)
@@ -182,11 +151,11 @@ def _incrementality(
 
 
 def new_customer_value(
-    purchases: PurchaseModel, spend: GammaGammaModel, settings: ValueSettings | None = None
+    purchases: PurchaseModel, spend: GammaGammaModel, settings: ValuationSettings | None = None
 ) -> float:
     """Expected CLV of a newly acquired customer: margin on the first order plus the
     discounted margin of the repeat purchases a new customer makes over the horizon."""
-    settings = settings or ValueSettings()
+    settings = settings or ValuationSettings()
     repeats = discounted_purchases(
         lambda t: np.atleast_1d(purchases.expected_purchases_new_customer(t)),
         horizon_months=settings.horizon_months,

@@ -10,9 +10,11 @@ import pytest
 
 from models.audiences.detargeting import detarget
 from models.audiences.lookalike import Lookalikes, lookalike_audiences
-from models.audiences.movers import MoversReport, fit_values, segments_on_the_move
+from models.audiences.movers import MoversReport, segments_on_the_move
 from models.customers import LoadedOrders, customer_summary, load_orders
+from models.settings import ValuationSettings
 from models.simulate import SimulatedData, SimulationConfig, simulate
+from models.valuation import Valuation, value_orders
 
 END = "2025-06-30"  # the generator's observation end: holdout orders follow it
 START = "2024-12-31"
@@ -53,10 +55,15 @@ def movers(loaded: LoadedOrders) -> tuple[MoversReport, pd.DataFrame]:
 
 
 @pytest.fixture(scope="session")
-def values(loaded: LoadedOrders) -> pd.DataFrame:
-    return fit_values(loaded, as_of=END)
+def valuation(loaded: LoadedOrders) -> Valuation:
+    return value_orders(loaded, ValuationSettings(as_of=END))
 
 
 @pytest.fixture(scope="session")
-def detargeted(loaded: LoadedOrders, values: pd.DataFrame) -> pd.DataFrame:
-    return detarget(values.attrs["purchases"], customer_summary(loaded, as_of=END))
+def values(valuation: Valuation) -> pd.DataFrame:
+    return valuation.values
+
+
+@pytest.fixture(scope="session")
+def detargeted(loaded: LoadedOrders, valuation: Valuation) -> pd.DataFrame:
+    return detarget(valuation.purchases, customer_summary(loaded, as_of=END))

@@ -12,6 +12,7 @@ from models.audiences.detargeting import DetargetingSettings, detarget, detarget
 from models.audiences.evaluation import customer_truth, detargeting_truth, person_ids
 from models.customers import LoadedOrders, customer_summary
 from models.simulate import SimulatedData
+from models.valuation import Valuation
 
 from .conftest import END
 
@@ -39,18 +40,18 @@ def test_detargeted_customers_bought_within_their_due_share(
 
 
 def test_spend_saved_is_the_prorated_cost_of_the_left_out(
-    loaded: LoadedOrders, values: pd.DataFrame
+    loaded: LoadedOrders, valuation: Valuation
 ) -> None:
     settings = DetargetingSettings(due_share=0.5, campaign_days=14, cost_per_reached_customer=2.0)
     summary = customer_summary(loaded, as_of=END)
-    frame = detarget(values.attrs["purchases"], summary, settings)
+    frame = detarget(valuation.purchases, summary, settings)
     report = detargeting_report(frame)
     out = frame[frame["detargeted"]]
     whole = (out["days_left_out"] >= 14).sum()
     partial = out.loc[out["days_left_out"] < 14, "days_left_out"].sum() / 14
     assert report.spend_saved == pytest.approx(2.0 * (whole + partial))
     assert report.detargeted == len(out) and 0 < report.detargeted < report.customers
-    longer = detargeting_report(detarget(values.attrs["purchases"], summary))
+    longer = detargeting_report(detarget(valuation.purchases, summary))
     assert longer.detargeted == report.detargeted  # the rule does not depend on the campaign
 
 

@@ -15,8 +15,9 @@ from models.audiences.lookalike import (
     first_horizon_value,
     lookalike_audiences,
 )
-from models.clv.value import DAYS_PER_MONTH, ValueSettings
+from models.clv.value import DAYS_PER_MONTH
 from models.customers import LoadedOrders, load_orders
+from models.settings import ValuationSettings
 from models.simulate import SimulatedData
 
 from .conftest import END
@@ -67,7 +68,7 @@ def test_audiences_are_nested_with_one_seed(lookalikes: Lookalikes) -> None:
 def test_first_horizon_value_matches_a_direct_computation(
     loaded: LoadedOrders, world: SimulatedData
 ) -> None:
-    settings = ValueSettings()
+    settings = ValuationSettings()
     values = first_horizon_value(loaded, pd.Timestamp(END), settings)
     orders = loaded.connection.sql("SELECT customer_id, timestamp, amount FROM orders").df()
     sample = values.index[:: max(1, len(values) // 200)]

@@ -13,30 +13,35 @@ from models.audiences.plan import (
     STOP_SEGMENT,
     PlanSettings,
     audience_plan,
+    audience_segments,
     excluded_customers,
     plan_audiences,
 )
 from models.customers import LoadedOrders
+from models.valuation import Valuation
 
 from .conftest import END
 
 
 def test_plan_partitions_the_customers(
+    valuation: Valuation,
     values: pd.DataFrame,
     movers: tuple[MoversReport, pd.DataFrame],
     detargeted: pd.DataFrame,
     lookalikes: Lookalikes,
 ) -> None:
     moves = movers[1]["move"]
-    plan = audience_plan(
-        values,
-        movers=movers[1],
-        detargeted=detargeted,
-        lookalikes=lookalikes,
-        settings=PlanSettings(customer_conversion_rate=0.03),
+    segments = audience_segments(
+        valuation, movers=movers[1], detargeted=detargeted, lookalikes=lookalikes
     )
+    plan = audience_plan(segments, PlanSettings(customer_conversion_rate=0.03))
     customers = plan[plan["kind"] == "customers"]
     assert customers["size"].sum() == len(values)
+    # each row's total CLV is the sum over its customers, with an interval around it
+    by_segment = values["clv"].groupby(segments.attrs["segment"]).sum()
+    table = segments.set_index("id").loc[by_segment.index]
+    assert table["clv_total"].to_numpy() == pytest.approx(by_segment.to_numpy())
+    assert (table["clv_total_low"] <= table["clv_total"]).all()
     assert plan["id"].is_unique
     excluded = excluded_customers(plan)
     assert set(excluded) == {STOP_SEGMENT, DETARGETED_SEGMENT}
@@ -63,7 +68,7 @@ def test_plan_partitions_the_customers(
 
 
 def test_plan_in_one_call_matches_the_steps(
-    loaded: LoadedOrders, values: pd.DataFrame, lookalikes: Lookalikes
+    loaded: LoadedOrders, valuation: Valuation, values: pd.DataFrame, lookalikes: Lookalikes
 ) -> None:
     result = plan_audiences(loaded, as_of=END)  # movers over the 6 months before END
     assert result.movers_report is not None and result.lookalikes is not None
@@ -76,9 +81,11 @@ def test_plan_in_one_call_matches_the_steps(
         # order (1e-13 apart) and the maximum-likelihood fit carries that to ~1e-8
         assert move.clv_end_mean == pytest.approx(same.clv_end_mean, rel=1e-7)
     assert result.lookalikes.report == lookalikes.report
-    pd.testing.assert_series_equal(result.values["clv"], values["clv"])
+    pd.testing.assert_series_equal(result.valuation.values["clv"], values["clv"])
     steps = audience_plan(
-        values, movers=movers[1], detargeted=result.detargeted, lookalikes=lookalikes
+        audience_segments(
+            valuation, movers=movers[1], detargeted=result.detargeted, lookalikes=lookalikes
+        )
     )
     pd.testing.assert_frame_equal(result.plan, steps)
     assert result.detargeting.detargeted == int(result.detargeted["detargeted"].sum())

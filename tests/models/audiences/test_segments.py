@@ -14,7 +14,8 @@ from models.audiences.segments import (
     value_tiers,
 )
 from models.clv import BetaGeoModel, GammaGammaModel
-from models.clv.value import ValueSettings, customer_value, new_customer_value
+from models.clv.value import customer_value, new_customer_value
+from models.settings import ValuationSettings
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -88,7 +89,7 @@ def test_delta_method_interval_matches_parameter_simulation(fitted) -> None:
     SE / 5: the linearisation is checked where it must hold (at this sample size the GG mean
     p gamma / (q-1) is visibly non-linear, so the narrow draws isolate the Jacobian)."""
     bg, gg, summary = fitted
-    settings = ValueSettings()
+    settings = ValuationSettings()
     table = segment_table(bg, gg, summary, settings).set_index("id")
     delta_se = (table["clv_total_high"] - table["clv_total"]) / Z_95
     rng = np.random.default_rng(8)

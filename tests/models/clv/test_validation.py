@@ -6,12 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.clv.validation import (
-    calibration_holdout,
-    default_calibration_end,
-    fit_clv_models,
-    select_model,
-)
+from models.clv import ParetoNBDModel
+from models.clv.validation import calibration_holdout, default_calibration_end
+from models.settings import ValuationSettings
+from models.valuation import choose_model, fit_spend
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -50,9 +48,11 @@ def test_split_counts_purchase_days_per_customer(sample_orders: pd.DataFrame) ->
 
 
 def test_reports_and_selection(sample_orders: pd.DataFrame, tmp_path: Path) -> None:
-    data = calibration_holdout(sample_orders, calibration_end="1997-09-30")
-    best, reports = select_model(data)
-    assert best == min(reports, key=lambda name: reports[name].mae)
+    settings = ValuationSettings(holdout_weeks=39)  # 1998-06-30 back to 1997-09-30
+    choice = choose_model(sample_orders, pd.Timestamp("1998-06-30"), settings)
+    best, reports = choice.chosen, choice.reports
+    assert best == min(reports, key=lambda name: reports[name].mae) and not choice.dropped
+    assert f"{reports['bgnbd'].mae:.4f}" in choice.reason
     for report in reports.values():
         assert report.mae < report.naive_mae
         assert report.totals["predicted"] == pytest.approx(report.totals["actual"], rel=0.15)
@@ -69,13 +69,14 @@ def test_reports_and_selection(sample_orders: pd.DataFrame, tmp_path: Path) -> N
     assert "| 7+ |" in reports[best].to_markdown()
 
 
-def test_default_split_and_fit_helpers(sample_orders: pd.DataFrame) -> None:
+def test_default_split_and_the_published_fits(sample_orders: pd.DataFrame) -> None:
     end = default_calibration_end(sample_orders, "1998-06-30")
     assert end == pd.Timestamp("1998-06-30") - pd.Timedelta(weeks=38)  # half of 545 days
     assert default_calibration_end(sample_orders, "1998-06-30", 39) == pd.Timestamp("1997-09-30")
     data = calibration_holdout(sample_orders, calibration_end="1997-09-30")
-    purchases, spend = fit_clv_models(data.calibration, "pnbd")
+    summary = data.calibration
+    purchases = ParetoNBDModel().fit(summary["frequency"], summary["recency"], summary["T"])
     assert purchases.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
-    assert spend.params_["p"] == pytest.approx(6.25, rel=0.01)
-    with pytest.raises(ValueError, match="model 'xyz' is not one of"):
-        fit_clv_models(data.calibration, "xyz")
+    assert fit_spend(summary).params_["p"] == pytest.approx(6.25, rel=0.01)
+    with pytest.raises(ValueError, match="clv_model"):
+        ValuationSettings(clv_model="xyz")

@@ -7,15 +7,15 @@ import pytest
 from models.clv import BetaGeoModel, GammaGammaModel
 from models.clv.value import (
     DAYS_PER_MONTH,
-    ValueSettings,
     customer_value,
     months_to_model_time,
     new_customer_value,
 )
+from models.settings import ValuationSettings
 
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
-SETTINGS = ValueSettings(horizon_months=12, monthly_discount_rate=0.02, margin=0.3)
+SETTINGS = ValuationSettings(horizon_months=12, monthly_discount_rate=0.02, margin=0.3)
 
 
 def _models(cdnow_summary: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]:
@@ -26,7 +26,7 @@ def _models(cdnow_summary: pd.DataFrame) -> tuple[BetaGeoModel, GammaGammaModel]
 
 
 def _simulated_discounted_purchases(
-    rng: np.random.Generator, lam: np.ndarray, p: np.ndarray, settings: ValueSettings
+    rng: np.random.Generator, lam: np.ndarray, p: np.ndarray, settings: ValuationSettings
 ) -> np.ndarray:
     """Forward-simulate live BG/NBD customers; discount each purchase by its month's factor."""
     month_weeks = DAYS_PER_MONTH / 7
@@ -88,7 +88,7 @@ def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> Non
     )
     np.testing.assert_allclose(values["incrementality"], no_purchase)
     staged = summary.assign(stage=np.where(summary["frequency"] > 2, "loyal", "new"))
-    settings = ValueSettings(stage_incrementality={"loyal": 0.1})
+    settings = ValuationSettings(stage_incrementality={"loyal": 0.1})
     with_lift = customer_value(bg, gg, staged, settings)
     loyal = staged["stage"] == "loyal"
     assert (with_lift.loc[loyal, "incrementality"] == 0.1).all()
@@ -126,7 +126,7 @@ def test_one_month_without_discount_is_margin_times_expected_purchases(
     summary = cdnow_summary.rename(
         columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
     )
-    settings = ValueSettings(horizon_months=1, monthly_discount_rate=0.0, margin=0.5)
+    settings = ValuationSettings(horizon_months=1, monthly_discount_rate=0.0, margin=0.5)
     values = customer_value(bg, gg, summary, settings)
     month = DAYS_PER_MONTH / 7
     expected = bg.conditional_expected_purchases(
@@ -149,4 +149,4 @@ def test_one_month_without_discount_is_margin_times_expected_purchases(
 )
 def test_bad_settings_say_what_is_wrong(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
-        ValueSettings(**{field: value})
+        ValuationSettings(**{field: value})

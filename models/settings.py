@@ -1,0 +1,85 @@
+"""The valuation settings, defined once: one frozen pydantic model that the scenario file's
+`model:` block, the API's CLV request and the `clvbid` options all are (docs/clv.md).
+
+It says how orders become values: the reference date and lifecycle window, which purchase
+model (chosen on a holdout by default) and its penalizer, the CLV terms (horizon, margin,
+discount), incrementality and the value tiers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from models.vocabulary import Stage
+
+Share = Annotated[float, Field(ge=0, le=1)]
+ModelChoice = Literal["auto", "bgnbd", "pnbd"]
+PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd")
+
+
+class TierSettings(BaseModel):
+    """Value tiers by predicted CLV: `top` is the best `top_share` of customers, `mid` the next
+    `mid_share`, `low` the rest (DESIGN.md: 20% and 30%)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    top_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    mid_share: Annotated[float, Field(ge=0, lt=1)] = 0.3
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> TierSettings:
+        if self.top_share + self.mid_share > 1:
+            raise ValueError(
+                f"top_share + mid_share must be <= 1, not {self.top_share + self.mid_share:g}"
+            )
+        return self
+
+
+class ValuationSettings(BaseModel):
+    """How orders become customer values (docs/clv.md).
+
+    `clv_model` `auto` fits BG/NBD and Pareto/NBD on a calibration period and keeps the one
+    with the lower per-customer holdout error (a model that does not converge is dropped,
+    with the reason reported); `holdout_weeks` None takes half the history, at most 52 weeks.
+    `penalizer` is an L2 penalty on the purchase model's parameters, on time scaled to the
+    longest customer age, so it means the same in days and weeks. `stage_incrementality`
+    gives, per stage, the share of conversions the ads cause (from lift tests); stages not
+    in it use the model's P(no purchase of their own within `campaign_window_days` | alive).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    as_of: date | None = Field(default=None, description="Reference date; default last order.")
+    window_months: Annotated[int, Field(ge=1, le=120)] = Field(
+        default=6, description="Lifecycle window in calendar months."
+    )
+    clv_model: ModelChoice = Field(
+        default="auto",
+        validation_alias=AliasChoices("clv_model", "model"),
+        description="Purchase model: bgnbd, pnbd, or auto (lower holdout error).",
+    )
+    penalizer: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=0.0, description="L2 penalty on the purchase model's (scaled) parameters."
+    )
+    holdout_weeks: Annotated[int, Field(ge=1, le=520)] | None = Field(
+        default=None, description="Validation holdout; default half the history, <= 52 weeks."
+    )
+    horizon_months: Annotated[int, Field(ge=1, le=120)] = Field(
+        default=12, description="CLV horizon in months."
+    )
+    margin: Share = Field(default=0.30, description="Margin on revenue.")
+    monthly_discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.01
+    campaign_window_days: Annotated[float, Field(gt=0, le=3650)] = Field(
+        default=28.0, description="Campaign length behind the model's incrementality."
+    )
+    stage_incrementality: dict[Stage, Share] = Field(
+        default_factory=dict, description="Per-stage share of conversions the ads cause."
+    )
+    tiers: TierSettings = Field(default_factory=TierSettings)
+
+
+FIT_FIELDS = frozenset({"as_of", "window_months", "clv_model", "penalizer", "holdout_weeks"})
+"""The settings the model fit reads (models.valuation.fit_models); the others only revalue."""

@@ -1,0 +1,265 @@
+"""The one valuation pipeline: loaded orders and one `ValuationSettings` in, values out.
+
+orders -> customer table at `as_of` (summary, stage, RFM; prospects from contacts) -> the
+purchase model chosen on a calibration/holdout split (or the one asked for) -> the purchase
+model and Gamma-Gamma fitted on every customer -> per-customer values (P(alive), expected
+purchases, expected order value, CLV, value of one more conversion, tier) -> the stage x tier
+segment table. `clvbid clv fit`, the API's fit task, the scenario runner and the audience
+commands all call `value_orders`; nothing else chains these steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from models.audiences.segments import customer_values, segment_table, top_tier_share
+from models.clv.base import ConvergenceError
+from models.clv.gamma_gamma import GammaGammaModel
+from models.clv.validation import (
+    MODELS,
+    ValidationReport,
+    calibration_holdout,
+    default_calibration_end,
+    validate,
+)
+from models.clv.value import PurchaseModel
+from models.customers.lifecycle import stage_frame
+from models.customers.orders import OrdersInput, as_loaded
+from models.customers.summary import reference_day
+from models.customers.table import customer_table
+from models.errors import ClvbidError
+from models.settings import PURCHASE_MODELS, ValuationSettings
+
+TIME_UNIT = "weeks"
+Progress = Callable[[str], None]
+
+
+class NotValuableError(ClvbidError, ValueError):
+    """The orders cannot be valued as they stand (for example nobody bought twice)."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which purchase model was kept and why: each candidate's holdout report, the candidates
+    dropped with the reason, and the sentence a user reads."""
+
+    chosen: str
+    reason: str
+    reports: dict[str, ValidationReport]
+    dropped: dict[str, str]
+
+    def to_markdown(self) -> str:
+        """The validation report: the choice and why, then each candidate's holdout figures."""
+        selected = f"Selected: **{self.chosen}**. {self.reason}"
+        lines = ["# Calibration/holdout validation", "", selected]
+        lines += [f"- {name} dropped: {why}" for name, why in self.dropped.items()]
+        text = "\n".join(lines) + "\n\n"
+        return text + "".join(report.to_markdown() + "\n" for report in self.reports.values())
+
+
+@dataclass(frozen=True)
+class FittedModels:
+    """The fitting half of a valuation: the day, the customer table (prospects included with
+    stage `prospect` and zero purchases), the model choice and both fitted models. It depends
+    only on the settings in FIT_FIELDS, so values at another horizon or margin reuse it."""
+
+    as_of: pd.Timestamp
+    customers: pd.DataFrame
+    choice: ModelChoice
+    purchases: PurchaseModel
+    spend: GammaGammaModel
+
+    @property
+    def ordered(self) -> pd.DataFrame:
+        """The customer table without the prospects."""
+        return self.customers[self.customers["stage"] != "prospect"]
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """Everything `value_orders` found: the fitted models, the settings the values used,
+    per-customer `values` of everyone who ordered (summary columns, stage, tier and the
+    customer_value columns) and the stage x tier `segments` table."""
+
+    fitted: FittedModels
+    settings: ValuationSettings
+    values: pd.DataFrame
+    segments: pd.DataFrame
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The reference day."""
+        return self.fitted.as_of
+
+    @property
+    def purchases(self) -> PurchaseModel:
+        """The fitted purchase-count model."""
+        return self.fitted.purchases
+
+    @property
+    def spend(self) -> GammaGammaModel:
+        """The fitted Gamma-Gamma spend model."""
+        return self.fitted.spend
+
+    @property
+    def top_tier_clv_share(self) -> float:
+        """Share of total CLV held by the top tier (the Pareto share)."""
+        return top_tier_share(self.values)
+
+
+def value_orders(
+    orders: OrdersInput,
+    settings: ValuationSettings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> Valuation:
+    """Value every customer of `orders` as `settings` say (module docstring)."""
+    settings = settings or ValuationSettings()
+    return value_customers(fit_models(orders, settings, progress=progress), settings, progress)
+
+
+def fit_models(
+    orders: OrdersInput, settings: ValuationSettings, *, progress: Progress | None = None
+) -> FittedModels:
+    """Summarise the customers at `settings.as_of`, choose the purchase model on a holdout and
+    fit it and Gamma-Gamma on every customer who ordered."""
+    say = progress or (lambda _step: None)
+    loaded = as_loaded(orders)
+    day = reference_day(loaded, settings.as_of)
+    say("summarising customers")
+    customers = customers_at(loaded, day, settings.window_months)
+    ordered = customers[customers["stage"] != "prospect"]
+    _check_valuable(ordered, day)
+    say("validating the purchase models on a holdout")
+    choice = choose_model(loaded, day, settings)
+    say(f"fitting {choice.chosen} and Gamma-Gamma")
+    choice, purchases = _fit_purchases(ordered, choice, settings.penalizer)
+    return FittedModels(day, customers, choice, purchases, fit_spend(ordered))
+
+
+def value_customers(
+    fitted: FittedModels, settings: ValuationSettings, progress: Progress | None = None
+) -> Valuation:
+    """Per-customer values and the stage x tier segments from fitted models (the CLV terms,
+    incrementality and tiers of `settings`)."""
+    if progress is not None:
+        progress("valuing customers and segments")
+    values = customer_values(fitted.purchases, fitted.spend, fitted.customers, settings)
+    values = values.join(fitted.ordered.drop(columns="stage"))
+    values.attrs.update(as_of=fitted.as_of, time_unit=TIME_UNIT)
+    segments = segment_table(fitted.purchases, fitted.spend, fitted.customers, settings)
+    return Valuation(fitted, settings, values, segments)
+
+
+def customers_at(loaded: OrdersInput, day: pd.Timestamp, window_months: int) -> pd.DataFrame:
+    """The customer table at `day` in weeks (summary, stage, RFM), with the contacts who never
+    ordered appended as prospects (zero purchases, no last order)."""
+    loaded = as_loaded(loaded)
+    table = customer_table(loaded, as_of=day, window_months=window_months, time_unit=TIME_UNIT)
+    stages = stage_frame(loaded, day, window_months)["stage"]
+    prospect_ids = stages.index[stages.astype(str) == "prospect"].difference(table.index)
+    prospects = pd.DataFrame(
+        {"frequency": 0.0, "recency": 0.0, "T": 0.0, "monetary_value": 0.0, "stage": "prospect"},
+        index=prospect_ids,
+    )
+    combined = pd.concat([table.astype({"stage": str}), prospects])
+    combined.attrs.update(as_of=day, time_unit=TIME_UNIT)
+    return combined
+
+
+def choose_model(
+    orders: OrdersInput, day: pd.Timestamp, settings: ValuationSettings
+) -> ModelChoice:
+    """Fit each candidate on the calibration period and keep the lowest per-customer holdout
+    MAE; a candidate that does not converge is dropped with the reason. With one model asked
+    for, it is still validated (its report is kept) but never replaced."""
+    candidates = PURCHASE_MODELS if settings.clv_model == "auto" else (settings.clv_model,)
+    try:
+        data = calibration_holdout(
+            orders,
+            calibration_end=default_calibration_end(orders, day, settings.holdout_weeks),
+            holdout_end=day,
+            time_unit=TIME_UNIT,
+        )
+    except ValueError as error:
+        chosen = candidates[0]
+        return ModelChoice(chosen, f"No holdout validation ({error}); {chosen} is used.", {}, {})
+    reports: dict[str, ValidationReport] = {}
+    dropped: dict[str, str] = {}
+    summary = data.calibration
+    for name in candidates:
+        try:
+            model = MODELS[name](penalizer=settings.penalizer).fit(
+                summary["frequency"], summary["recency"], summary["T"], time_unit=TIME_UNIT
+            )
+        except ConvergenceError as error:
+            dropped[name] = f"did not converge on the calibration period ({error})"
+            continue
+        reports[name] = validate(model, data, name)
+    if not reports:
+        chosen = candidates[0]
+        return ModelChoice(chosen, "No candidate converged on the calibration period.", {}, dropped)
+    chosen = min(reports, key=lambda name: reports[name].mae)
+    if len(candidates) == 1:
+        reason = f"{chosen} was asked for (holdout MAE {reports[chosen].mae:.4f})."
+    elif len(reports) == 1:
+        reason = f"{chosen} is the only candidate that converged."
+    else:
+        figures = ", ".join(f"{name} {report.mae:.4f}" for name, report in reports.items())
+        reason = f"Lowest per-customer holdout MAE ({figures})."
+    return ModelChoice(chosen, reason, reports, dropped)
+
+
+def _fit_purchases(
+    ordered: pd.DataFrame, choice: ModelChoice, penalizer: float
+) -> tuple[ModelChoice, PurchaseModel]:
+    """Fit the chosen purchase model on every customer; if it does not converge and another
+    candidate validated, fall back to it (and say so), else raise with the fix."""
+    order = [choice.chosen, *(name for name in choice.reports if name != choice.chosen)]
+    failures = {}
+    for name in order:
+        try:
+            model = MODELS[name](penalizer=penalizer).fit(
+                ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
+            )
+        except ConvergenceError as error:
+            failures[name] = f"did not converge on all customers ({error})"
+            continue
+        if name == choice.chosen:
+            return choice, model
+        reason = f"{choice.chosen} {failures[choice.chosen]}; {name} is used instead."
+        return ModelChoice(name, reason, choice.reports, {**choice.dropped, **failures}), model
+    raise NotValuableError(
+        "; ".join(f"{name} {why}" for name, why in failures.items()),
+        field="model.clv_model",
+        hint="set a small penalizer (e.g. 0.001) or choose the other purchase model",
+    )
+
+
+def fit_spend(ordered: pd.DataFrame) -> GammaGammaModel:
+    """Gamma-Gamma on the repeat buyers with a positive mean repeat spend (Fader, Hardie & Lee
+    2005)."""
+    repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
+    return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+
+
+def _check_valuable(ordered: pd.DataFrame, day: pd.Timestamp) -> None:
+    """Refuse, with the reason and the fix, orders that no model can learn from."""
+    if ordered.empty:
+        raise NotValuableError(
+            f"no customer ordered by {day.date()}",
+            field="model.as_of",
+            hint="choose a later reference date",
+        )
+    repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
+    if len(repeat) < 2:
+        raise NotValuableError(
+            f"only {len(repeat)} of {len(ordered):,} customers bought again (on another day, "
+            f"for a positive amount) by {day.date()}: the purchase and spend models learn "
+            "from repeat buyers",
+            field="model.as_of",
+            hint="use a longer order history or a later reference date",
+        )
