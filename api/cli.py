@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from api.commands import audiences as audience_commands
 from api.commands import clv, customers
 from api.commands import scenario as scenario_commands
 from api.commands import simulate as simulate_commands
 from api.commands.allocate import allocate
+from api.commands.common import fail_with
 from api.commands.serve import serve
 from models.datasets import load_cdnow
+from models.errors import ClvbidError
 from models.overview import overview
 
+
+class ClvbidGroup(TyperGroup):
+    """The top-level command group: a domain error from any command is printed once, in the
+    CLI's words (api.commands.common.fail_with), and exits 1, never as a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ClvbidError as error:
+            raise fail_with(error) from error
+
+
 app = typer.Typer(
+    cls=ClvbidGroup,
     name="clvbid",
     help="Ad budgets and bid multipliers driven by customer lifetime value.",
     no_args_is_help=True,

@@ -9,12 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.workers import DeadlineExceeded, WorkerCrashed
+from models.errors import ClvbidError
+
 
 class ErrorBody(BaseModel):
     """The body of every error response other than 422: what went wrong, and where."""
 
     detail: str = Field(description="What is wrong, in one sentence.")
     where: str | None = Field(default=None, description="The id, field or file concerned.")
+    hint: str | None = Field(default=None, description="How to put it right, when known.")
 
 
 class ConflictBody(ErrorBody):
@@ -81,14 +85,43 @@ def invalid(
     )
 
 
+def error_text(error: ClvbidError) -> str:
+    """A domain error in one message for a 422's `msg`: what is wrong, then the fix."""
+    return f"{error.what}; {error.hint}" if error.hint else error.what
+
+
 async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return JSONResponse(error.body(), status_code=error.status_code)
 
 
+async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    """Data the models cannot use (ClvbidError) is the request's fault: 422, saying where."""
+    assert isinstance(error, ClvbidError)
+    where = str(error.where) or None
+    body = ErrorBody(detail=error.what, where=where, hint=error.hint)
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+async def _deadline(_request: Request, error: Exception) -> JSONResponse:
+    """Work that passed its deadline: 504, with what ran out; the request may be retried."""
+    body = ErrorBody(detail=f"the work did not finish in time: {error}", hint="retry later")
+    return JSONResponse(body.model_dump(), status_code=504)
+
+
+async def _crashed(_request: Request, error: Exception) -> JSONResponse:
+    """A worker process that died: 503; the request may be retried."""
+    body = ErrorBody(detail=f"a worker process died: {error}", hint="retry the request")
+    return JSONResponse(body.model_dump(), status_code=503)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handler that renders every `ApiError` with its status and body."""
+    """Register the handlers that render every `ApiError` with its status and body, domain
+    errors as 422 and deadlines and worker crashes as 504 and 503, all as JSON."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ClvbidError, _domain_error)
+    app.add_exception_handler(DeadlineExceeded, _deadline)
+    app.add_exception_handler(WorkerCrashed, _crashed)
 
 
 BODY_UNREADABLE: dict[int | str, dict[str, Any]] = {

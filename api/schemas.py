@@ -53,21 +53,6 @@ class DatasetList(BaseModel):
     datasets: list[DatasetOut]
 
 
-class ClvFitRequest(BaseModel):
-    """How to fit: purchase model, reference date, lifecycle window and CLV settings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: Literal["bgnbd", "pnbd"] = Field(
-        default="bgnbd", description="BG/NBD or Pareto/NBD for purchase counts."
-    )
-    as_of: dt.date | None = Field(default=None, description="Reference date; default last order.")
-    window_months: int = Field(default=6, ge=1, le=120, description="Lifecycle window.")
-    horizon_months: int = Field(default=12, ge=1, le=120, description="CLV horizon.")
-    monthly_discount_rate: float = Field(default=0.01, ge=0, lt=1)
-    margin: float = Field(default=0.30, ge=0, le=1, description="Margin on revenue.")
-
-
 class JobOut(_Out):
     """A background job: status, progress from 0 to 1, and its outcome once finished."""
 

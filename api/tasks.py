@@ -15,28 +15,19 @@ import pandas as pd
 from api.jobs import job_progress
 from models.audiences.lookalike import LookalikeError, lookalike_audiences
 from models.audiences.movers import segments_on_the_move
-from models.audiences.segments import segment_table
-from models.clv.validation import fit_clv_models
-from models.clv.value import ValueSettings
-from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
+from models.customers import OrdersSchemaError, load_orders, ltv_dashboard
 from models.customers.orders import load_contacts
+from models.errors import ClvbidError
+from models.settings import ValuationSettings
+from models.valuation import value_orders
 
 
-class TaskError(Exception):
-    """Bad input found while working: a message and the field or file it concerns."""
+class TaskError(ClvbidError):
+    """Bad input found while working, located at a request field (`where.field`, such as
+    `body.file` or `query.as_of`)."""
 
-    def __init__(self, message: str, where: str) -> None:
-        super().__init__(message, where)
-
-    @property
-    def message(self) -> str:
-        """What is wrong."""
-        return str(self.args[0])
-
-    @property
-    def where(self) -> str:
-        """The field, file or row concerned."""
-        return str(self.args[1])
+    def __init__(self, message: str, where: str, hint: str | None = None) -> None:
+        super().__init__(message, field=where, hint=hint)
 
 
 def _load(
@@ -165,34 +156,27 @@ def fit_clv(
     segments_path: Path,
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """Fit the purchase and spend models on a dataset and write its segment CLV table.
-
-    Steps (progress stored as they go): load orders, per-customer table (weeks),
-    models.clv.validation.fit_clv_models, then models.audiences.segments.segment_table.
-    """
+    """Value a dataset's customers (models.valuation.value_orders, `params` being the
+    ValuationSettings) and write its segment CLV table; progress is stored step by step."""
     progress = job_progress(database_url, job_id)
     progress(0.05, "loading orders")
     loaded = _load(source, loaded_at)
-    progress(0.2, "summarising customers")
-    customers = customer_table(
-        loaded, as_of=params["as_of"], window_months=params["window_months"], time_unit="weeks"
+    _after_first_order(loaded, params.get("as_of"), "as_of")
+    steps = iter((0.2, 0.35, 0.6, 0.8))
+    valuation = value_orders(
+        loaded,
+        ValuationSettings.model_validate(params),
+        progress=lambda step: progress(next(steps, 0.9), step),
     )
-    progress(0.35, f"fitting {params['model']} and Gamma-Gamma")
-    purchases, spend = fit_clv_models(customers, params["model"])
-    progress(0.8, "valuing segments")
-    settings = ValueSettings(
-        horizon_months=params["horizon_months"],
-        monthly_discount_rate=params["monthly_discount_rate"],
-        margin=params["margin"],
-    )
-    table = segment_table(purchases, spend, customers, settings)
-    top_tier_clv_share = float(table.attrs["top_tier_clv_share"])
+    table = valuation.segments.copy()
     table.attrs = {}
     table.to_parquet(segments_path, index=False)
+    choice = valuation.fitted.choice
     return {
         "segments": len(table),
-        "customers": len(customers),
-        "top_tier_clv_share": top_tier_clv_share,
-        "purchase_model": _fitted(purchases),
-        "spend_model": _fitted(spend),
+        "customers": len(valuation.values),
+        "top_tier_clv_share": valuation.top_tier_clv_share,
+        "model_choice": {"chosen": choice.chosen, "why": choice.reason, "dropped": choice.dropped},
+        "purchase_model": _fitted(valuation.purchases),
+        "spend_model": _fitted(valuation.spend),
     }

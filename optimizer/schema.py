@@ -14,10 +14,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from models.vocabulary import Stage, Tier
 from optimizer.landscape import curve_points
 
-Stage = Literal["prospect", "new", "active", "loyal", "inactive"]
-Tier = Literal["top", "mid", "low"]
 Kind = Literal["customers", "lookalike", "prospects"]
 Objective = Literal["profit", "value", "target"]
 Mode = Literal["milp", "lp"]

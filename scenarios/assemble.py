@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from models.vocabulary import TIERS
 from optimizer import AllocationProblem
 from optimizer.schema import DEFAULT_CURVE_MULTIPLIERS, ResponseCurve, Segment, SegmentChannel
 from scenarios.schema import Channel, ChannelGroup, ProblemTemplate, Reach
@@ -84,7 +85,7 @@ def optimizer_segments(segments: pd.DataFrame, channels: Iterable[Channel]) -> l
             Segment(
                 id=str(row["id"]),
                 stage=_text(row.get("stage")),
-                tier=tier if tier in ("top", "mid", "low") else None,
+                tier=tier if tier in TIERS else None,
                 kind=str(row["kind"]),
                 size=int(row["size"]),
                 value_per_conversion=max(float(row["value_per_conversion"]), 0.0),

@@ -14,12 +14,12 @@ from scenarios.runner import VariantRun
 def audience_figures(run: VariantRun) -> dict[str, Any]:
     """The variant's audience figures: `mvc` always; `lookalikes`, `movers` and
     `detargeting` when the scenario formed them (else None)."""
-    valuation = run.valuation
-    detargeted = valuation.detargeted
+    formed = run.formed
+    detargeted = formed.detargeted
     return {
         "mvc": run.customers.mvc.model_dump(),
-        "lookalikes": None if valuation.lookalikes is None else valuation.lookalikes.model_dump(),
-        "movers": None if valuation.movers is None else valuation.movers.model_dump(),
+        "lookalikes": None if formed.lookalikes is None else formed.lookalikes.model_dump(),
+        "movers": None if formed.movers is None else formed.movers.model_dump(),
         "detargeting": None if detargeted is None else detargeting_report(detargeted).model_dump(),
     }
 

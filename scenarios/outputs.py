@@ -73,15 +73,19 @@ def _clean(value: Any) -> Any:
 
 
 def _variant_json(variant: VariantRun) -> dict[str, Any]:
+    valuation = variant.formed.valuation
     return {
         "scenario": variant.scenario.model_dump(mode="json"),
-        "as_of": variant.customers.as_of.date().isoformat(),
+        "as_of": valuation.as_of.date().isoformat(),
         "models": {
-            "purchases": variant.models.purchases.params_.to_dict(),
-            "spend": variant.models.spend.params_.to_dict(),
+            "chosen": valuation.fitted.choice.chosen,
+            "why": valuation.fitted.choice.reason,
+            "dropped": valuation.fitted.choice.dropped,
+            "purchases": valuation.purchases.params_.to_dict(),
+            "spend": valuation.spend.params_.to_dict(),
         },
-        "top_tier_clv_share": variant.valuation.top_tier_clv_share,
-        "segments": variant.valuation.segments.to_dict(orient="records"),
+        "top_tier_clv_share": valuation.top_tier_clv_share,
+        "segments": variant.formed.segments.to_dict(orient="records"),
         "problem": variant.problem.model_dump(mode="json"),
         "result": variant.result.model_dump(mode="json"),
         "audiences": audience_figures(variant),
@@ -102,7 +106,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         lists = None
         if exports.customer_lists:
             lists = customer_lists(
-                variant.valuation.members, variant.customers.emails, exports.list_value
+                variant.formed.members, variant.customers.emails, exports.list_value
             )
         for path in write_exports(
             folder / "exports" / name,

@@ -1,6 +1,7 @@
-"""The model steps of a scenario, each a pure function of its settings: load the data, build
-the customer table (summary, stage, prospects), fit the CLV models, value customers and form
-the stage x tier segments. The runner caches each step's result by the settings it reads.
+"""The model steps of a scenario, each a pure function of its settings: load the data, value
+the customers (models.valuation, the one valuation pipeline), find the lookalikes and movers,
+and form the optimizer's segments (models.audiences.plan). The runner caches each step's
+result by the settings it reads.
 """
 
 from __future__ import annotations
@@ -21,82 +22,49 @@ from models.audiences.movers import (
     MoverSettings,
     MoversReport,
     find_movers,
-    fit_values,
     movers_report,
+    valuation_before,
 )
 from models.audiences.mvc import MvcProfile, mvc_profile, mvc_scores
-from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT, assign_segments, lookalike_rows
-from models.audiences.segments import customer_values, segment_table
-from models.clv import GammaGammaModel
-from models.clv.validation import MODELS
-from models.clv.value import PurchaseModel, ValueSettings
-from models.customers import (
-    LoadedOrders,
-    customer_summary,
-    customer_table,
-    lifecycle_stages,
-    load_orders,
-)
-from models.customers.summary import reference_day
+from models.audiences.plan import audience_segments
+from models.customers import LoadedOrders, load_orders
 from models.datasets import load_cdnow
+from models.settings import ValuationSettings
 from models.simulate import SimulationConfig, simulate
+from models.valuation import FittedModels, Valuation
 from scenarios.schema import (
     CdnowSource,
     DataSource,
     DetargetingOptions,
     FileSource,
     LookalikeOptions,
-    ModelSettings,
     MoverOptions,
     SegmentFormation,
 )
 
-TIME_UNIT = "weeks"
-# segment-table columns not recomputed for a row that lost movers (left empty there)
-UNCARVED_COLUMNS = [
-    "clv_mean_low",
-    "clv_mean_high",
-    "clv_total_low",
-    "clv_total_high",
-    "expected_purchases_mean",
-]
-
 
 @dataclass(frozen=True)
 class Customers:
-    """Every customer at the reference date: summary columns and `last_order`, `stage`
-    (prospects included, with zero purchases and no last order), and the e-mails known for
-    each customer (for customer lists), and the profile of the most valuable customers (top 1%
-    by MVC score, models.audiences.mvc)."""
+    """What the exports and the report need of the customers beyond their values: the e-mails
+    known for each customer (for customer lists) and the profile of the most valuable
+    customers (top 1% by MVC score, models.audiences.mvc)."""
 
-    table: pd.DataFrame
-    as_of: pd.Timestamp
     emails: pd.DataFrame
     mvc: MvcProfile
 
 
 @dataclass(frozen=True)
-class FittedModels:
-    """The purchase-count model (BG/NBD or Pareto/NBD) and Gamma-Gamma, fitted once."""
+class FormedSegments:
+    """The optimizer's segments and what is behind them: the valuation, the segment table
+    (lookalike audiences included, `excluded` True for rows that get no spend), who is in each
+    segment with their value (`members`: customer_id, segment, clv, value_per_conversion; a
+    prospect is in every nested lookalike audience that holds it), the detargeting frame when
+    asked for, the movers report when segments on the move were carved out, and the lookalike
+    report when audiences were formed."""
 
-    purchases: PurchaseModel
-    spend: GammaGammaModel
-
-
-@dataclass(frozen=True)
-class Valuation:
-    """Per-customer values (stage, tier, CLV, value per conversion), the segment table
-    (lookalike audiences included), and who is in each segment with their value (`members`:
-    customer_id, segment, clv, value_per_conversion; a prospect is in every nested lookalike
-    audience that holds it); `detargeted` is the detargeting frame when asked for (its
-    `detargeted` customers are in no segment); `movers` is the movers report when segments
-    on the move were carved out (rows `excluded` True get no spend); `lookalikes` is the
-    lookalike report (lift, holdout AUC) when audiences were formed."""
-
-    customers: pd.DataFrame
+    valuation: Valuation
     segments: pd.DataFrame
     members: pd.DataFrame
-    top_tier_clv_share: float
     detargeted: pd.DataFrame | None = None
     movers: MoversReport | None = None
     lookalikes: LookalikeReport | None = None
@@ -127,66 +95,32 @@ def load_data(source: DataSource) -> LoadedOrders:
     return load_orders(data.orders, contacts=data.contacts)
 
 
-def build_customers(loaded: LoadedOrders, settings: ModelSettings) -> Customers:
-    """The customer table at `as_of` with lifecycle stages; prospects (contacts who never
-    ordered) are appended with zero purchases so the segment table can count them."""
-    day = reference_day(loaded, settings.as_of)
-    table = customer_table(loaded, as_of=day, window_months=settings.window_months)
-    stages = lifecycle_stages(loaded, as_of=day, window_months=settings.window_months)
-    prospect_ids = stages.index[stages.astype(str) == "prospect"].difference(table.index)
-    prospects = pd.DataFrame(
-        {"frequency": 0.0, "recency": 0.0, "T": 0.0, "monetary_value": 0.0, "stage": "prospect"},
-        index=prospect_ids,
-    )
-    columns = ["frequency", "recency", "T", "monetary_value", "stage", "last_order"]
-    combined = pd.concat([table[columns].astype({"stage": str}), prospects])
+def describe_customers(loaded: LoadedOrders, fitted: FittedModels) -> Customers:
+    """The customers' e-mails and MVC profile at the valuation's reference day."""
     identities = loaded.identity_map()
     emails = identities.loc[identities["identifier_type"] == "email", ["customer_id", "identifier"]]
-    summary = customer_summary(loaded, as_of=day)
     return Customers(
-        table=combined,
-        as_of=day,
         emails=emails.rename(columns={"identifier": "email"}),
-        mvc=mvc_profile(summary, mvc_scores(summary)),
-    )
-
-
-def fit_models(customers: Customers, settings: ModelSettings) -> FittedModels:
-    """Fit the purchase-count model on every customer who ordered and Gamma-Gamma on repeat
-    buyers with positive spend (Fader, Hardie & Lee 2005; Fader & Hardie 2013)."""
-    ordered = customers.table[customers.table["stage"] != "prospect"]
-    purchases = MODELS[settings.clv_model]().fit(
-        ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
-    )
-    repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
-    spend = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
-    return FittedModels(purchases=purchases, spend=spend)
-
-
-def value_settings(settings: ModelSettings) -> ValueSettings:
-    """The CLV settings of the scenario's model block."""
-    return ValueSettings(
-        horizon_months=settings.horizon_months,
-        monthly_discount_rate=settings.monthly_discount_rate,
-        margin=settings.margin,
-        campaign_window_days=settings.campaign_window_days,
-        stage_incrementality=dict(settings.stage_incrementality),
+        mvc=mvc_profile(fitted.ordered, mvc_scores(fitted.ordered)),
     )
 
 
 def find_lookalikes(
-    loaded: LoadedOrders, customers: Customers, settings: ModelSettings, options: LookalikeOptions
+    loaded: LoadedOrders,
+    day: pd.Timestamp,
+    settings: ValuationSettings,
+    options: LookalikeOptions,
 ) -> Lookalikes:
     """Lookalike audiences of prospects scored against the top customers (docs/audiences.md);
     needs contacts with attributes (the generator's data)."""
     return lookalike_audiences(
         loaded,
-        as_of=customers.as_of,
+        as_of=day,
         settings=LookalikeSettings(
             seed_share=options.seed_share,
             audience_shares=tuple(sorted(options.audience_shares)),
             conversion_rate=options.conversion_rate,
-            value=value_settings(settings),
+            value=settings,
         ),
     )
 
@@ -201,123 +135,74 @@ class Movers:
 
 
 def find_segment_movers(
-    loaded: LoadedOrders,
-    customers: Customers,
-    models: FittedModels,
-    settings: ModelSettings,
-    options: MoverOptions,
+    loaded: LoadedOrders, valuation: Valuation, options: MoverOptions
 ) -> Movers:
-    """Customers on the move between `options.months` before `as_of` (models refitted on the
-    orders known then) and `as_of` (the scenario's fitted models)."""
-    start = customers.as_of - pd.DateOffset(months=options.months)
-    values = value_settings(settings)
-    before = fit_values(
-        loaded, as_of=start, model=settings.clv_model, time_unit=TIME_UNIT, settings=values
-    )
-    after = customer_values(models.purchases, models.spend, customers.table, values)
+    """Customers on the move between `options.months` before the valuation's day (valued
+    on the orders known then, with the same model) and that day."""
+    start = valuation.as_of - pd.DateOffset(months=options.months)
     thresholds = MoverSettings(
         clv_drop=options.clv_drop,
         p_alive_drop=options.p_alive_drop,
         near_top=options.near_top,
         cost_to_reach=options.cost_to_reach,
     )
-    frame = find_movers(before, after, thresholds)
-    return Movers(frame=frame, report=movers_report(frame, start, customers.as_of))
+    frame = find_movers(valuation_before(loaded, valuation, start), valuation.values, thresholds)
+    return Movers(frame=frame, report=movers_report(frame, start, valuation.as_of))
 
 
-def carve_movers(
-    segments: pd.DataFrame, values: pd.DataFrame, movers: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The segment table with movers moved out of their stage x tier rows into mover rows
-    (`excluded` True for the stop row), and each valued customer's segment
-    (models.audiences.plan.assign_segments)."""
-    segment = assign_segments(values, movers)
-    stats = values.groupby(segment).agg(
-        size=("clv", "size"),
-        clv_mean=("clv", "mean"),
-        p_alive_mean=("p_alive", "mean"),
-        value_per_conversion=("value_per_conversion", "mean"),
-    )
-    stats["clv_total"] = stats["clv_mean"] * stats["size"]
-    table = segments.set_index("id")
-    customer_rows = table.index[table["kind"] == "customers"]
-    sizes = stats["size"].reindex(customer_rows).fillna(0).astype("int64")
-    touched = customer_rows[sizes.to_numpy() != table.loc[customer_rows, "size"].to_numpy()]
-    table.loc[customer_rows, "size"] = sizes
-    for column in ("clv_mean", "p_alive_mean", "value_per_conversion", "clv_total"):
-        table.loc[touched, column] = stats[column].reindex(touched)
-    table.loc[touched, UNCARVED_COLUMNS] = np.nan
-    rows = table.reset_index()
-    rows["excluded"] = False
-    carved = stats.loc[stats.index.isin([*MOVER_SEGMENTS.values(), STOP_SEGMENT])].reset_index()
-    carved = carved.rename(columns={"segment": "id"})
-    carved["kind"] = "customers"
-    carved["excluded"] = carved["id"] == STOP_SEGMENT
-    return pd.concat([rows, carved], ignore_index=True), segment
-
-
-def value_customers(
-    customers: Customers,
-    models: FittedModels,
-    settings: ModelSettings,
+def form_segments(
+    valuation: Valuation,
     formation: SegmentFormation,
     lookalikes: Lookalikes | None = None,
     movers: Movers | None = None,
-) -> Valuation:
-    """Per-customer CLV and the stage x tier segment table (docs/clv.md), restricted to the
-    stages the scenario forms segments for (and the prospects when asked), with the segments
-    on the move carved out and the lookalike audiences when given."""
-    values_settings = value_settings(settings)
-    table = customers.table
-    if not formation.prospects:
-        table = table[table["stage"] != "prospect"]
+) -> FormedSegments:
+    """The optimizer's segments (models.audiences.plan.audience_segments): restricted to the
+    customers in the stages the scenario forms segments for (and the prospects when asked),
+    detargeted customers and movers among them carved out, with the lookalike audiences when
+    given."""
+    values = valuation.values
+    in_stages = values.index[values["stage"].isin(formation.stages)]
     detargeted = None
     if formation.detargeting is not None:
-        detargeted = not_yet_due(customers, models, formation.detargeting)
-        table = table.drop(detargeted.index[detargeted["detargeted"]])
-    values = customer_values(models.purchases, models.spend, table, values_settings)
-    segments = segment_table(models.purchases, models.spend, table, values_settings)
-    wanted = segments["stage"].isin(formation.stages) | (segments["kind"] == "prospects")
-    segments = segments[wanted]
-    segment = values["stage"].astype(str) + "-" + values["tier"].astype(str)
-    if movers is not None:
-        in_scope = values[values["stage"].astype(str).isin(formation.stages)]
-        segments, carved = carve_movers(segments, in_scope, movers.frame)
-        segment = carved.reindex(values.index).fillna(segment)
+        detargeted = not_yet_due(valuation, formation.detargeting).reindex(in_stages)
+    table = audience_segments(
+        valuation,
+        movers=None if movers is None else movers.frame.reindex(in_stages),
+        detargeted=detargeted,
+        lookalikes=lookalikes,
+    )
+    segment: pd.Series = table.attrs["segment"]
+    stages = table["stage"].isin(formation.stages) | table["stage"].isna()
+    wanted = (stages & (table["kind"] == "customers")) | (table["kind"] == "lookalike")
+    if formation.prospects:
+        wanted |= table["kind"] == "prospects"
+    table = table[wanted].reset_index(drop=True)
+    in_scope = segment.isin(table["id"])
     members = pd.DataFrame(
         {
-            "customer_id": values.index.astype(str),
-            "segment": segment.to_numpy(),
-            "clv": values["clv"].to_numpy(),
-            "value_per_conversion": values["value_per_conversion"].to_numpy(),
+            "customer_id": values.index[in_scope].astype(str),
+            "segment": segment[in_scope].to_numpy(),
+            "clv": values.loc[in_scope, "clv"].to_numpy(),
+            "value_per_conversion": values.loc[in_scope, "value_per_conversion"].to_numpy(),
         }
     )
-    frames = [segments]
     if lookalikes is not None:
-        frames.append(lookalike_rows(lookalikes).drop(columns="excluded"))
         members = pd.concat([members, _lookalike_members(lookalikes)], ignore_index=True)
-    table = pd.concat(frames, ignore_index=True)
-    if "excluded" in table:
-        table["excluded"] = table["excluded"].astype("boolean").fillna(False).astype(bool)
-    return Valuation(
-        customers=values,
+    return FormedSegments(
+        valuation=valuation,
         segments=table,
         members=members,
-        top_tier_clv_share=float(segments.attrs.get("top_tier_clv_share", np.nan)),
         detargeted=detargeted,
         movers=None if movers is None else movers.report,
         lookalikes=None if lookalikes is None else lookalikes.report,
     )
 
 
-def not_yet_due(
-    customers: Customers, models: FittedModels, options: DetargetingOptions
-) -> pd.DataFrame:
+def not_yet_due(valuation: Valuation, options: DetargetingOptions) -> pd.DataFrame:
     """Per customer who ordered: days since the last order, expected gap, days left out and
     `detargeted` (models.audiences.detargeting, the purchase model's inter-purchase time)."""
-    ordered = customers.table[customers.table["stage"] != "prospect"]
     settings = DetargetingSettings(due_share=options.due_share, campaign_days=options.campaign_days)
-    return detarget(models.purchases, ordered, settings, as_of=customers.as_of)
+    return detarget(valuation.purchases, valuation.values, settings, as_of=valuation.as_of)
 
 
 def _lookalike_members(lookalikes: Lookalikes) -> pd.DataFrame:

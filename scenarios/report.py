@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from models.vocabulary import STAGES, TIERS
 from scenarios.audience_report import (  # noqa: E402
     audience_figures,
     detargeting_rows,
@@ -33,7 +34,6 @@ CHARTS = (
     "response_curves",
     "mvc",
 )
-STAGE_ORDER = ("prospect", "new", "active", "loyal", "inactive")
 TIER_COLOURS = {"top": "#1b7837", "mid": "#7fbf7b", "low": "#d9f0d3", "all": "#9e9ac8"}
 
 _STYLE = """
@@ -63,28 +63,28 @@ def _legend(axis: plt.Axes, **options: object) -> None:
 
 def lifecycle_chart(run: VariantRun) -> Figure:
     """Customers per lifecycle stage, stacked by value tier (prospects as one block)."""
-    table = run.customers.table
-    values = run.valuation.customers
+    table = run.formed.valuation.fitted.customers
+    values = run.formed.valuation.values
     counts = values.groupby(["stage", "tier"], observed=True).size().unstack(fill_value=0)
     prospects = int((table["stage"] == "prospect").sum())
     figure, axis = plt.subplots(figsize=(7, 3.2))
-    stages = [s for s in STAGE_ORDER if s in counts.index or (s == "prospect" and prospects)]
+    stages = [s for s in STAGES if s in counts.index or (s == "prospect" and prospects)]
     bottom = pd.Series(0.0, index=stages)
-    for tier in ("top", "mid", "low"):
+    for tier in TIERS:
         heights = counts.get(tier, pd.Series(dtype=float)).reindex(stages).fillna(0)
         axis.bar(stages, heights, bottom=bottom, label=tier, color=TIER_COLOURS[tier])
         bottom += heights
     if prospects:
         axis.bar(["prospect"], [prospects], color=TIER_COLOURS["all"], label="prospects")
     axis.set_ylabel("customers")
-    axis.set_title(f"Lifecycle composition at {run.customers.as_of.date()}")
+    axis.set_title(f"Lifecycle composition at {run.formed.valuation.as_of.date()}")
     _legend(axis, title="value tier", fontsize=8)
     return figure
 
 
 def clv_chart(run: VariantRun) -> Figure:
     """Mean CLV per segment with its 95% interval, and value per conversion beside it."""
-    segments = run.valuation.segments
+    segments = run.formed.segments
     figure, axis = plt.subplots(figsize=(8, 3.4))
     x = range(len(segments))
     low = (segments["clv_mean"] - segments["clv_mean_low"]).fillna(0).clip(lower=0)

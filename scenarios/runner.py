@@ -16,25 +16,25 @@ import pandas as pd
 from pydantic import ValidationError
 from rich.progress import Progress, TaskID
 
+from models.settings import FIT_FIELDS
+from models.valuation import fit_models, value_customers
 from optimizer import AllocationProblem, AllocationResult, solve
 from scenarios.assemble import build_problem
 from scenarios.frontier import frontier
 from scenarios.loader import ScenarioError, ScenarioFile
 from scenarios.pipeline import (
     Customers,
-    FittedModels,
-    Valuation,
-    build_customers,
+    FormedSegments,
+    describe_customers,
     find_lookalikes,
     find_segment_movers,
-    fit_models,
+    form_segments,
     load_data,
-    value_customers,
 )
 from scenarios.schema import Scenario
 
 T = TypeVar("T")
-STEPS = ("data", "customers", "fit", "lookalikes", "movers", "values", "solve")
+STEPS = ("data", "fit", "customers", "values", "lookalikes", "movers", "segments", "solve")
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ class StepRecord:
 
 @dataclass(frozen=True)
 class VariantRun:
-    """A variant's inputs and answer: its scenario, customers, valuation, problem, result."""
+    """A variant's inputs and answer: its scenario, customers, segments (with the valuation
+    behind them), problem, result."""
 
     name: str
     scenario: Scenario
     customers: Customers
-    models: FittedModels
-    valuation: Valuation
+    formed: FormedSegments
     problem: AllocationProblem
     result: AllocationResult
     notes: list[str] = field(default_factory=list)
@@ -105,19 +105,17 @@ def _keys(scenario: Scenario) -> dict[str, str]:
     """The cache key of each model step: the JSON of exactly the settings it reads."""
     model = scenario.model
     data = scenario.data.model_dump_json()
-    customers = f"{data}|{model.as_of}|{model.window_months}"
-    fit = f"{customers}|{model.clv_model}"
+    fit = f"{data}|{model.model_dump_json(include=set(FIT_FIELDS))}"
+    values = f"{fit}|{model.model_dump_json()}"
     formation = scenario.segments.model_dump_json()
-    values = f"{fit}|{model.model_dump_json()}|{formation}"
-    lookalikes = f"{customers}|{model.model_dump_json()}|{formation}"
-    movers = f"{fit}|{model.model_dump_json()}|{scenario.segments.movers}"
     return {
         "data": data,
-        "customers": customers,
         "fit": fit,
+        "customers": fit,
         "values": values,
-        "lookalikes": lookalikes,
-        "movers": movers,
+        "lookalikes": values,
+        "movers": f"{values}|{scenario.segments.movers}",
+        "segments": f"{values}|{formation}",
     }
 
 
@@ -144,9 +142,9 @@ def run_scenario(file: ScenarioFile, progress: Progress | None = None) -> Scenar
     return ScenarioRun(file, runs, table, log, time.perf_counter() - started)
 
 
-def _detargeting_notes(valuation: Valuation) -> list[str]:
+def _detargeting_notes(formed: FormedSegments) -> list[str]:
     """How many customers detargeting left out of every segment, and for how long."""
-    frame = valuation.detargeted
+    frame = formed.detargeted
     if frame is None:
         return []
     out = frame[frame["detargeted"]]
@@ -175,19 +173,21 @@ def _run_variant(
         return value
 
     loaded = step("loading data", "data", lambda: load_data(scenario.data))
-    customers = step("customer table", "customers", lambda: build_customers(loaded, scenario.model))
-    models = step(
-        f"fitting {scenario.model.clv_model} + Gamma-Gamma",
+    model = scenario.model
+    fitted = step(
+        f"fitting the purchase model ({model.clv_model}) and Gamma-Gamma",
         "fit",
-        lambda: fit_models(customers, scenario.model),
+        lambda: fit_models(loaded, model),
     )
+    customers = step("customers", "customers", lambda: describe_customers(loaded, fitted))
+    valuation = step("valuing customers", "values", lambda: value_customers(fitted, model))
     options = scenario.segments.lookalikes
     lookalikes = None
     if options is not None:
         lookalikes = step(
             "lookalike audiences",
             "lookalikes",
-            lambda: find_lookalikes(loaded, customers, scenario.model, options),
+            lambda: find_lookalikes(loaded, valuation.as_of, model, options),
         )
     movers = None
     if scenario.segments.movers is not None:
@@ -195,20 +195,18 @@ def _run_variant(
         movers = step(
             "segments on the move",
             "movers",
-            lambda: find_segment_movers(loaded, customers, models, scenario.model, mover_options),
+            lambda: find_segment_movers(loaded, valuation, mover_options),
         )
-    valuation = step(
-        "valuing segments",
-        "values",
-        lambda: value_customers(
-            customers, models, scenario.model, scenario.segments, lookalikes, movers
-        ),
+    formed = step(
+        "forming segments",
+        "segments",
+        lambda: form_segments(valuation, scenario.segments, lookalikes, movers),
     )
     if progress is not None and task is not None:
         progress.update(task, description=f"{name}: solving")
     started = time.perf_counter()
     try:
-        problem, notes = build_problem(scenario.problem, valuation.segments, scenario.channels)
+        problem, notes = build_problem(scenario.problem, formed.segments, scenario.channels)
     except ValidationError as error:
         raise ScenarioError(
             [
@@ -218,7 +216,7 @@ def _run_variant(
         ) from None
     result = solve(problem, scenario.solver)
     cache.record(name, "solve", time.perf_counter() - started)
-    notes += _detargeting_notes(valuation)
+    notes += _detargeting_notes(formed)
     if progress is not None and task is not None:
         progress.update(task, advance=1, description=f"{name}: {result.status.value}")
-    return VariantRun(name, scenario, customers, models, valuation, problem, result, notes)
+    return VariantRun(name, scenario, customers, formed, problem, result, notes)

@@ -8,13 +8,14 @@ body and a Python call share one schema (docs/DESIGN.md).
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
+from models.settings import Share, ValuationSettings
+from models.vocabulary import CUSTOMER_STAGES, PROSPECT_SEGMENT, TIERS, CustomerStage
 from optimizer.schema import (
     AllocationProblem,
     Amount,
@@ -29,11 +30,6 @@ from optimizer.schema import (
     SolverSettings,
     Stage,
 )
-
-Share = Annotated[float, Field(ge=0, le=1)]
-CUSTOMER_STAGES: tuple[str, ...] = ("new", "active", "loyal", "inactive")
-TIERS: tuple[str, ...] = ("top", "mid", "low")
-PROSPECT_SEGMENT = "prospect-all"
 
 
 class _Frozen(BaseModel):
@@ -71,22 +67,6 @@ class GeneratorSource(_Frozen):
 
 
 DataSource = Annotated[CdnowSource | FileSource | GeneratorSource, Field(discriminator="source")]
-
-
-class ModelSettings(_Frozen):
-    """Reference date, lifecycle window, CLV model and the value settings (docs/clv.md).
-
-    `as_of` defaults to the day of the last order; `stage_incrementality` gives per stage the
-    share of conversions the ads cause (from lift tests), else the model's own estimate."""
-
-    as_of: date | None = None
-    window_months: Annotated[int, Field(ge=1)] = 6
-    clv_model: Literal["bgnbd", "pnbd"] = "bgnbd"
-    horizon_months: Annotated[int, Field(ge=1)] = 12
-    margin: Share = 0.30
-    monthly_discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.01
-    campaign_window_days: Positive = 28.0
-    stage_incrementality: dict[Stage, Share] = Field(default_factory=dict)
 
 
 class LookalikeOptions(_Frozen):
@@ -128,9 +108,7 @@ class SegmentFormation(_Frozen):
     `movers` carves customers on the move into their own segments."""
 
     by: Literal["stage_tier"] = "stage_tier"
-    stages: list[Literal["new", "active", "loyal", "inactive"]] = Field(
-        default_factory=lambda: list(CUSTOMER_STAGES), min_length=1
-    )
+    stages: list[CustomerStage] = Field(default_factory=lambda: list(CUSTOMER_STAGES), min_length=1)
     prospects: bool = True
     lookalikes: LookalikeOptions | None = None
     detargeting: DetargetingOptions | None = None
@@ -303,7 +281,7 @@ class Scenario(_Frozen):
     name: Name
     description: str = ""
     data: DataSource
-    model: ModelSettings = Field(default_factory=ModelSettings)
+    model: ValuationSettings = Field(default_factory=ValuationSettings)
     segments: SegmentFormation = Field(default_factory=SegmentFormation)
     channels: list[Channel] = Field(min_length=1)
     problem: ProblemTemplate

@@ -31,10 +31,12 @@ from models.audiences.lookalike import (
     contact_attributes,
     lookalike_audiences,
 )
-from models.audiences.movers import MoverSettings, fit_values, segments_on_the_move
+from models.audiences.movers import MoverSettings, segments_on_the_move
 from models.audiences.mvc import COMPONENTS, MvcWeights, mvc_profile, mvc_scores
 from models.customers import customer_summary
 from models.customers.orders import LoadedOrders
+from models.settings import ValuationSettings
+from models.valuation import value_orders
 
 app = typer.Typer(
     help="Audiences: MVC profile, lookalikes, segments on the move, detargeting.",
@@ -278,8 +280,8 @@ def detarget_command(
             campaign_days=campaign_days,
             cost_per_reached_customer=cost_per_reached,
         )
-        values = fit_values(loaded, as_of=day)
-        frame = detarget(values.attrs["purchases"], values, settings)
+        valuation = value_orders(loaded, ValuationSettings(as_of=day.date()))
+        frame = detarget(valuation.purchases, valuation.values, settings)
     except MODEL_ERRORS as error:
         raise fail(str(error)) from error
     report = detargeting_report(frame)

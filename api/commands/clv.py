@@ -1,4 +1,5 @@
-"""`clvbid clv ...`: fit the CLV models on an orders file and write customer and segment values."""
+"""`clvbid clv ...`: value the customers of an orders file (models.valuation) and write the
+per-customer values, the segment table and the validation report."""
 
 from __future__ import annotations
 
@@ -13,34 +14,33 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.commands.common import (
-    MODEL_ERRORS,
+    DEFAULTS,
     AsOfOpt,
+    CampaignOpt,
     ColumnOpt,
     ContactsOpt,
+    DiscountOpt,
     FileArg,
     FormatOpt,
+    HoldoutOpt,
+    HorizonOpt,
+    MarginOpt,
+    ModelOpt,
+    PenalizerOpt,
     WindowOpt,
-    fail,
     load_orders_file,
     option_day,
-    parse_window,
+    valuation_settings,
 )
-from models.audiences.segments import customer_values, segment_table
-from models.clv.validation import (
-    calibration_holdout,
-    default_calibration_end,
-    fit_clv_models,
-    select_model,
-)
-from models.clv.value import ValueSettings
-from models.customers import customer_table, load_orders
+from models.customers import load_orders
 from models.datasets import load_cdnow
+from models.settings import ValuationSettings
+from models.valuation import value_orders
 
 app = typer.Typer(
     help="Customer lifetime value: fit, validate, value segments.", no_args_is_help=True
 )
 console = Console()
-MODEL_CHOICES = ("bgnbd", "pnbd", "auto")
 
 
 def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
@@ -68,21 +68,14 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
 def fit(
     file: FileArg,
     as_of: AsOfOpt = None,
-    horizon: Annotated[int, typer.Option("--horizon", min=1, help="CLV horizon in months.")] = 12,
-    model: Annotated[
-        str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout MAE).")
-    ] = "auto",
+    horizon: HorizonOpt = DEFAULTS.horizon_months,
+    model: ModelOpt = DEFAULTS.clv_model,
+    penalizer: PenalizerOpt = DEFAULTS.penalizer,
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out/clv"),
-    holdout_weeks: Annotated[
-        int | None,
-        typer.Option(
-            "--holdout-weeks", min=1, help="Validation holdout (default: half the span, <= 52)."
-        ),
-    ] = None,
-    margin: Annotated[float, typer.Option("--margin", help="Margin on revenue, 0..1.")] = 0.30,
-    monthly_discount: Annotated[
-        float, typer.Option("--monthly-discount", help="Monthly discount rate.")
-    ] = 0.01,
+    holdout_weeks: HoldoutOpt = None,
+    margin: MarginOpt = DEFAULTS.margin,
+    monthly_discount: DiscountOpt = DEFAULTS.monthly_discount_rate,
+    campaign_days: CampaignOpt = DEFAULTS.campaign_window_days,
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
@@ -94,65 +87,56 @@ def fit(
     expected purchases, order value, CLV, value per conversion), segments.csv (stage x tier),
     validation.md and holdout.png (predicted vs actual holdout purchases).
     """
-    if model not in MODEL_CHOICES:
-        raise fail(f"--model {model!r} is not one of {', '.join(MODEL_CHOICES)}", code=2)
-    try:
-        settings = ValueSettings(
-            horizon_months=horizon, margin=margin, monthly_discount_rate=monthly_discount
-        )
-    except ValueError as error:
-        raise fail(str(error), code=2) from error
-    window_months = parse_window(window)
+    settings = valuation_settings(
+        as_of=as_of,
+        window=window,
+        model=model,
+        penalizer=penalizer,
+        holdout_weeks=holdout_weeks,
+        horizon=horizon,
+        margin=margin,
+        monthly_discount=monthly_discount,
+        campaign_days=campaign_days,
+    )
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
-        step = progress.add_task("loading orders", total=5)
+        step = progress.add_task("loading orders", total=6)
+
+        def say(description: str) -> None:
+            progress.update(step, advance=1, description=description)
+
         loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
         day = option_day(loaded, as_of)
-        try:
-            progress.update(step, advance=1, description="calibration/holdout validation")
-            holdout = calibration_holdout(
-                loaded,
-                calibration_end=default_calibration_end(loaded, day, holdout_weeks),
-                holdout_end=day,
-            )
-            candidates = ("bgnbd", "pnbd") if model == "auto" else (model,)
-            chosen, reports = select_model(holdout, candidates)
-            progress.update(step, advance=1, description=f"fitting {chosen} + Gamma-Gamma")
-            table = customer_table(loaded, as_of=day, window_months=window_months)
-            purchases, spend = fit_clv_models(table, chosen)
-            progress.update(step, advance=1, description="valuing customers and segments")
-            values = customer_values(purchases, spend, table, settings)
-            segments = segment_table(purchases, spend, table, settings)
-        except MODEL_ERRORS as error:
-            raise fail(f"{file}: {error}") from error
-        progress.update(step, advance=1, description="writing outputs")
+        valuation = value_orders(
+            loaded, settings.model_copy(update={"as_of": day.date()}), progress=say
+        )
+        say("writing outputs")
         out.mkdir(parents=True, exist_ok=True)
+        values = valuation.values
         values.to_parquet(out / "customers_clv.parquet")
         values.to_csv(out / "customers_clv.csv")
-        segments.to_csv(out / "segments.csv", index=False)
-        report = "".join(r.to_markdown() + "\n" for r in reports.values())
-        compared = ", ".join(candidates)
-        selection = f"Selected: **{chosen}** (lowest per-customer holdout MAE of {compared}).\n\n"
-        (out / "validation.md").write_text(
-            f"# Calibration/holdout validation\n\n{selection}{report}"
-        )
-        reports[chosen].plot(out / "holdout.png")
-        progress.update(step, advance=1)
-    console.print(f"model: {chosen} {purchases}; spend: {spend}")
-    console.print(segments_rich_table(segments, f"Segments at {day.date()} ({horizon}-month CLV)"))
-    console.print(f"top tier holds {segments.attrs['top_tier_clv_share']:.0%} of total CLV")
-    console.print(
-        f"wrote {out}/: customers_clv.parquet, customers_clv.csv, segments.csv, "
-        "validation.md, holdout.png"
-    )
+        valuation.segments.to_csv(out / "segments.csv", index=False)
+        choice = valuation.fitted.choice
+        (out / "validation.md").write_text(choice.to_markdown())
+        written = ["customers_clv.parquet", "customers_clv.csv", "segments.csv", "validation.md"]
+        if choice.chosen in choice.reports:
+            choice.reports[choice.chosen].plot(out / "holdout.png")
+            written.append("holdout.png")
+    console.print(f"model: {choice.chosen} {valuation.purchases}; spend: {valuation.spend}")
+    console.print(f"why: {choice.reason}")
+    for name, why in choice.dropped.items():
+        console.print(f"dropped {name}: {why}")
+    title = f"Segments at {day.date()} ({settings.horizon_months}-month CLV)"
+    console.print(segments_rich_table(valuation.segments, title))
+    console.print(f"top tier holds {valuation.top_tier_clv_share:.0%} of total CLV")
+    console.print(f"wrote {out}/: {', '.join(written)}")
 
 
 def demo_segments(target: Console) -> None:
-    """The CLV part of `clvbid demo`: BG/NBD + Gamma-Gamma on CDNOW and its segment table."""
-    loaded = load_orders(load_cdnow())
-    table = customer_table(loaded)
-    purchases, spend = fit_clv_models(table, "bgnbd")
-    segments = segment_table(purchases, spend, table)
+    """The CLV part of `clvbid demo`: the CDNOW valuation (BG/NBD + Gamma-Gamma) by segment."""
+    valuation = value_orders(load_orders(load_cdnow()), ValuationSettings(clv_model="bgnbd"))
     target.print(
-        segments_rich_table(segments, "CDNOW segments (BG/NBD + Gamma-Gamma, 12-month CLV)")
+        segments_rich_table(
+            valuation.segments, "CDNOW segments (BG/NBD + Gamma-Gamma, 12-month CLV)"
+        )
     )

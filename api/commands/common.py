@@ -10,12 +10,15 @@ from typing import Annotated
 import duckdb
 import pandas as pd
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from models.clv import ConvergenceError, InvalidSummaryError
 from models.customers import LoadedOrders, OrdersSchemaError, OrdersValidationError, load_orders
 from models.customers.summary import reference_day
+from models.errors import ClvbidError
+from models.settings import ValuationSettings
 
 error_console = Console(stderr=True)
 
@@ -49,11 +52,100 @@ FormatOpt = Annotated[
 ]
 
 
+# Valuation settings (models.settings.ValuationSettings) by the option that sets them.
+OPTION_OF_FIELD = {
+    "as_of": "--as-of",
+    "window_months": "--window",
+    "clv_model": "--model",
+    "penalizer": "--penalizer",
+    "holdout_weeks": "--holdout-weeks",
+    "horizon_months": "--horizon",
+    "margin": "--margin",
+    "monthly_discount_rate": "--monthly-discount",
+    "campaign_window_days": "--campaign-days",
+}
+
+HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in months.")]
+ModelOpt = Annotated[
+    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout error).")
+]
+PenalizerOpt = Annotated[
+    float,
+    typer.Option("--penalizer", help="L2 penalty on the purchase model (same in days or weeks)."),
+]
+HoldoutOpt = Annotated[
+    int | None,
+    typer.Option("--holdout-weeks", help="Validation holdout (default: half the span, <= 52)."),
+]
+MarginOpt = Annotated[float, typer.Option("--margin", help="Margin on revenue, 0..1.")]
+DiscountOpt = Annotated[float, typer.Option("--monthly-discount", help="Monthly discount rate.")]
+CampaignOpt = Annotated[
+    float, typer.Option("--campaign-days", help="Campaign length behind incrementality, days.")
+]
+DEFAULTS = ValuationSettings()
+
+
 def fail(*messages: str, code: int = 1) -> typer.Exit:
     """Print each domain error (red, unwrapped, on stderr) and return the Exit to raise."""
     for message in messages:
         error_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def fail_with(error: ClvbidError, code: int = 1) -> typer.Exit:
+    """Print a domain error as the CLI says it (settings fields named by their option), with
+    its hint, and return the Exit to raise: the one place the CLI formats ClvbidError."""
+    where = error.where
+    field = where.field
+    if field is not None:
+        field = OPTION_OF_FIELD.get(field.removeprefix("model."), field)
+    located = ", ".join(
+        part
+        for part in (where.file, None if where.row is None else f"row {where.row}", field)
+        if part
+    )
+    message = f"{located}: {error.what}" if located else error.what
+    error_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    if error.hint:
+        error_console.print(f"[yellow]hint:[/yellow] {escape(error.hint)}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def valuation_settings(
+    *,
+    as_of: str | None = None,
+    window: str = "6M",
+    model: str = DEFAULTS.clv_model,
+    penalizer: float = DEFAULTS.penalizer,
+    holdout_weeks: int | None = None,
+    horizon: int = DEFAULTS.horizon_months,
+    margin: float = DEFAULTS.margin,
+    monthly_discount: float = DEFAULTS.monthly_discount_rate,
+    campaign_days: float = DEFAULTS.campaign_window_days,
+) -> ValuationSettings:
+    """The valuation settings from the command's options; a bad value exits 2 naming the
+    option (the one mapping from options to models.settings.ValuationSettings)."""
+    values = {
+        "as_of": as_of,
+        "window_months": parse_window(window),
+        "clv_model": model,
+        "penalizer": penalizer,
+        "holdout_weeks": holdout_weeks,
+        "horizon_months": horizon,
+        "margin": margin,
+        "monthly_discount_rate": monthly_discount,
+        "campaign_window_days": campaign_days,
+    }
+    try:
+        return ValuationSettings.model_validate(values)
+    except ValidationError as error:
+        raise fail(
+            *(
+                f"{OPTION_OF_FIELD.get(str(e['loc'][0]), e['loc'][0])} {e['input']!r}: {e['msg']}"
+                for e in error.errors()
+            ),
+            code=2,
+        ) from None
 
 
 def parse_window(text: str) -> int:

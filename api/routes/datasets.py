@@ -20,10 +20,11 @@ from api.errors import (
     ConflictError,
     ErrorBody,
     NotFoundError,
+    error_text,
     invalid,
 )
 from api.jobs import create_job, start_job
-from api.schemas import ClvFitRequest, DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
+from api.schemas import DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
 from api.store import Dataset, Job, package_versions
 from api.store.tables import new_id, utc_now
 from api.tasks import TaskError, dashboard, fit_clv, ingest_orders, lookalikes, movers
@@ -31,6 +32,7 @@ from models.audiences.lookalike import LookalikeReport
 from models.audiences.movers import MoversReport
 from models.customers import LtvDashboard
 from models.datasets import cdnow_master_path, load_cdnow
+from models.settings import ValuationSettings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -129,8 +131,8 @@ async def _ingest(
         )
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
-        field = "contacts" if error.where == "body.contacts" else "file"
-        raise invalid(("body", field), error.message, filename) from error
+        field = "contacts" if error.where.field == "body.contacts" else "file"
+        raise invalid(("body", field), error_text(error), filename) from error
     dataset = Dataset(
         id=dataset_id,
         name=name,
@@ -244,7 +246,7 @@ async def get_dashboard(
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
-        raise invalid(("query", "as_of"), error.message, as_of) from error
+        raise invalid(("query", "as_of"), error_text(error), as_of) from error
     return LtvDashboard.model_validate(figures)
 
 
@@ -274,13 +276,13 @@ async def get_lookalikes(
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
-        if error.where == "path.dataset_id":
+        if error.where.field == "path.dataset_id":
             raise ConflictError(
-                f"dataset {dataset.id!r}: {error.message}; upload the orders again with a "
+                f"dataset {dataset.id!r}: {error.what}; upload the orders again with a "
                 "`contacts` file (POST /v1/datasets)",
-                where=error.where,
+                where=error.where.field,
             ) from error
-        raise invalid(("query", "as_of"), error.message, as_of) from error
+        raise invalid(("query", "as_of"), error_text(error), as_of) from error
     return LookalikeReport.model_validate(report)
 
 
@@ -306,7 +308,7 @@ async def get_movers(
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
-        raise invalid(("query", "start"), error.message, start.isoformat()) from error
+        raise invalid(("query", "start"), error_text(error), start.isoformat()) from error
     return MoversReport.model_validate(report)
 
 
@@ -331,11 +333,14 @@ def _segments_path(services: Services, dataset_id: str, job_id: str) -> Path:
 
 @router.post("/{dataset_id}/clv", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
 async def start_clv_fit(
-    dataset_id: str, services: ServicesDep, response: Response, request: ClvFitRequest | None = None
+    dataset_id: str,
+    services: ServicesDep,
+    response: Response,
+    request: ValuationSettings | None = None,
 ) -> JobOut:
     """Start fitting the CLV models on a dataset in the background; poll the job it returns."""
     dataset = await run_in_threadpool(_get, services, dataset_id)
-    params = (request or ClvFitRequest()).model_dump(mode="json")
+    params = (request or ValuationSettings()).model_dump(mode="json")
     job = await run_in_threadpool(create_job, services.database, "clv_fit", dataset.id, params)
     start_job(
         services,

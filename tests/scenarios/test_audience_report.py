@@ -30,12 +30,13 @@ def _spend(result: AllocationResult) -> pd.Series:
 
 def test_mover_segments_hold_the_movers_in_scope(reactivation: Example) -> None:
     for name, variant in reactivation.run.variants.items():
-        valuation = variant.valuation
+        valuation = variant.formed
         assert valuation.movers is not None, name
         counts = {m.move: m.customers for m in valuation.movers.moves}
         members = valuation.members.set_index("customer_id")["segment"]
         stages = variant.scenario.segments.stages
-        in_scope = valuation.customers.index[valuation.customers["stage"].isin(stages)]
+        values = valuation.valuation.values
+        in_scope = values.index[values["stage"].isin(stages)]
         sizes = valuation.segments.set_index("id")["size"]
         for move, segment_id in {**MOVER_SEGMENTS, "stop": STOP_SEGMENT}.items():
             # members counted independently: the movers report's count, less the customers
@@ -59,7 +60,7 @@ def test_stop_segment_excluded_and_unpaid(reactivation: Example) -> None:
 def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
     report = reactivation.written["report"].read_text(encoding="utf-8")
     assert "Segments on the move" in report
-    movers = reactivation.run.base.valuation.movers
+    movers = reactivation.run.base.formed.movers
     assert movers is not None
     for move in movers.moves:
         assert f"<td>{move.move}</td>" in report
@@ -87,9 +88,9 @@ def test_acquisition_report_shows_the_lookalike_table() -> None:
     example = _example("acquisition")
     report = example.written["report"].read_text(encoding="utf-8")
     assert "Lookalike audiences" in report
-    lookalikes = example.run.base.valuation.lookalikes
+    lookalikes = example.run.base.formed.lookalikes
     assert lookalikes is not None
-    segments = example.run.base.valuation.segments.set_index("id")
+    segments = example.run.base.formed.segments.set_index("id")
     for audience in lookalikes.audiences:
         assert f"<td>{audience.id}</td>" in report
         assert segments.loc[audience.id, "size"] == audience.size
@@ -103,7 +104,7 @@ def test_demo_json_has_the_detargeting_figures(demo: Example) -> None:
     data = json.loads(Path(demo.written["json"]).read_text())
     for name, variant in demo.run.variants.items():
         figures = data["variants"][name]["audiences"]["detargeting"]
-        frame = variant.valuation.detargeted
+        frame = variant.formed.detargeted
         if frame is None:
             assert figures is None, name
             continue

@@ -91,7 +91,7 @@ def test_customer_lists_hash_normalised_emails(example: Example) -> None:
         return
     assert lists
     frames = pd.concat([pd.read_csv(p, dtype={"customer_id": str}) for p in lists])
-    members = example.run.base.valuation.members
+    members = example.run.base.formed.members
     assert set(frames["customer_id"]) == set(members["customer_id"])
     assert len({p.stem for p in lists}) == members["segment"].nunique()
     hashed = frames["email_sha256"].dropna()
@@ -140,17 +140,19 @@ def test_allocation_only_variants_do_not_refit(example: Example) -> None:
     fits = {(s.data, s.model.as_of, s.model.clv_model) for s in scenarios}
     assert example.run.computed("data") == len({s.data for s in scenarios})
     assert example.run.computed("fit") == len(fits)
-    valuations = {
+    values = {(s.data.model_dump_json(), s.model.model_dump_json()) for s in scenarios}
+    assert example.run.computed("values") == len(values) < len(example.run.variants)
+    formations = {
         (s.data.model_dump_json(), s.model.model_dump_json(), s.segments.model_dump_json())
         for s in scenarios
     }
-    assert example.run.computed("values") == len(valuations) < len(example.run.variants)
+    assert example.run.computed("segments") == len(formations)
     assert example.run.computed("solve") == len(example.run.variants)
 
 
 def test_detargeted_customers_are_in_no_segment(demo: Example) -> None:
     variant = demo.run.variants["not-yet-due-out"]
-    frame = variant.valuation.detargeted
+    frame = variant.formed.detargeted
     assert frame is not None
     out = set(frame.index[frame["detargeted"]].astype(str))
     assert 0 < len(out) < len(frame)
@@ -158,8 +160,8 @@ def test_detargeted_customers_are_in_no_segment(demo: Example) -> None:
     due_share = variant.scenario.segments.detargeting.due_share  # type: ignore[union-attr]
     recent = frame["days_since_last_order"] < due_share * frame["expected_gap_days"]
     assert set(frame.index[recent].astype(str)) == out
-    members = set(variant.valuation.members["customer_id"])
+    members = set(variant.formed.members["customer_id"])
     assert not members & out
-    customers = variant.valuation.segments.query("kind == 'customers'")["size"].sum()
+    customers = variant.formed.segments.query("kind == 'customers'")["size"].sum()
     assert customers == len(frame) - len(out)
     assert any("detargeting left out" in note for note in variant.notes)
