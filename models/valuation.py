@@ -149,7 +149,6 @@ def value_customers(
         progress("valuing customers and segments")
     values = customer_values(fitted.purchases, fitted.spend, fitted.customers, settings)
     values = values.join(fitted.ordered.drop(columns="stage"))
-    values.attrs.update(as_of=fitted.as_of, time_unit=TIME_UNIT)
     segments = segment_table(fitted.purchases, fitted.spend, fitted.customers, settings)
     return Valuation(fitted, settings, values, segments)
 

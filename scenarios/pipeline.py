@@ -58,13 +58,16 @@ class FormedSegments:
     """The optimizer's segments and what is behind them: the valuation, the segment table
     (lookalike audiences included, `excluded` True for rows that get no spend), who is in each
     segment with their value (`members`: customer_id, segment, clv, value_per_conversion; a
-    prospect is in every nested lookalike audience that holds it), the detargeting frame when
+    prospect is in every nested lookalike audience that holds it; customers of excluded rows
+    are in none), the detargeting frame when
     asked for, the movers report when segments on the move were carved out, and the lookalike
-    report when audiences were formed."""
+    report when audiences were formed. `assignment` is the segment of every customer in the
+    scenario's stages (excluded rows included)."""
 
     valuation: Valuation
     segments: pd.DataFrame
     members: pd.DataFrame
+    assignment: pd.Series
     detargeted: pd.DataFrame | None = None
     movers: MoversReport | None = None
     lookalikes: LookalikeReport | None = None
@@ -177,7 +180,7 @@ def form_segments(
     if formation.prospects:
         wanted |= table["kind"] == "prospects"
     table = table[wanted].reset_index(drop=True)
-    in_scope = segment.isin(table["id"])
+    in_scope = segment.isin(table.loc[~table["excluded"], "id"])
     members = pd.DataFrame(
         {
             "customer_id": values.index[in_scope].astype(str),
@@ -192,6 +195,7 @@ def form_segments(
         valuation=valuation,
         segments=table,
         members=members,
+        assignment=segment[segment.isin(table["id"])],
         detargeted=detargeted,
         movers=None if movers is None else movers.report,
         lookalikes=None if lookalikes is None else lookalikes.report,

@@ -64,14 +64,16 @@ def test_fit_writes_every_output(sample_csv: Path, tmp_path: Path) -> None:
     assert segments["clv_total"].sum() == pytest.approx(values["clv"].sum())
     report = (out / "validation.md").read_text()
     assert "Selected: **" in report and "bgnbd" in report and "pnbd" in report
+    assert "why: " in result.output
     assert (out / "holdout.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "xyz"], "--model 'xyz' is not one of"),
-        (["--margin", "2"], "margin must be within"),
+        (["--model", "xyz"], "--model 'xyz': Input should be 'auto', 'bgnbd' or 'pnbd'"),
+        (["--margin", "2"], "--margin 2.0: Input should be less than or equal to 1"),
+        (["--penalizer", "-1"], "--penalizer -1.0: Input should be greater than or equal to 0"),
         (["--as-of", "not-a-date"], "--as-of 'not-a-date'"),
     ],
 )
@@ -97,4 +99,6 @@ def test_too_little_history_exits_with_a_message(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["clv", "fit", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "no customer ordered by calibration_end" in result.output
+    assert "--as-of: only 1 of 2 customers bought again" in result.output
+    assert "hint: use a longer order history" in result.output
+    assert "Traceback" not in result.output

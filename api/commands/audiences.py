@@ -281,7 +281,7 @@ def detarget_command(
             cost_per_reached_customer=cost_per_reached,
         )
         valuation = value_orders(loaded, ValuationSettings(as_of=day.date()))
-        frame = detarget(valuation.purchases, valuation.values, settings)
+        frame = detarget(valuation.purchases, valuation.values, settings, as_of=day)
     except MODEL_ERRORS as error:
         raise fail(str(error)) from error
     report = detargeting_report(frame)

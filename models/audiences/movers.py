@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import reference_day
 from models.settings import ValuationSettings
-from models.valuation import Valuation, value_orders
+from models.valuation import NotValuableError, Valuation, value_orders
 
 MOVES = ("reengage", "push", "stop")
 
@@ -70,11 +70,14 @@ def valuation_before(
     orders: OrdersInput, valuation: Valuation, start: pd.Timestamp
 ) -> pd.DataFrame:
     """Customer values at `start` from the orders known then, with the same settings and the
-    same purchase model as `valuation` (so a move is never a change of model)."""
-    settings = valuation.settings.model_copy(
-        update={"as_of": start.date(), "clv_model": valuation.fitted.choice.chosen}
-    )
-    return value_orders(orders, settings).values
+    same purchase model as `valuation` (so a move is not a change of model), unless that model
+    does not converge on the earlier orders: then the one chosen on their own holdout."""
+    settings = valuation.settings.model_copy(update={"as_of": start.date()})
+    try:
+        chosen = settings.model_copy(update={"clv_model": valuation.fitted.choice.chosen})
+        return value_orders(orders, chosen).values
+    except NotValuableError:
+        return value_orders(orders, settings.model_copy(update={"clv_model": "auto"})).values
 
 
 def find_movers(

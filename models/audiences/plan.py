@@ -202,7 +202,9 @@ def plan_audiences(
     loaded = as_loaded(orders, contacts)
     day = reference_day(loaded, as_of if as_of is not None else settings.valuation.as_of)
     valuation = value_orders(loaded, settings.valuation.model_copy(update={"as_of": day.date()}))
-    detargeted = detarget(valuation.purchases, valuation.values, settings.detargeting)
+    detargeted = detarget(
+        valuation.purchases, valuation.values, settings.detargeting, as_of=valuation.as_of
+    )
     movers = report = None
     if settings.movers_months is not None:
         start = day - pd.DateOffset(months=settings.movers_months)

@@ -17,6 +17,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import hyp2f1
 
+from models.errors import ClvbidError
+
 TIME_UNITS = ("days", "weeks")
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
 
@@ -29,11 +31,11 @@ class NotFittedError(RuntimeError):
     """A prediction was asked of a model that has not been fitted yet."""
 
 
-class ConvergenceError(RuntimeError):
+class ConvergenceError(ClvbidError, RuntimeError):
     """The maximum-likelihood optimiser stopped without reaching an optimum."""
 
 
-class InvalidSummaryError(ValueError):
+class InvalidSummaryError(ClvbidError, ValueError):
     """A per-customer summary (frequency, recency, T, ...) breaks the model's assumptions."""
 
 

@@ -171,7 +171,8 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     horizon = float(days_to_model_time(data.holdout_days, unit))
     predicted = model.conditional_expected_purchases(horizon, x, t_x, big_t)
     actual = data.holdout_purchases.to_numpy(float)
-    naive = x / big_t * horizon
+    # customers first seen on the calibration end (T = 0) have no rate yet: naive 0
+    naive = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0) * horizon
     weeks = data.weekly_actual.index.to_numpy()
     week_ends = np.minimum(weeks * 7, data.holdout_days) / DAYS_PER_UNIT[unit]
     weekly_predicted = [

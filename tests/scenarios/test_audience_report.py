@@ -33,7 +33,7 @@ def test_mover_segments_hold_the_movers_in_scope(reactivation: Example) -> None:
         valuation = variant.formed
         assert valuation.movers is not None, name
         counts = {m.move: m.customers for m in valuation.movers.moves}
-        members = valuation.members.set_index("customer_id")["segment"]
+        assignment = valuation.assignment
         stages = variant.scenario.segments.stages
         values = valuation.valuation.values
         in_scope = values.index[values["stage"].isin(stages)]
@@ -41,7 +41,7 @@ def test_mover_segments_hold_the_movers_in_scope(reactivation: Example) -> None:
         for move, segment_id in {**MOVER_SEGMENTS, "stop": STOP_SEGMENT}.items():
             # members counted independently: the movers report's count, less the customers
             # outside the scenario's stages (no detargeting in this scenario)
-            assert sizes[segment_id] == (members[in_scope.astype(str)] == segment_id).sum()
+            assert sizes[segment_id] == (assignment.reindex(in_scope) == segment_id).sum()
             assert 0 < sizes[segment_id] <= counts[move], (name, move)
         # every in-scope customer is in exactly one customer segment
         customer_rows = valuation.segments[valuation.segments["kind"] == "customers"]

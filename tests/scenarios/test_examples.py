@@ -162,6 +162,9 @@ def test_detargeted_customers_are_in_no_segment(demo: Example) -> None:
     assert set(frame.index[recent].astype(str)) == out
     members = set(variant.formed.members["customer_id"])
     assert not members & out
-    customers = variant.formed.segments.query("kind == 'customers'")["size"].sum()
-    assert customers == len(frame) - len(out)
+    rows = variant.formed.segments.set_index("id")
+    paid = rows.query("kind == 'customers' and not excluded")["size"].sum()
+    assert paid == len(frame) - len(out)
+    assert rows.loc["detargeted", "size"] == len(out) and rows.loc["detargeted", "excluded"]
+    assert "detargeted" in variant.problem.constraints.exclude
     assert any("detargeting left out" in note for note in variant.notes)
