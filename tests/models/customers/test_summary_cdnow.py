@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -56,19 +55,9 @@ def test_equals_lifetimes_reference(cdnow: LoadedOrders, name: str, as_of: str, 
         np.testing.assert_allclose(summary[column], reference[column], rtol=1e-12, atol=1e-9)
 
 
-def test_published_sample_summary_to_two_decimals() -> None:
-    with gzip.open(DATA / "CDNOW_sample.txt.gz", "rt") as handle:
-        raw = pd.read_csv(
-            handle, sep=r"\s+", header=None, names=["master", "id", "date", "cds", "dollars"]
-        )
-    orders = pd.DataFrame(
-        {
-            "customer_id": raw["id"].astype(str),
-            "timestamp": pd.to_datetime(raw["date"].astype(str), format="%Y%m%d"),
-            "amount": raw["dollars"],
-        }
-    )
-    summary = customer_summary(load_orders(orders), as_of="1997-09-30", time_unit="weeks")
+def test_published_sample_summary_to_two_decimals(cdnow_sample_orders: pd.DataFrame) -> None:
+    orders = load_orders(cdnow_sample_orders)
+    summary = customer_summary(orders, as_of="1997-09-30", time_unit="weeks")
     published = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
     published = published.set_index(published["ID"].astype(str))
     summary = summary.reindex(published.index)
