@@ -6,6 +6,7 @@ the Gamma-Gamma model (Fader, Hardie & Lee 2005, "RFM and CLV"); amounts are in 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -145,6 +146,35 @@ OCCASIONAL = GroupTruth(
 )
 DEFAULT_GROUPS = (PREMIUM, REGULAR, OCCASIONAL)
 
+# A market for the decision harness (docs/decisions.md): four groups whose first order and
+# acquisition channel say something about later behaviour. Bargain hunters come through the
+# app with small baskets and rarely return; premium customers come through the store with
+# large ones. The first order is drawn like every other (Gamma(p, nu)), so its amount carries
+# the person's nu; the first order's channel is the preferred one with probability
+# `channel_loyalty`, so it carries the group.
+BARGAIN = GroupTruth(
+    name="bargain",
+    share=0.25,
+    r=0.4,
+    alpha=16.0,
+    a=1.5,
+    b=2.0,
+    p=2.5,
+    q=7.0,
+    gamma=60.0,
+    age_band=(0.30, 0.30, 0.15, 0.12, 0.08, 0.05),
+    region=(0.15, 0.20, 0.20, 0.25, 0.20),
+    household_type=(0.45, 0.20, 0.20, 0.15),
+    income_band=(0.40, 0.35, 0.18, 0.07),
+    channel_mix=(0.20, 0.05, 0.70, 0.05),
+)
+MARKET_GROUPS = (
+    dataclasses.replace(PREMIUM, share=0.12, channel_mix=(0.15, 0.70, 0.10, 0.05)),
+    dataclasses.replace(REGULAR, share=0.38, channel_mix=(0.50, 0.35, 0.10, 0.05)),
+    dataclasses.replace(OCCASIONAL, share=0.25, channel_mix=(0.45, 0.30, 0.10, 0.15)),
+    BARGAIN,
+)
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -153,6 +183,10 @@ class SimulationConfig:
     Customers are acquired (first order) uniformly over the first `acquisition_weeks` weeks
     after `start`; orders up to `observation_end` form the calibration data, orders up to
     `holdout_end` the holdout. Share knobs are probabilities per person or per order.
+    `rhythm_shape` k > 1 replaces the Poisson purchases (BG/NBD) by a buying rhythm: gaps
+    between purchases ~ Erlang(k, rate k lambda), same mean 1/lambda, so a recent buyer's next
+    purchase is not yet due. `campaign_window_days` is the window of the true value of one
+    more conversion at `observation_end` (models.simulate.conversion).
     """
 
     n_customers: int = 10_000
@@ -180,6 +214,8 @@ class SimulationConfig:
     clv_monthly_discount: float = 0.01
     web_device_mix: tuple[float, float, float] = (0.45, 0.45, 0.10)
     app_tablet_share: float = 0.15
+    rhythm_shape: int = 1
+    campaign_window_days: float = 28.0
 
     def __post_init__(self) -> None:
         if self.n_customers < 1 or self.n_prospects < 0:
@@ -217,6 +253,12 @@ class SimulationConfig:
                 raise SimulationConfigError(f"{name} must be in [0, 1]")
         if self.mean_item_price_euros <= 0 or self.clv_horizon_weeks <= 0:
             raise SimulationConfigError("mean_item_price_euros and clv_horizon_weeks must be > 0")
+        if self.rhythm_shape < 1 or int(self.rhythm_shape) != self.rhythm_shape:
+            raise SimulationConfigError(
+                f"rhythm_shape must be an integer >= 1 (1: Poisson), not {self.rhythm_shape}"
+            )
+        if self.campaign_window_days <= 0:
+            raise SimulationConfigError("campaign_window_days must be > 0")
 
     @property
     def group_shares(self) -> tuple[float, ...]:

@@ -29,6 +29,7 @@ from models.simulate.config import (
     SimulationConfig,
 )
 from models.simulate.contacts import draw_contacts
+from models.simulate.conversion import conversion_truth
 from models.simulate.frames import level_column, numbered, str_column
 from models.simulate.identities import (
     draw_alternates,
@@ -47,6 +48,7 @@ from models.simulate.purchases import (
     draw_order_values,
     draw_purchase_times,
     draw_quantities,
+    draw_rhythm_times,
     draw_traits,
     group_parameter,
 )
@@ -207,7 +209,8 @@ def _customer_truth(
     day: np.ndarray,
     stamps: np.ndarray,
 ) -> pd.DataFrame:
-    """Truth per customer: latent parameters, first order, death, attributes, order counts."""
+    """Truth per customer: latent parameters, first order, death, attributes, order counts,
+    and the value of one more conversion at `observation_end` (models.simulate.conversion)."""
     n = config.n_customers
     counts = np.bincount(times.person, minlength=n)
     first = segment_starts(counts)
@@ -216,6 +219,15 @@ def _customer_truth(
     orders_observation = np.bincount(times.person[in_observation], minlength=n)
     dropped_out = times.dropped_out
     died_by_observation_end = dropped_out & (day[last] < config.observation_days)
+    observed_weeks = np.where(in_observation, times.time_weeks, -np.inf)
+    conversion = conversion_truth(
+        config,
+        traits.lambda_per_week,
+        traits.dropout_p,
+        group_parameter(config.groups, "p")[traits.group] / traits.nu,
+        np.maximum.reduceat(observed_weeks, first),
+        ~died_by_observation_end,
+    )
     return pd.DataFrame(
         {
             "person_id": str_column(person_ids(np.arange(n))),
@@ -233,6 +245,11 @@ def _customer_truth(
             "preferred_channel": level_column(CHANNELS, preferred),
             "orders_observation": orders_observation.astype(np.int64),
             "orders_holdout": (counts - orders_observation).astype(np.int64),
+            "weeks_since_last_order": conversion.weeks_since_last_order,
+            "p_no_own_order_in_window": conversion.p_no_own_order_in_window,
+            "clv_if_revived": conversion.clv_if_revived,
+            "ad_responsiveness": conversion.ad_responsiveness,
+            "value_per_conversion": conversion.value_per_conversion,
         }
     )
 
@@ -276,7 +293,10 @@ def simulate(config: SimulationConfig | None = None) -> SimulatedData:
     group = rng["groups"].choice(n_groups, size=n, p=config.group_shares)
     prospect_group = draw_prospect_groups(config, rng["groups"])
     traits = draw_traits(config.groups, group, config.acquisition_weeks, rng["traits"])
-    times = draw_purchase_times(traits, config.horizon_weeks, rng["times"])
+    if config.rhythm_shape == 1:
+        times = draw_purchase_times(traits, config.horizon_weeks, rng["times"])
+    else:
+        times = draw_rhythm_times(traits, config.horizon_weeks, config.rhythm_shape, rng["times"])
     person = times.person
     day, stamps = _timestamps(config, times.time_weeks)
 

@@ -17,6 +17,8 @@ FORMATS = ("parquet", "csv")
 OBSERVED = ("orders", "holdout_orders", "contacts")
 TRUTH = ("customers", "prospects", "identities")
 TIMESTAMP_COLUMNS = ("timestamp", "first_order", "death_time")
+# float columns whose values may all be whole numbers (CSV would read them back as integers)
+FLOAT_COLUMNS = ("p_no_own_order_in_window", "ad_responsiveness")
 IDENTIFIER_COLUMNS = (*IDENTIFIER_TYPES, "order_id", "person_id", "identifier")
 
 
@@ -64,7 +66,8 @@ def _read_frame(path: Path, fmt: str) -> pd.DataFrame:
     if fmt == "parquet":
         frame = pd.read_parquet(path)
     else:  # identifiers such as loyalty card numbers are all digits: keep them strings
-        frame = pd.read_csv(path, dtype=dict.fromkeys(IDENTIFIER_COLUMNS, "str"))
+        dtypes = dict.fromkeys(IDENTIFIER_COLUMNS, "str") | dict.fromkeys(FLOAT_COLUMNS, "float64")
+        frame = pd.read_csv(path, dtype=dtypes)
     for column in TIMESTAMP_COLUMNS:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")

@@ -106,6 +106,44 @@ def draw_purchase_times(
     )
 
 
+def draw_rhythm_times(
+    traits: LatentTraits, horizon_weeks: float, shape: int, rng: np.random.Generator
+) -> PurchaseTimes:
+    """Purchase times up to `horizon_weeks` with a buying rhythm: acquisition, then gaps
+    ~ Erlang(shape, rate shape x lambda) (mean 1/lambda, as BG/NBD's) until the J-th repeat.
+
+    Drawn round by round for every person still buying (one gap each per round), so the loop
+    runs over purchase numbers, never over people.
+    """
+    size = traits.lambda_per_week.shape[0]
+    rate = shape * traits.lambda_per_week
+    current = traits.acquisition_week.astype(np.float64)
+    repeats = np.zeros(size, dtype=np.int64)
+    people, times = [np.arange(size)], [current.copy()]
+    buying = np.flatnonzero(traits.dropout_after > 0)
+    while buying.size:
+        with np.errstate(divide="ignore"):
+            drawn = current[buying] + rng.gamma(shape, size=buying.size) / rate[buying]
+        bought = drawn < horizon_weeks
+        buying = buying[bought]
+        people.append(buying)
+        times.append(drawn[bought])
+        current[buying] = drawn[bought]
+        repeats[buying] += 1
+        buying = buying[repeats[buying] < traits.dropout_after[buying]]
+    person, time_weeks = np.concatenate(people), np.concatenate(times)
+    order = np.lexsort((time_weeks, person))
+    person, time_weeks = person[order], time_weeks[order]
+    is_first = np.ones(person.shape[0], dtype=bool)
+    is_first[1:] = person[1:] != person[:-1]
+    return PurchaseTimes(
+        person=person,
+        time_weeks=time_weeks,
+        is_first=is_first,
+        dropped_out=repeats >= traits.dropout_after,
+    )
+
+
 def draw_order_values(
     groups: tuple[GroupTruth, ...],
     traits: LatentTraits,

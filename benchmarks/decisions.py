@@ -1,0 +1,285 @@
+"""The decision harness (docs/decisions.md): plans scored by TRUE profit on a generated retailer.
+
+A retailer is drawn with models.simulate; clvbid values its customers from the orders alone
+(`clvbid_values`, the one call into the pipeline); every policy gets the same stage x tier
+segments, the same reach landscapes and the same budget; each plan is scored by the true
+value of the conversions it buys minus its spend. Policies that bid values are solved with
+`optimizer.solve`; budget-split rules take, per segment, the largest landscape point their
+share of the budget pays for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from models.audiences.evaluation import customer_truth
+from models.customers import LoadedOrders, customer_summary, load_orders
+from models.simulate import SimulationConfig, simulate
+from models.simulate.config import MARKET_GROUPS
+from optimizer import AllocationProblem, SolverSettings, solve
+from optimizer.schema import Segment, SegmentChannel
+from scenarios.assemble import reach_curve
+from scenarios.pipeline import build_customers, fit_models, value_customers
+from scenarios.schema import DetargetingOptions, ModelSettings, Reach, SegmentFormation
+
+CHANNEL = "ads"
+REACH = Reach(cost_per_reached_customer=0.1)  # half of a segment reached, 2% of them convert
+ACQUISITION_WEEKS = 72.0  # first orders up to ~6 weeks before observation_end: `new` segments
+BEST_SEGMENT_MIN_SHARE = 0.01  # of customers, for "all to the best segment"
+BUDGET_SHARES = (0.10, 0.30, 0.60)  # of the maximum spend
+SOLVER = SolverSettings(mip_gap=1e-7, explain=False)
+RULES = ("order_value", "revenue_share", "equal_split", "best_segment")
+SWAPS = ("spend", "purchases_if_alive", "p_alive", "incrementality", "dead_weighting")
+CLVBID_COLUMNS = [
+    "stage",
+    "tier",
+    "value_per_conversion",
+    "clv",
+    "p_alive",
+    "expected_order_value",
+    "clv_if_alive",
+    "incrementality",
+]
+
+
+def clvbid_values(
+    loaded: LoadedOrders,
+    settings: ModelSettings,
+    detargeting: DetargetingOptions | None = None,
+) -> pd.DataFrame:
+    """clvbid's valuation of the customers in `loaded`, as a user's scenario would run it.
+
+    The harness's only call into the pipeline (today scenarios.pipeline's three steps; to be
+    rewired to the single valuation entry point of issue 12). Returns one row per customer
+    who ordered and was not detargeted, indexed by customer_id, with CLVBID_COLUMNS.
+    """
+    customers = build_customers(loaded, settings)
+    models = fit_models(customers, settings)
+    formation = SegmentFormation(prospects=False, detargeting=detargeting)
+    return value_customers(customers, models, settings, formation).customers[CLVBID_COLUMNS]
+
+
+def market_config(seed: int, n_customers: int, rhythm_shape: int = 1) -> SimulationConfig:
+    """The harness's retailer: the four-group market (MARKET_GROUPS), no prospects."""
+    return SimulationConfig(
+        n_customers=n_customers,
+        n_prospects=0,
+        seed=seed,
+        acquisition_weeks=ACQUISITION_WEEKS,
+        groups=MARKET_GROUPS,
+        rhythm_shape=rhythm_shape,
+    )
+
+
+@dataclass(frozen=True)
+class Market:
+    """One retailer as the policies see it: per customer (index customer_id) clvbid's values
+    (CLVBID_COLUMNS), `segment`, the order facts a rule of thumb uses (`total_spend`,
+    `orders`), and the truth (`true_*` columns; `true_value` = responsiveness x value of one
+    more conversion, the value an average landscape conversion of this customer brings)."""
+
+    customers: pd.DataFrame
+    margin: float
+
+    def segments(self) -> pd.DataFrame:
+        """Per stage x tier segment: size, clvbid's and the true mean value per conversion,
+        the order-value rule's value, past revenue and revenue per customer."""
+        frame = self.customers.assign(
+            order_value=self.margin * self.customers["total_spend"] / self.customers["orders"]
+        )
+        table = frame.groupby("segment").agg(
+            stage=("stage", "first"),
+            tier=("tier", "first"),
+            size=("true_value", "size"),
+            clvbid=("value_per_conversion", "mean"),
+            truth=("true_value", "mean"),
+            order_value=("order_value", "mean"),
+            revenue=("total_spend", "sum"),
+        )
+        table["revenue_per_customer"] = table["revenue"] / table["size"]
+        return table
+
+
+def build_market(config: SimulationConfig, detargeting: DetargetingOptions | None = None) -> Market:
+    """Generate the retailer, value it with clvbid at `observation_end`, join the truth."""
+    data = simulate(config)
+    loaded = load_orders(data.orders)
+    settings = ModelSettings(
+        as_of=config.observation_end,
+        margin=config.clv_margin,
+        monthly_discount_rate=config.clv_monthly_discount,
+        campaign_window_days=config.campaign_window_days,
+    )
+    values = clvbid_values(loaded, settings, detargeting)
+    truth = customer_truth(loaded, data, values.index)
+    summary = customer_summary(loaded, as_of=config.observation_end)
+    frame = values.assign(
+        segment=values["stage"].astype(str) + "-" + values["tier"].astype(str),
+        stage=values["stage"].astype(str),
+        tier=values["tier"].astype(str),
+        total_spend=summary["total_spend"].reindex(values.index),
+        orders=summary["orders"].reindex(values.index),
+        true_alive=truth["alive_at_observation_end"].astype(float),
+        true_order_value=truth["mean_order_value"],
+        true_no_own_order=truth["p_no_own_order_in_window"],
+        true_clv_if_revived=truth["clv_if_revived"],
+        true_responsiveness=truth["ad_responsiveness"],
+        true_value_per_conversion=truth["value_per_conversion"],
+        true_value=truth["ad_responsiveness"] * truth["value_per_conversion"],
+    )
+    return Market(customers=frame, margin=config.clv_margin)
+
+
+def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
+    """clvbid's value per conversion with the parts named in `swaps` (SWAPS) taken from the
+    truth, per customer; no swap gives today's formula, every swap gives the truth for
+    Poisson buying.
+
+    Today: margin x order x incrementality + (1 - P(alive)) x CLV-if-alive, CLV-if-alive =
+    margin x order x discounted purchases if alive. `dead_weighting` uses instead
+    P(alive) x incrementality x margin x order + (1 - P(alive)) x (margin x order + CLV-if-alive).
+    """
+    swaps = set(swaps)
+    unknown = swaps - set(SWAPS)
+    if unknown:
+        raise ValueError(f"unknown swaps {sorted(unknown)}; choose from {SWAPS}")
+    c, margin = market.customers, market.margin
+    order = c["true_order_value"] if "spend" in swaps else c["expected_order_value"]
+    if "purchases_if_alive" in swaps:
+        purchases = c["true_clv_if_revived"] / (margin * c["true_order_value"])
+    else:
+        purchases = c["clv_if_alive"] / (margin * c["expected_order_value"])
+    p_alive = c["true_alive"] if "p_alive" in swaps else c["p_alive"]
+    incrementality = c["true_no_own_order"] if "incrementality" in swaps else c["incrementality"]
+    order_margin = margin * order
+    clv_if_alive = order_margin * purchases
+    if "dead_weighting" in swaps:
+        return p_alive * incrementality * order_margin + (1 - p_alive) * (
+            order_margin + clv_if_alive
+        )
+    return order_margin * incrementality + (1 - p_alive) * clv_if_alive
+
+
+def landscapes(segments: pd.DataFrame) -> dict[str, SegmentChannel]:
+    """Each segment's landscape on the one channel: the reach curve scaled by its size."""
+    return {
+        str(segment): SegmentChannel(channel=CHANNEL, curve=reach_curve(REACH, int(size), None))
+        for segment, size in segments["size"].items()
+    }
+
+
+def max_spend(channels: dict[str, SegmentChannel]) -> float:
+    """Spend when every segment buys its most expensive landscape point."""
+    return float(sum(channel.points[-1].cost for channel in channels.values()))
+
+
+def value_plan(
+    segments: pd.DataFrame,
+    channels: dict[str, SegmentChannel],
+    values: pd.Series,
+    budget: float,
+) -> pd.DataFrame:
+    """The profit-maximising plan (optimizer.solve) when each segment's conversion is worth
+    `values[segment]` (negative values count as 0); per segment spend and conversions."""
+    problem = AllocationProblem(
+        objective="profit",
+        budget={"total": budget},
+        segments=[
+            Segment(
+                id=segment,
+                stage=str(segments.loc[segment, "stage"]),
+                tier=str(segments.loc[segment, "tier"]),
+                size=int(segments.loc[segment, "size"]),
+                value_per_conversion=max(float(values[segment]), 0.0),
+                channels=[channel],
+            )
+            for segment, channel in channels.items()
+        ],
+    )
+    result = solve(problem, SOLVER)
+    if result.status not in ("optimal", "feasible"):
+        raise RuntimeError(f"the optimizer returned {result.status}: {result.message}")
+    rows = {a.segment: (a.spend, a.conversions) for a in result.allocations}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["spend", "conversions"])
+
+
+def split_plan(channels: dict[str, SegmentChannel], budgets: pd.Series) -> pd.DataFrame:
+    """Per segment the most expensive landscape point its budget pays for (none if none)."""
+    rows = {}
+    for segment, channel in channels.items():
+        affordable = [p for p in channel.points if p.cost <= budgets.get(segment, 0.0) + 1e-9]
+        best = affordable[-1] if affordable else None
+        rows[segment] = (0.0, 0.0) if best is None else (best.cost, best.conversions)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["spend", "conversions"])
+
+
+def rule_plan(
+    rule: str, segments: pd.DataFrame, channels: dict[str, SegmentChannel], budget: float
+) -> pd.DataFrame:
+    """The plan of a rule of thumb (RULES; definitions in docs/decisions.md)."""
+    if rule == "order_value":
+        return value_plan(segments, channels, segments["order_value"], budget)
+    if rule == "revenue_share":
+        return split_plan(channels, budget * segments["revenue"] / segments["revenue"].sum())
+    if rule == "equal_split":
+        return split_plan(channels, pd.Series(budget / len(segments), index=segments.index))
+    if rule == "best_segment":
+        large = segments["size"] >= BEST_SEGMENT_MIN_SHARE * segments["size"].sum()
+        best = segments.loc[large, "revenue_per_customer"].idxmax()
+        return split_plan(channels, pd.Series({best: budget}))
+    raise ValueError(f"unknown rule {rule!r}; choose from {RULES}")
+
+
+def true_profit(plan: pd.DataFrame, segments: pd.DataFrame) -> float:
+    """True value of the plan's conversions (segment true mean per conversion) minus spend."""
+    truth = segments["truth"].reindex(plan.index)
+    return float((plan["conversions"] * truth - plan["spend"]).sum())
+
+
+def segment_values(market: Market, per_customer: pd.Series) -> pd.Series:
+    """Mean of a per-customer value over each segment."""
+    return per_customer.groupby(market.customers["segment"]).mean()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """True profit of every policy at one budget, and the budget."""
+
+    budget: float
+    profit: dict[str, float]
+
+    @property
+    def best_rule(self) -> str:
+        """The rule of thumb with the highest true profit."""
+        return max(RULES, key=lambda rule: self.profit[rule])
+
+    def regret(self, policy: str = "clvbid") -> float:
+        """Share of the oracle's true profit that `policy` loses."""
+        return 1.0 - self.profit[policy] / self.profit["oracle"]
+
+    def margin_over_rules(self, policy: str = "clvbid") -> float:
+        """How much more true profit `policy` makes than the best rule, relative to it."""
+        best = self.profit[self.best_rule]
+        return (self.profit[policy] - best) / abs(best)
+
+
+def score_policies(
+    market: Market, budget_share: float, swaps: dict[str, Iterable[str]] | None = None
+) -> Scores:
+    """True profit of clvbid, the oracle, every rule and every named swap set at one budget."""
+    segments = market.segments()
+    channels = landscapes(segments)
+    budget = budget_share * max_spend(channels)
+    values = {"clvbid": segments["clvbid"], "oracle": segments["truth"]}
+    for name, parts in (swaps or {}).items():
+        values[name] = segment_values(market, hybrid_values(market, parts))
+    profit = {
+        name: true_profit(value_plan(segments, channels, value, budget), segments)
+        for name, value in values.items()
+    }
+    for rule in RULES:
+        profit[rule] = true_profit(rule_plan(rule, segments, channels, budget), segments)
+    return Scores(budget=budget, profit=profit)
