@@ -17,13 +17,15 @@ import pandas as pd
 
 from models.audiences.evaluation import customer_truth
 from models.customers import LoadedOrders, customer_summary, load_orders
+from models.settings import ValuationSettings
 from models.simulate import SimulationConfig, simulate
 from models.simulate.config import MARKET_GROUPS
+from models.valuation import value_orders
 from optimizer import AllocationProblem, SolverSettings, solve
 from optimizer.schema import Segment, SegmentChannel
 from scenarios.assemble import reach_curve
-from scenarios.pipeline import build_customers, fit_models, value_customers
-from scenarios.schema import DetargetingOptions, ModelSettings, Reach, SegmentFormation
+from scenarios.pipeline import not_yet_due
+from scenarios.schema import DetargetingOptions, Reach
 
 CHANNEL = "ads"
 REACH = Reach(cost_per_reached_customer=0.1)  # half of a segment reached, 2% of them convert
@@ -47,19 +49,22 @@ CLVBID_COLUMNS = [
 
 def clvbid_values(
     loaded: LoadedOrders,
-    settings: ModelSettings,
+    settings: ValuationSettings,
     detargeting: DetargetingOptions | None = None,
 ) -> pd.DataFrame:
     """clvbid's valuation of the customers in `loaded`, as a user's scenario would run it.
 
-    The harness's only call into the pipeline (today scenarios.pipeline's three steps; to be
-    rewired to the single valuation entry point of issue 12). Returns one row per customer
-    who ordered and was not detargeted, indexed by customer_id, with CLVBID_COLUMNS.
+    The harness's only call into the pipeline (models.valuation.value_orders, the one entry
+    point). Returns one row per customer who ordered and was not detargeted (the scenario
+    runner's rule, scenarios.pipeline.not_yet_due), indexed by customer_id, with
+    CLVBID_COLUMNS.
     """
-    customers = build_customers(loaded, settings)
-    models = fit_models(customers, settings)
-    formation = SegmentFormation(prospects=False, detargeting=detargeting)
-    return value_customers(customers, models, settings, formation).customers[CLVBID_COLUMNS]
+    valuation = value_orders(loaded, settings)
+    values = valuation.values[CLVBID_COLUMNS]
+    if detargeting is None:
+        return values
+    out = not_yet_due(valuation, detargeting)["detargeted"]
+    return values[~out.reindex(values.index, fill_value=False).astype(bool)]
 
 
 def market_config(seed: int, n_customers: int, rhythm_shape: int = 1) -> SimulationConfig:
@@ -107,7 +112,7 @@ def build_market(config: SimulationConfig, detargeting: DetargetingOptions | Non
     """Generate the retailer, value it with clvbid at `observation_end`, join the truth."""
     data = simulate(config)
     loaded = load_orders(data.orders)
-    settings = ModelSettings(
+    settings = ValuationSettings(
         as_of=config.observation_end,
         margin=config.clv_margin,
         monthly_discount_rate=config.clv_monthly_discount,

@@ -69,7 +69,8 @@ from models.clv import (
     bgnbd,
     pareto_nbd,
 )
-from models.clv.value import ValueSettings, customer_value, discounted_purchases
+from models.clv.value import customer_value, discounted_purchases
+from models.settings import ValuationSettings
 
 DATA = Path(__file__).parents[2] / "data"
 Model = TypeVar("Model", BetaGeoModel, ParetoNBDModel)
@@ -486,7 +487,9 @@ def test_ggf_customer_lifetime_value_with_bgf(
     (freq="H") has no counterpart: clvbid's units are days and weeks.
     """
     data = cdnow_customers_with_monetary_value
-    values = customer_value(bgf, ggf, data, ValueSettings(margin=1.0, monthly_discount_rate=0.01))
+    values = customer_value(
+        bgf, ggf, data, ValuationSettings(margin=1.0, monthly_discount_rate=0.01)
+    )
     f, r, t = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     purchases = discounted_purchases(
         lambda horizon: bgf.conditional_expected_purchases(horizon, f, r, t),
