@@ -5,7 +5,7 @@ the stage x tier segments. The runner caches each step's result by the settings 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from models.customers import (
     lifecycle_stages,
     load_orders,
 )
+from models.customers.orders import CONTACT_DETAIL_COLUMNS
 from models.customers.summary import reference_day
 from models.datasets import load_cdnow
 from models.simulate import SimulationConfig, simulate
@@ -66,13 +67,15 @@ UNCARVED_COLUMNS = [
 class Customers:
     """Every customer at the reference date: summary columns and `last_order`, `stage`
     (prospects included, with zero purchases and no last order), and the e-mails known for
-    each customer (for customer lists), and the profile of the most valuable customers (top 1%
-    by MVC score, models.audiences.mvc)."""
+    each customer (for customer lists), their contact details (`contacts`: customer_id and
+    the optional contact columns, for customer lists), and the profile of the most valuable
+    customers (top 1% by MVC score, models.audiences.mvc)."""
 
     table: pd.DataFrame
     as_of: pd.Timestamp
     emails: pd.DataFrame
     mvc: MvcProfile
+    contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,16 @@ def build_customers(loaded: LoadedOrders, settings: ModelSettings) -> Customers:
         as_of=day,
         emails=emails.rename(columns={"identifier": "email"}),
         mvc=mvc_profile(summary, mvc_scores(summary)),
+        contacts=_contact_details(loaded),
     )
+
+
+def _contact_details(loaded: LoadedOrders) -> pd.DataFrame:
+    """customer_id and the optional contact columns of every contact (none without contacts)."""
+    columns = ["customer_id", *CONTACT_DETAIL_COLUMNS]
+    if not loaded.has_contacts:
+        return pd.DataFrame(columns=columns)
+    return loaded.contacts()[columns]
 
 
 def fit_models(customers: Customers, settings: ModelSettings) -> FittedModels:

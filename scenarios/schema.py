@@ -296,11 +296,15 @@ class Sweep(_Frozen):
 
 
 class Exports(_Frozen):
-    """Platform exports: `campaign` names each channel's campaign in the bid-adjustments CSV
-    (`{channel}` and `{scenario}` are filled in); `customer_lists` writes hashed e-mail lists
-    per segment with a value column (`clv` or `value_per_conversion`)."""
+    """Platform exports (scenarios/exports.py): `campaign` names each channel's campaign
+    (`{channel}`, `{scenario}`), `audience` each segment's customer list and the audience in
+    the bid sheets (`{segment}`, `{scenario}`), `ad_group` the Editor's ad group (empty: the
+    adjustment is set on the campaign); `customer_lists` writes Google Customer Match and Meta
+    lists with a value column (`clv` or `value_per_conversion`) for value-based seeds."""
 
     campaign: str = "{scenario}-{channel}"
+    audience: str = "{scenario}-{segment}"
+    ad_group: str = ""
     customer_lists: bool = True
     list_value: Literal["clv", "value_per_conversion"] = "clv"
 
