@@ -95,6 +95,22 @@ class Manifest:
 
 
 @dataclass(frozen=True)
+class _Target:
+    """Where and how a run's exports are written: the folder, the export settings, the
+    scenario's name, the platforms its channels use and the manifest being filled."""
+
+    folder: Path
+    exports: Exports
+    scenario: str
+    platforms: set[str]
+    manifest: Manifest
+
+    def audience(self, segment: str) -> str:
+        """The audience (list) name of a segment."""
+        return audience_name(self.exports.audience, self.scenario, segment)
+
+
+@dataclass(frozen=True)
 class ExportInput:
     """What the exports need from a run: who is in each segment (`people`: customer_id,
     segment, value), their identifiers (`identifiers`: customer_id and any of the columns
@@ -124,37 +140,29 @@ def write_exports(folder: Path, data: ExportInput, *, exports: Exports, scenario
     folder.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(landscapes=list(data.notes))
     platforms = {platform_of(c) for c in data.channels}
-    listed = _write_lists(folder, data, exports, scenario, platforms, manifest)
-    suppressed = _write_suppression(folder, data, exports, scenario, platforms, manifest)
-    _write_exclusions(folder, data, exports, scenario, suppressed, manifest)
-    _write_editor_sheets(folder, data, exports, scenario, listed, manifest)
-    _write_budgets(folder, data, exports, scenario, manifest)
+    target = _Target(folder, exports, scenario, platforms, manifest)
+    listed = _write_lists(target, data)
+    suppressed = _write_suppression(target, data)
+    _write_exclusions(target, data, suppressed)
+    _write_editor_sheets(target, data, listed)
+    _write_budgets(target, data)
     path = folder / "manifest.json"
     path.write_text(json.dumps(vars(manifest), indent=1), encoding="utf-8")
     return manifest
 
 
-def _write_lists(
-    folder: Path,
-    data: ExportInput,
-    exports: Exports,
-    scenario: str,
-    platforms: set[str],
-    manifest: Manifest,
-) -> set[str]:
+def _write_lists(target: _Target, data: ExportInput) -> set[str]:
     """A list per segment and platform; the segments that got a list."""
-    if not exports.customer_lists:
+    if not target.exports.customer_lists:
         return set()
     listed = set()
     members = persons(data.members(data.people))
     for segment, group in members.groupby("segment", sort=True):
-        name = audience_name(exports.audience, scenario, str(segment))
+        name = target.audience(str(segment))
         written = _write_person_files(
-            folder,
+            target,
             group,
             name,
-            platforms,
-            manifest,
             purpose=f"customer list of segment {segment}",
             with_value=data.kinds.get(str(segment), "customers") == "customers",
             subfolder={"google_ads": "customer_match", "meta": "customer_lists"},
@@ -165,11 +173,9 @@ def _write_lists(
 
 
 def _write_person_files(
-    folder: Path,
+    target: _Target,
     group: pd.DataFrame,
     name: str,
-    platforms: set[str],
-    manifest: Manifest,
     *,
     purpose: str,
     with_value: bool,
@@ -183,31 +189,31 @@ def _write_person_files(
     }
     written = False
     for platform, frame in formats.items():
-        if platform not in platforms:
+        if platform not in target.platforms:
             continue
         usable = frame[identified(frame)] if len(frame.columns) else frame
         missing = len(group) - len(usable)
         if len(usable) == 0:
-            manifest.warnings.append(
+            target.manifest.warnings.append(
                 f"{name}: none of its {len(group):,} people has an e-mail or phone: "
                 f"no {platform} list written"
             )
             continue
         if missing:
-            manifest.warnings.append(
+            target.manifest.warnings.append(
                 f"{name} ({platform}): {missing:,} of {len(group):,} people have no usable "
                 "identifier and are left out"
             )
         minimum = MIN_LIST_SIZE[platform]
         if len(usable) < minimum:
-            manifest.warnings.append(
+            target.manifest.warnings.append(
                 f"{name} ({platform}): {len(usable):,} people, under the platform's minimum "
                 f"of {minimum}: the list will not serve"
             )
-        path = folder / platform / subfolder[platform] / f"{name}.csv"
+        path = target.folder / platform / subfolder[platform] / f"{name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_list(usable, str(path))
-        manifest.add(path, folder, platform, purpose, len(usable))
+        target.manifest.add(path, target.folder, platform, purpose, len(usable))
         written = True
     return written
 
@@ -224,27 +230,18 @@ def _suppressed_people(data: ExportInput) -> dict[str, tuple[str, pd.DataFrame]]
     return lists
 
 
-def _write_suppression(
-    folder: Path,
-    data: ExportInput,
-    exports: Exports,
-    scenario: str,
-    platforms: set[str],
-    manifest: Manifest,
-) -> dict[str, str]:
+def _write_suppression(target: _Target, data: ExportInput) -> dict[str, str]:
     """Suppression lists; the names written, with their reason."""
     written = {}
     for key, (reason, frame) in _suppressed_people(data).items():
         if frame.empty:
             continue
-        name = audience_name(exports.audience, scenario, f"suppress-{key}")
+        name = target.audience(f"suppress-{key}")
         members = persons(data.members(frame.assign(segment=key, value=0.0)))
         if _write_person_files(
-            folder,
+            target,
             members,
             name,
-            platforms,
-            manifest,
             purpose=f"suppression list: {reason}",
             with_value=False,
             subfolder={"google_ads": "suppression", "meta": "suppression"},
@@ -253,25 +250,18 @@ def _write_suppression(
     return written
 
 
-def _write_exclusions(
-    folder: Path,
-    data: ExportInput,
-    exports: Exports,
-    scenario: str,
-    suppressed: dict[str, str],
-    manifest: Manifest,
-) -> None:
+def _write_exclusions(target: _Target, data: ExportInput, suppressed: dict[str, str]) -> None:
     """Which suppression list to exclude from which campaign, and why: every campaign."""
     rows = [
-        (platform_of(c), campaign_name(c, exports, scenario), name, reason)
+        (platform_of(c), campaign_name(c, target.exports, target.scenario), name, reason)
         for c in data.channels
         for name, reason in suppressed.items()
     ]
     if not rows:
         return
-    path = folder / "exclusions.csv"
+    path = target.folder / "exclusions.csv"
     pd.DataFrame(rows, columns=EXCLUSION_COLUMNS).to_csv(path, index=False)
-    manifest.add(path, folder, "all", "audience exclusions per campaign", len(rows))
+    target.manifest.add(path, target.folder, "all", "audience exclusions per campaign", len(rows))
 
 
 def _funded(result: AllocationResult, channels: Iterable[Channel]) -> pd.DataFrame:
@@ -285,14 +275,7 @@ def _funded(result: AllocationResult, channels: Iterable[Channel]) -> pd.DataFra
     return frame
 
 
-def _write_editor_sheets(
-    folder: Path,
-    data: ExportInput,
-    exports: Exports,
-    scenario: str,
-    listed: set[str],
-    manifest: Manifest,
-) -> None:
+def _write_editor_sheets(target: _Target, data: ExportInput, listed: set[str]) -> None:
     """Google Ads Editor bid-adjustment sheets, one per period, audiences with a list only."""
     funded = _funded(data.result, data.channels)
     if funded.empty or not (funded["platform"] == "google_ads").any():
@@ -301,7 +284,7 @@ def _write_editor_sheets(
     channels = {c.channel: c for c in data.channels}
     unlisted = sorted(set(google["segment"]) - listed)
     if unlisted:
-        manifest.warnings.append(
+        target.manifest.warnings.append(
             f"audiences without a list get no Editor row (no user list to adjust): "
             f"{', '.join(unlisted)}"
         )
@@ -310,30 +293,33 @@ def _write_editor_sheets(
         sheet = pd.DataFrame(
             {
                 "Campaign": [
-                    campaign_name(channels[c], exports, scenario) for c in rows["channel"]
+                    campaign_name(channels[c], target.exports, target.scenario)
+                    for c in rows["channel"]
                 ],
                 "Ad group": [
-                    exports.ad_group.format(scenario=scenario, channel=c, segment=s)
+                    target.exports.ad_group.format(scenario=target.scenario, channel=c, segment=s)
                     for c, s in zip(rows["channel"], rows["segment"], strict=True)
                 ],
-                "Audience": [audience_name(exports.audience, scenario, s) for s in rows["segment"]],
+                "Audience": [target.audience(s) for s in rows["segment"]],
                 "Bid adjustment": rows["bid_multiplier"].map(bid_adjustment).to_numpy(),
             },
             columns=EDITOR_COLUMNS,
         )
         suffix = f"_{period}" if period else ""
-        path = folder / "google_ads" / f"editor_bid_adjustments{suffix}.csv"
+        path = target.folder / "google_ads" / f"editor_bid_adjustments{suffix}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         sheet.to_csv(path, index=False)
         what = f" for period {period}" if period else ""
-        manifest.add(
-            path, folder, "google_ads", f"Google Ads Editor bid adjustments{what}", len(sheet)
+        target.manifest.add(
+            path,
+            target.folder,
+            "google_ads",
+            f"Google Ads Editor bid adjustments{what}",
+            len(sheet),
         )
 
 
-def _write_budgets(
-    folder: Path, data: ExportInput, exports: Exports, scenario: str, manifest: Manifest
-) -> None:
+def _write_budgets(target: _Target, data: ExportInput) -> None:
     """Budget per audience for platforms without per-audience bid modifiers."""
     funded = _funded(data.result, data.channels)
     if funded.empty:
@@ -343,17 +329,18 @@ def _write_budgets(
         sheet = pd.DataFrame(
             {
                 "Campaign": [
-                    campaign_name(channels[c], exports, scenario) for c in rows["channel"]
+                    campaign_name(channels[c], target.exports, target.scenario)
+                    for c in rows["channel"]
                 ],
-                "Audience": [audience_name(exports.audience, scenario, s) for s in rows["segment"]],
+                "Audience": [target.audience(s) for s in rows["segment"]],
                 "Period": rows["period"].to_numpy(),
                 "Budget": rows["spend"].round(2).to_numpy(),
                 "Expected conversions": rows["conversions"].round(2).to_numpy(),
             },
             columns=BUDGET_COLUMNS,
         )
-        path = folder / f"budgets_{platform}.csv"
+        path = target.folder / f"budgets_{platform}.csv"
         sheet.to_csv(path, index=False)
-        manifest.add(
-            path, folder, str(platform), "budget per audience (no bid modifiers)", len(sheet)
+        target.manifest.add(
+            path, target.folder, str(platform), "budget per audience (no bid modifiers)", len(sheet)
         )
