@@ -127,6 +127,11 @@ class ExportInput:
     kinds: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    def has_identifiers(self) -> bool:
+        """Whether anyone has an e-mail or a phone (CDNOW has neither)."""
+        columns = [c for c in ("email", "phone") if c in self.identifiers]
+        return bool(columns) and bool(self.identifiers[columns].notna().any().any())
+
     def members(self, people: pd.DataFrame) -> pd.DataFrame:
         """`people` rows with their identifiers joined (one row per identifier)."""
         ids = self.identifiers.assign(customer_id=self.identifiers["customer_id"].astype(str))
@@ -141,8 +146,16 @@ def write_exports(folder: Path, data: ExportInput, *, exports: Exports, scenario
     manifest = Manifest(landscapes=list(data.notes))
     platforms = {platform_of(c) for c in data.channels}
     target = _Target(folder, exports, scenario, platforms, manifest)
-    listed = _write_lists(target, data)
-    suppressed = _write_suppression(target, data)
+    listed: set[str] = set()
+    suppressed: dict[str, str] = {}
+    if data.has_identifiers():
+        listed = _write_lists(target, data)
+        suppressed = _write_suppression(target, data)
+    elif target.exports.customer_lists:
+        manifest.warnings.append(
+            "the data has no e-mail or phone for anyone: no customer or suppression list "
+            "written (load contacts with e-mails or phones to match customers on the platforms)"
+        )
     _write_exclusions(target, data, suppressed)
     _write_editor_sheets(target, data, listed)
     _write_budgets(target, data)

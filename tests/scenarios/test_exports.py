@@ -212,10 +212,22 @@ def test_no_identifiers_no_list_and_a_warning(tmp_path: Path) -> None:
     )
     manifest = write_exports(tmp_path, data, exports=Exports(), scenario="cdnow")
     assert not (tmp_path / "google_ads" / "customer_match").exists()
-    assert manifest.warnings[0] == (
-        "cdnow-loyal-top: none of its 2 people has an e-mail or phone: no google_ads list written"
-    )
     assert not (tmp_path / "google_ads" / "editor_bid_adjustments.csv").exists()
+    assert len(manifest.warnings) == 2
+    assert manifest.warnings[0].startswith("the data has no e-mail or phone for anyone")
+    assert "loyal-top" in manifest.warnings[1] and "no Editor row" in manifest.warnings[1]
+
+
+def test_people_without_identifiers_are_left_out_and_counted(tmp_path: Path) -> None:
+    people, identifiers = _people(100)
+    people = pd.concat([people, people.tail(1).assign(customer_id="nobody")])
+    data = ExportInput(
+        people=people, identifiers=identifiers, result=_result([]), channels=CHANNELS[:1]
+    )
+    manifest = write_exports(tmp_path, data, exports=Exports(), scenario="s")
+    assert manifest.warnings == [
+        "s-loyal-top (google_ads): 1 of 103 people have no usable identifier and are left out"
+    ]
 
 
 @pytest.mark.parametrize("multiplier", [0.1, 1.0, 10.0])
