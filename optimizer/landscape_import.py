@@ -154,7 +154,7 @@ def _simulation_rows(document: Any) -> Iterator[dict[str, Any]]:
         yield from _simulation_rows(document["results"])
         return
     for resource in SIMULATION_RESOURCES:
-        if resource in document:
+        if isinstance(document.get(resource), dict):
             yield document[resource]
 
 
@@ -175,8 +175,11 @@ def _point_rows(simulation: Mapping[str, Any], index: int, file: str) -> Iterato
             field="point_list",
             hint="query simulations of type BID_MODIFIER or CPC_BID",
         )
-    for point in simulation[lists[0]].get("points", []):
-        yield {**base, **point, "source_row": index + 1}
+    point_list = simulation[lists[0]]
+    points = point_list.get("points", []) if isinstance(point_list, dict) else []
+    for point in points if isinstance(points, list) else []:
+        if isinstance(point, dict):
+            yield {**base, **point, "source_row": index + 1}
 
 
 def _rows_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -273,8 +276,10 @@ def _google_points(frame: pd.DataFrame, file: str, current_cpc_bid: float | None
     return _checked(points, file)
 
 
-def _id_text(value: object) -> str:
-    """An id as the API writes it (int64 as a string), never `123.0`."""
+def _id_text(value: object) -> str | None:
+    """An id as the API writes it (int64 as a string), never `123.0`; None when missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -289,8 +294,8 @@ def read_generic(path: str | Path, *, text: str | None = None) -> pd.DataFrame:
     _require(frame, GENERIC_REQUIRED, file)
     points = pd.DataFrame(
         {
-            "audience": frame["segment"].astype(str).str.strip(),
-            "channel": frame["channel"].astype(str).str.strip() if "channel" in frame else None,
+            "audience": frame["segment"].str.strip(),
+            "channel": frame["channel"].str.strip() if "channel" in frame else None,
             **{
                 name: pd.to_numeric(frame[name], errors="coerce") if name in frame else np.nan
                 for name in ("bid_multiplier", "cost", "conversions", *GENERIC_OPTIONAL[1:])
@@ -327,7 +332,16 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], file: str) -> None:
 
 
 def _checked(points: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Every point has a positive bid multiplier and non-negative cost and conversions."""
+    """Every point names its audience and has a positive bid multiplier and non-negative
+    cost and conversions."""
+    unnamed = points[points["audience"].isna() | (points["audience"] == "")]
+    if len(unnamed):
+        raise LandscapeImportError(
+            "the point names no segment or criterion",
+            file=file,
+            row=int(unnamed["source_row"].iloc[0]),
+            field="segment",
+        )
     for column, low, rule in (
         ("bid_multiplier", 0.0, "a number above 0"),
         ("cost", -TOLERANCE, "a number, 0 or more"),
@@ -419,7 +433,7 @@ def clean_landscape(
     on_hull[concave_hull(frame["cost"].to_numpy(), frame["conversions"].to_numpy())] = True
     frame = drop(
         pd.Series(~on_hull, index=frame.index),
-        "below the concave hull: more conversions per euro than the cheaper points",
+        "below the concave hull: fewer conversions than spending between its neighbours",
     )
     kept = [
         LandscapePoint(

@@ -255,3 +255,32 @@ def test_cleaned_landscape_is_increasing_and_concave(rows: list[tuple[int, int, 
     assert all(s2 <= s1 + 1e-9 for s1, s2 in zip(slopes, slopes[1:], strict=False))
     for a, b in zip(kept, kept[1:], strict=False):
         assert a.bid_multiplier < b.bid_multiplier and a.cost < b.cost
+
+
+def test_cli_cleans_and_writes_an_importable_csv(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    source = _export_csv(tmp_path / "simulations.csv")
+    out = tmp_path / "clean.csv"
+    result = CliRunner().invoke(
+        app, ["landscapes", "clean", str(source), "--period-days", "7", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "dominated" in result.output and "below the concave hull" in result.output
+    [landscape] = clean_landscapes(read_landscapes(out, "generic"))
+    assert [p.bid_multiplier for p in landscape.points] == KEPT
+    assert landscape.dropped == []  # already clean: a second pass drops nothing
+
+
+def test_cli_bad_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    result = CliRunner().invoke(app, ["landscapes", "clean", str(path)])
+    assert result.exit_code == 1
+    assert "not valid JSON" in result.output and "Traceback" not in result.output
