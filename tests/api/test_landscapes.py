@@ -62,3 +62,23 @@ def test_bad_upload_names_row_and_field(client: TestClient) -> None:
     assert response.status_code == 422
     message = response.json()["detail"][0]["msg"]
     assert "meta.csv, row 1, field cost" in message
+
+
+def test_posted_scenarios_may_not_import_server_files(client: TestClient) -> None:
+    """A scenario run over HTTP reads no server path, landscape files included."""
+    document = {
+        "data": {"source": "cdnow"},
+        "channels": [
+            {
+                "channel": "search",
+                "landscapes": {"file": "/etc/passwd", "format": "generic"},
+                "groups": [{"reach": {"cost_per_reached_customer": 0.3}}],
+            }
+        ],
+        "problem": {"budget": {"total": 100}},
+    }
+    response = client.post("/v1/scenarios/runs", json=document)
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["body", "channels", 0, "landscapes"]
+    assert "reads no server files" in detail["msg"]
