@@ -34,7 +34,6 @@ from scenarios.platforms.identifiers import (
 
 IDENTIFIER_COLUMNS = ("email", "phone", "first_name", "last_name", "zip", "city", "country")
 MAX_REPEATED = 3  # e-mail and phone columns per person (Meta's limit; Google allows several)
-GOOGLE_ADDRESS = ("First Name", "Last Name", "Country", "Zip")
 
 
 def persons(people: pd.DataFrame) -> pd.DataFrame:
