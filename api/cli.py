@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from api.commands import audiences as audience_commands
 from api.commands import clv, customers
+from api.commands import landscapes as landscape_commands
 from api.commands import scenario as scenario_commands
 from api.commands import simulate as simulate_commands
 from api.commands.allocate import allocate
@@ -45,6 +46,7 @@ app.command("allocate")(allocate)
 app.add_typer(audience_commands.app, name="audiences")
 app.command()(serve)
 app.add_typer(scenario_commands.app, name="scenario")
+app.add_typer(landscape_commands.app, name="landscapes")
 console = Console()
 
 

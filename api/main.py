@@ -12,7 +12,7 @@ from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
 from api.limits import BodySizeLimit, BodyTooLarge, body_too_large_handler
-from api.routes import allocations, datasets, health, jobs, runs
+from api.routes import allocations, datasets, health, jobs, landscapes, runs
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
@@ -67,6 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
-    for resource in (allocations, datasets, jobs, runs):
+    for resource in (allocations, datasets, jobs, landscapes, runs):
         app.include_router(resource.router, prefix="/v1", **protected)
     return app

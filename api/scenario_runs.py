@@ -77,9 +77,28 @@ def resolve_data_sources(
                 continue
             data.clear()
             data.update({"source": "file", "path": str(path)})
+    problems += [
+        (loc, "the service reads no server files: clean landscapes with POST "
+         "/v1/landscapes/clean and give the points as a channel group's `landscape`")
+        for loc in _landscape_files(resolved)
+    ]  # fmt: skip
     if problems:
         raise DocumentError(problems)
     return resolved
+
+
+def _landscape_files(document: Mapping[str, Any]) -> Iterator[Loc]:
+    """Where a document (or a variant's `set`) imports a landscape file (a server path)."""
+    blocks: list[tuple[Loc, Any]] = [((), document)]
+    variants = document.get("variants")
+    for i, variant in enumerate(variants if isinstance(variants, list) else []):
+        if isinstance(variant, dict) and isinstance(variant.get("set"), dict):
+            blocks.append((("variants", i, "set"), variant["set"]))
+    for loc, block in blocks:
+        channels = block.get("channels")
+        for j, channel in enumerate(channels if isinstance(channels, list) else []):
+            if isinstance(channel, dict) and "landscapes" in channel:
+                yield (*loc, "channels", j, "landscapes")
 
 
 def dataset_files(resolved: Mapping[str, Any]) -> set[Path]:

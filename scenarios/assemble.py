@@ -1,6 +1,7 @@
 """Segment rows + channel definitions + the base problem -> the optimizer's AllocationProblem.
 
-Each segment gets, on each channel, the landscape of the first channel group that matches it:
+Each segment gets, on each channel, its imported platform landscape when the channel has one
+for it (scenarios.landscapes), else the landscape of the first channel group that matches it:
 a reach curve scaled by the segment's size, a response curve, or explicit landscape points.
 The rows are the runner's segment table or an audience plan (`models.audiences.plan`), whose
 `excluded` rows stay in the problem under `constraints.exclude` (shown at zero spend).
@@ -15,6 +16,7 @@ import pandas as pd
 from models.vocabulary import TIERS
 from optimizer import AllocationProblem
 from optimizer.schema import DEFAULT_CURVE_MULTIPLIERS, ResponseCurve, Segment, SegmentChannel
+from scenarios.landscapes import channel_landscapes
 from scenarios.schema import Channel, ChannelGroup, ProblemTemplate, Reach
 
 DEFAULT_CONVERSION_RATE = 0.02  # share of reached existing customers who convert
@@ -74,6 +76,10 @@ def optimizer_segments(segments: pd.DataFrame, channels: Iterable[Channel]) -> l
             continue
         entries = []
         for channel in channels:
+            imported = channel_landscapes(channel)
+            if imported is not None and str(row["id"]) in imported.by_segment:
+                entries.append(imported.by_segment[str(row["id"])].entry(channel.channel))
+                continue
             group = _group_for(channel, row)
             entry = None if group is None else _entry(channel, group, row)
             if entry is not None:
@@ -149,4 +155,7 @@ def build_problem(
         )
         template = template.model_copy(update={"constraints": constraints})
     notes = [f"exclusion of {s!r} dropped: the data has no such customers" for s in missing]
+    for channel in channels:
+        imported = channel_landscapes(channel)
+        notes += [] if imported is None else imported.notes()
     return template.complete(formed), notes

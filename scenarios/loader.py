@@ -163,6 +163,10 @@ def _resolve_data_paths(data: dict[str, Any], folder: Path) -> None:
         for key in ("path", "contacts"):
             if isinstance(source.get(key), str):
                 source[key] = str((folder / source[key]).resolve())
+    for channel in data.get("channels") or []:
+        landscapes = channel.get("landscapes") if isinstance(channel, dict) else None
+        if isinstance(landscapes, dict) and isinstance(landscapes.get("file"), str):
+            landscapes["file"] = str((folder / landscapes["file"]).resolve())
 
 
 def _validate(source: _Source, data: dict[str, Any], where: Loc) -> Scenario:
@@ -349,11 +353,16 @@ def _channel_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
 
 
 def _data_file_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
-    """A file source's files must exist."""
+    """A file source's files and the channels' landscape files must exist."""
     source = scenario.data
+    problems: list[tuple[Loc, str]] = [
+        (("channels", i, "landscapes", "file"), f"landscape file not found: {c.landscapes.file}")
+        for i, c in enumerate(scenario.channels)
+        if c.landscapes is not None and not c.landscapes.file.is_file()
+    ]
     if not isinstance(source, FileSource):
-        return []
-    return [
+        return problems
+    return problems + [
         (("data", key), f"data file not found: {path}")
         for key, path in (("path", source.path), ("contacts", source.contacts))
         if path is not None and not path.is_file()

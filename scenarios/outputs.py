@@ -11,9 +11,11 @@ from typing import Any
 import pandas as pd
 
 from scenarios.audience_report import audience_figures
-from scenarios.exports import customer_lists, write_exports
+from scenarios.exports import ExportInput, write_exports
+from scenarios.landscapes import channel_landscapes
 from scenarios.report import allocation_frame, render_report
 from scenarios.runner import ScenarioRun, VariantRun
+from scenarios.schema import PROSPECT_SEGMENT
 
 ALL = "(all)"
 MEASURES = ["spend", "value", "profit", "roas"]
@@ -93,6 +95,67 @@ def _variant_json(variant: VariantRun) -> dict[str, Any]:
     }
 
 
+def export_input(variant: VariantRun) -> ExportInput:
+    """The narrow input of the platform exports from a variant's run: members with the
+    scenario's list value (and the prospects of `prospect-all`), identifiers (e-mails
+    and contact details), exclusions, detargeted customers and landscape-import notes."""
+    formed = variant.formed
+    value = variant.scenario.exports.list_value
+    kinds = {s.id: s.kind for s in variant.problem.segments}
+    excluded = formed.segments.loc[formed.segments["excluded"], "id"]
+    out = formed.assignment[formed.assignment.isin(excluded)]
+    people = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "customer_id": formed.members["customer_id"].astype(str),
+                    "segment": formed.members["segment"].astype(str),
+                    "value": formed.members[value].to_numpy(),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "customer_id": out.index.astype(str),
+                    "segment": out.to_numpy(),
+                    "value": formed.valuation.values.loc[out.index, value].to_numpy(),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    customers = variant.customers
+    if PROSPECT_SEGMENT in kinds:
+        people = pd.concat([people, _prospects(variant)], ignore_index=True)
+    identifiers = pd.concat([customers.emails, customers.contacts], ignore_index=True)
+    detargeted = formed.detargeted
+    notes = []
+    for channel in variant.scenario.channels:
+        imported = channel_landscapes(channel)
+        notes += [] if imported is None else imported.notes()
+    return ExportInput(
+        people=people,
+        identifiers=identifiers,
+        result=variant.result,
+        channels=list(variant.scenario.channels),
+        excluded=list(variant.problem.constraints.exclude),
+        detargeted=[]
+        if detargeted is None
+        else list(detargeted.index[detargeted["detargeted"]].astype(str)),
+        kinds=kinds,
+        notes=notes,
+    )
+
+
+def _prospects(variant: VariantRun) -> pd.DataFrame:
+    """The prospects (contacts who never ordered) as members of `prospect-all`, each valued
+    at the segment's value (a newly acquired customer's expected CLV)."""
+    table = variant.formed.valuation.fitted.customers
+    ids = table.index[table["stage"].astype(str) == "prospect"].astype(str)
+    row = variant.formed.segments.set_index("id").loc[PROSPECT_SEGMENT]
+    column = "clv_mean" if variant.scenario.exports.list_value == "clv" else "value_per_conversion"
+    return pd.DataFrame({"customer_id": ids, "segment": PROSPECT_SEGMENT, "value": row[column]})
+
+
 def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
     """Write every output into `folder` and return them by name."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -103,18 +166,12 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         frame.to_csv(path, index=False)
         written[f"allocation:{name}"] = path
         exports = run.file.base.exports
-        lists = None
-        if exports.customer_lists:
-            lists = customer_lists(
-                variant.formed.members, variant.customers.emails, exports.list_value
-            )
-        for path in write_exports(
-            folder / "exports" / name,
-            variant.result,
-            campaign=exports.campaign,
-            scenario=run.file.base.name,
-            lists=lists,
-        ):
+        target = folder / "exports" / name
+        manifest = write_exports(
+            target, export_input(variant), exports=exports, scenario=run.file.base.name
+        )
+        for entry in [*manifest.files, {"path": "manifest.json"}]:
+            path = target / entry["path"]
             written[f"export:{name}:{path.relative_to(folder)}"] = path
     comparison = comparison_table(run)
     written["comparison"] = folder / "comparison.csv"

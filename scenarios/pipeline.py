@@ -6,7 +6,7 @@ result by the settings it reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from models.audiences.movers import (
 from models.audiences.mvc import MvcProfile, mvc_profile, mvc_scores
 from models.audiences.plan import audience_segments
 from models.customers import LoadedOrders, load_orders
+from models.customers.orders import CONTACT_DETAIL_COLUMNS
 from models.datasets import load_cdnow
 from models.settings import ValuationSettings
 from models.simulate import SimulationConfig, simulate
@@ -46,11 +47,13 @@ from scenarios.schema import (
 @dataclass(frozen=True)
 class Customers:
     """What the exports and the report need of the customers beyond their values: the e-mails
-    known for each customer (for customer lists) and the profile of the most valuable
+    known for each customer and their contact details (`contacts`: customer_id and the
+    optional contact columns), for customer lists, and the profile of the most valuable
     customers (top 1% by MVC score, models.audiences.mvc)."""
 
     emails: pd.DataFrame
     mvc: MvcProfile
+    contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,16 @@ def describe_customers(loaded: LoadedOrders, fitted: FittedModels) -> Customers:
     return Customers(
         emails=emails.rename(columns={"identifier": "email"}),
         mvc=mvc_profile(fitted.ordered, mvc_scores(fitted.ordered)),
+        contacts=_contact_details(loaded),
     )
+
+
+def _contact_details(loaded: LoadedOrders) -> pd.DataFrame:
+    """customer_id and the optional contact columns of every contact (none without contacts)."""
+    columns = ["customer_id", *CONTACT_DETAIL_COLUMNS]
+    if not loaded.has_contacts:
+        return pd.DataFrame(columns=columns)
+    return loaded.contacts()[columns]
 
 
 def find_lookalikes(

@@ -172,13 +172,42 @@ class ChannelGroup(_Frozen):
         return self
 
 
+class LandscapeFile(_Frozen):
+    """Bid landscapes imported from a platform (optimizer.landscape_import): Google Ads bid
+    simulations (`google_ads`: the API's JSON, or its CSV export by the `.csv` suffix) or the
+    generic CSV (`generic`: segment, channel, bid_multiplier, cost, conversions). `segments`
+    maps the file's audience (Google: the criterion id) to a segment id; the points are scaled
+    from the simulated days to `period_days`; fewer than `min_points` clean points become a
+    fitted response curve. Segments without a simulation fall back to the channel's groups."""
+
+    file: Path
+    format: Literal["google_ads", "generic"]
+    segments: dict[str, Name] = Field(default_factory=dict)
+    period_days: Positive = 28.0
+    current_cpc_bid: Positive | None = None
+    min_points: Annotated[int, Field(ge=1)] = 3
+
+
+Platform = Literal["google_ads", "meta", "other"]
+
+
 class Channel(_Frozen):
     """An ad channel: its campaign name in exports and, per segment group, its landscape.
-    The first group whose `match` fits a segment applies; unmatched segments are not on it."""
+    The first group whose `match` fits a segment applies; unmatched segments are not on it.
+    `landscapes` imports platform simulations for the segments they cover (the groups stay
+    the fallback); `platform` picks the export formats (default: from the channel's name)."""
 
     channel: Name
     campaign: str | None = None
-    groups: list[ChannelGroup] = Field(min_length=1)
+    platform: Platform | None = None
+    landscapes: LandscapeFile | None = None
+    groups: list[ChannelGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some_landscape(self) -> Channel:
+        if not self.groups and self.landscapes is None:
+            raise ValueError("give `groups`, `landscapes` or both")
+        return self
 
 
 class ProblemTemplate(AllocationProblem):
@@ -245,11 +274,15 @@ class Sweep(_Frozen):
 
 
 class Exports(_Frozen):
-    """Platform exports: `campaign` names each channel's campaign in the bid-adjustments CSV
-    (`{channel}` and `{scenario}` are filled in); `customer_lists` writes hashed e-mail lists
-    per segment with a value column (`clv` or `value_per_conversion`)."""
+    """Platform exports (scenarios/exports.py): `campaign` names each channel's campaign
+    (`{channel}`, `{scenario}`), `audience` each segment's customer list and the audience in
+    the bid sheets (`{segment}`, `{scenario}`), `ad_group` the Editor's ad group (empty: the
+    adjustment is set on the campaign); `customer_lists` writes Google Customer Match and Meta
+    lists with a value column (`clv` or `value_per_conversion`) for value-based seeds."""
 
     campaign: str = "{scenario}-{channel}"
+    audience: str = "{scenario}-{segment}"
+    ad_group: str = ""
     customer_lists: bool = True
     list_value: Literal["clv", "value_per_conversion"] = "clv"
 

@@ -3,6 +3,7 @@ prints the base allocation and the variants, writes the outputs and the report."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -96,7 +97,8 @@ def run(
     ] = None,
 ) -> None:
     """Run the scenario and its variants; write allocations, comparison, frontier, JSON,
-    report.html and platform exports (bid adjustments, hashed customer lists)."""
+    report.html and platform exports (Customer Match and Meta lists, suppression lists, a
+    Google Ads Editor sheet, budgets per audience, a manifest with warnings)."""
     try:
         scenario_file = load_scenario(file, _overrides(set_ or []))
     except ScenarioError as error:
@@ -118,6 +120,14 @@ def run(
     for name, variant in result.variants.items():
         for note in variant.notes:
             console.print(f"[yellow]note[/yellow] {escape(name)}: {escape(note)}")
+    warnings = sum(
+        len(json.loads(path.read_text())["warnings"])
+        for key, path in written.items()
+        if key.startswith("export:base:") and path.name == "manifest.json"
+    )
+    console.print(
+        f"Exports: {folder}/exports/<variant>/manifest.json ({warnings} warning(s) for base)"
+    )
     console.print(f"Report: {written['report']}")
     console.print(
         f"Outputs in {folder}/ (allocation CSVs, comparison.csv, scenario.json, exports/)"

@@ -34,7 +34,9 @@ NUMERIC_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
     "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
 }  # fmt: skip
-CONTACT_COLUMNS = ("contact_id", *IDENTIFIER_COLUMNS)
+# optional contact details, read as trimmed text and kept with the contact (customer lists)
+CONTACT_DETAIL_COLUMNS = ("phone", "first_name", "last_name", "zip", "city", "country")
+CONTACT_COLUMNS = ("contact_id", *IDENTIFIER_COLUMNS, *CONTACT_DETAIL_COLUMNS)
 
 # Row checks in the order they are applied: a row gets the first reason that fits.
 REJECT_REASONS = {

@@ -137,7 +137,7 @@ def test_cli_runs_a_scenario_with_overrides(tmp_path: Path) -> None:
     assert "Base allocation (optimal)" in result.output and "Variants" in result.output
     assert f"Report: {out / 'report.html'}" in result.output.replace("\n", "")
     assert (out / "report.html").is_file() and not (out / "frontier.csv").exists()
-    assert (out / "exports" / "retention-only" / "bid_adjustments.csv").is_file()
+    assert (out / "exports" / "retention-only" / "manifest.json").is_file()
 
 
 def test_cli_set_needs_path_equals_value(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from scenarios.exports import MAX_BID_MODIFIER, MIN_BID_MODIFIER
 from scenarios.report import CHARTS
 from tests.scenarios.conftest import EXAMPLES, Example
 
@@ -74,38 +74,48 @@ def measure_name(objective: str) -> str:
     return "profit" if objective == "profit" else "value"
 
 
-def test_bid_adjustments_in_platform_range(example: Example) -> None:
-    for name, variant in example.run.variants.items():
-        bids = pd.read_csv(example.folder / "exports" / name / "bid_adjustments.csv")
-        assert list(bids.columns[:3]) == ["campaign", "audience_segment", "period"]
-        assert bids["bid_modifier"].between(MIN_BID_MODIFIER, MAX_BID_MODIFIER).all()
-        funded = {(a.segment, a.channel) for a in variant.result.allocations if a.spend > 0}
-        assert len(bids) == len([a for a in variant.result.allocations if a.spend > 0])
-        assert {s for s, _ in funded} == set(bids["audience_segment"])
+def test_editor_sheets_one_row_per_key_inside_the_platform_range(example: Example) -> None:
+    for name in example.run.variants:
+        folder = example.folder / "exports" / name
+        for path in (folder / "google_ads").glob("editor_bid_adjustments*.csv"):
+            sheet = pd.read_csv(path, keep_default_na=False)
+            assert list(sheet.columns) == ["Campaign", "Ad group", "Audience", "Bid adjustment"]
+            assert not sheet.duplicated(["Campaign", "Ad group", "Audience"]).any(), path
+            percent = sheet["Bid adjustment"].str.rstrip("%").astype(float)
+            assert percent.between(-90, 900).all()
+            lists = {p.stem for p in (folder / "google_ads" / "customer_match").glob("*.csv")}
+            assert set(sheet["Audience"]) <= lists  # Editor needs the user list to exist
+        assert (folder / "manifest.json").is_file(), name
 
 
-def test_customer_lists_hash_normalised_emails(example: Example) -> None:
-    lists = sorted((example.folder / "exports" / "base" / "customer_lists").glob("*.csv"))
+def test_customer_lists_one_row_per_person(example: Example) -> None:
+    folder = example.folder / "exports" / "base"
+    lists = sorted((folder / "meta" / "customer_lists").glob("*.csv"))
     if not example.file.base.exports.customer_lists:
         assert not lists
         return
-    assert lists
-    frames = pd.concat([pd.read_csv(p, dtype={"customer_id": str}) for p in lists])
     members = example.run.base.formed.members
-    assert set(frames["customer_id"]) == set(members["customer_id"])
-    assert len({p.stem for p in lists}) == members["segment"].nunique()
-    hashed = frames["email_sha256"].dropna()
-    assert hashed.map(lambda h: re.fullmatch(r"[0-9a-f]{64}", h) is not None).all()
     emails = example.run.base.customers.emails
+    if emails.empty:  # CDNOW: no identifiers, so no list, and the manifest says so
+        assert not lists
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert any("no e-mail or phone for anyone" in w for w in manifest["warnings"])
+        return
     expected = {
         hashlib.sha256(str(e).strip().lower().encode()).hexdigest() for e in emails["email"]
     }
-    assert set(hashed) <= expected
-    if len(emails):
-        assert len(hashed) > 0
     for path in lists:
-        frame = pd.read_csv(path)
-        assert frame["value"].is_monotonic_decreasing
+        frame = pd.read_csv(path, header=None, skiprows=1, dtype=str, keep_default_na=False)
+        header = path.read_text().splitlines()[0].split(",")
+        hashed = frame[[i for i, h in enumerate(header) if h == "email"]].to_numpy().ravel()
+        hashed = [h for h in hashed if h]
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashed)
+        assert set(hashed) <= expected
+        segment = path.stem.removeprefix(f"{example.file.base.name}-")
+        size = (members["segment"] == segment).sum()
+        assert len(frame) <= max(size, 1) or segment == "prospect-all"
+        if "value" in header:
+            assert frame[header.index("value")].astype(float).is_monotonic_decreasing
 
 
 def test_report_holds_every_chart(example: Example) -> None:
