@@ -18,7 +18,7 @@ from models.audiences.movers import segments_on_the_move
 from models.audiences.segments import segment_table
 from models.clv.validation import fit_clv_models
 from models.clv.value import ValueSettings
-from models.customers import OrdersSchemaError, customer_table, load_orders, ltv_dashboard
+from models.customers import OrdersError, customer_table, load_orders, ltv_dashboard
 from models.customers.orders import load_contacts
 
 
@@ -47,7 +47,7 @@ def _load(
         return load_orders(
             source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
         )
-    except OrdersSchemaError as error:
+    except OrdersError as error:
         raise TaskError(str(error), "body.file") from error
     except duckdb.Error as error:
         raise TaskError(f"could not read the file: {error}", "body.file") from error
@@ -57,7 +57,7 @@ def _check_contacts(contacts: Path) -> None:
     """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
     try:
         load_contacts(duckdb.connect(), contacts)
-    except OrdersSchemaError as error:
+    except OrdersError as error:
         raise TaskError(str(error), "body.contacts") from error
     except duckdb.Error as error:
         raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error

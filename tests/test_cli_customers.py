@@ -45,7 +45,7 @@ def test_strict_stops_with_the_first_bad_row(tmp_path: Path) -> None:
         ["customers", "summarize", str(_bad_file(tmp_path)), "--strict", "--out", str(tmp_path)],
     )
     assert result.exit_code == 1
-    assert "row 2: missing_customer_id" in result.output
+    assert "row 2, field customer_id: missing_customer_id" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "customers.csv").exists()
 

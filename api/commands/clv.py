@@ -13,17 +13,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.commands.common import (
+    DEFAULT_TEXT,
     MODEL_ERRORS,
     AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
-    FormatOpt,
+    TextFormat,
     WindowOpt,
     fail,
     load_orders_file,
     option_day,
     parse_window,
+    text_options,
 )
 from models.audiences.segments import customer_values, segment_table
 from models.clv.validation import (
@@ -65,6 +67,7 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
 
 
 @app.command()
+@text_options
 def fit(
     file: FileArg,
     as_of: AsOfOpt = None,
@@ -86,7 +89,7 @@ def fit(
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Validate on a holdout, fit on all orders to --as-of, and value customers and segments.
 
@@ -106,7 +109,7 @@ def fit(
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         step = progress.add_task("loading orders", total=5)
-        loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+        loaded = load_orders_file(file, contacts, column, text=text)
         day = option_day(loaded, as_of)
         try:
             progress.update(step, advance=1, description="calibration/holdout validation")
