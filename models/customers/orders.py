@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,15 @@ class LoadedOrders:
     source_name: str | None = None
     source_columns: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Close the connection, then remove its spill folder, when collected or at exit: an
+        explicit cleanup (left to TemporaryDirectory, it warns on stderr at exit)."""
+        self._finalizer = weakref.finalize(self, _release, self.connection, self._tempdir)
+
+    def close(self) -> None:
+        """Close the connection and remove its spill folder now."""
+        self._finalizer()
+
     def relation(self, table: str = "orders") -> duckdb.DuckDBPyRelation:
         """A DuckDB relation over one of the tables."""
         return self.connection.table(table)
@@ -187,6 +197,13 @@ def _connect(memory_limit: str | None) -> tuple[duckdb.DuckDBPyConnection, TempD
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     return con, tempdir
+
+
+def _release(con: duckdb.DuckDBPyConnection, tempdir: TempDir | None) -> None:
+    """Close a connection and remove its temporary folder."""
+    con.close()
+    if tempdir is not None:
+        tempdir.cleanup()
 
 
 def source_name(source: Source) -> str | None:
