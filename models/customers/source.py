@@ -109,8 +109,8 @@ def _undecodable(path: Path, codec: str) -> OrdersEncodingError:
         f"line {line} holds bytes {bad!r} that are not {codec} text",
         file=str(path),
         row=line - 1 if line > 1 else None,
-        hint=f"the file is in another encoding; try {suggested} (cp1252 is what Excel on "
-        "Windows saves in Western Europe and the Americas)",
+        hint=f"the file is in another encoding; try {suggested} (Excel on Windows saves "
+        "cp1252 in Western Europe and the Americas)",
         fix=[("encoding", suggested)],
     )
 
