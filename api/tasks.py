@@ -15,7 +15,7 @@ import pandas as pd
 from api.jobs import job_progress
 from models.audiences.lookalike import LookalikeError, lookalike_audiences
 from models.audiences.movers import segments_on_the_move
-from models.customers import OrdersSchemaError, load_orders, ltv_dashboard
+from models.customers import OrdersError, load_orders, ltv_dashboard
 from models.customers.orders import load_contacts
 from models.errors import ClvbidError
 from models.settings import ValuationSettings
@@ -30,6 +30,14 @@ class TaskError(ClvbidError):
         super().__init__(message, field=where, hint=hint)
 
 
+def _located(error: OrdersError) -> str:
+    """What is wrong in an uploaded file, with the row and column but not the server's path."""
+    where = error.where
+    parts = [f"row {where.row}" if where.row is not None else None, where.field]
+    located = ", ".join(p for p in parts if p)
+    return f"{located}: {error.what}" if located else error.what
+
+
 def _load(
     source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
 ) -> Any:
@@ -38,8 +46,8 @@ def _load(
         return load_orders(
             source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
         )
-    except OrdersSchemaError as error:
-        raise TaskError(str(error), "body.file") from error
+    except OrdersError as error:
+        raise TaskError(_located(error), "body.file", error.hint) from error
     except duckdb.Error as error:
         raise TaskError(f"could not read the file: {error}", "body.file") from error
 
@@ -48,8 +56,8 @@ def _check_contacts(contacts: Path) -> None:
     """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
     try:
         load_contacts(duckdb.connect(), contacts)
-    except OrdersSchemaError as error:
-        raise TaskError(str(error), "body.contacts") from error
+    except OrdersError as error:
+        raise TaskError(_located(error), "body.contacts", error.hint) from error
     except duckdb.Error as error:
         raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error
 

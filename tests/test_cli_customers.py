@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +16,7 @@ from api.cli import app
 from tests.models.customers.test_orders import BAD_CSV, EXPECTED_REJECTS
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _bad_file(tmp_path: Path) -> Path:
@@ -45,7 +50,7 @@ def test_strict_stops_with_the_first_bad_row(tmp_path: Path) -> None:
         ["customers", "summarize", str(_bad_file(tmp_path)), "--strict", "--out", str(tmp_path)],
     )
     assert result.exit_code == 1
-    assert "row 2: missing_customer_id" in result.output
+    assert "row 2, field customer_id: missing_customer_id" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "customers.csv").exists()
 
@@ -99,3 +104,100 @@ def test_demo_shows_the_cdnow_dashboard_and_stage_counts() -> None:
     assert "LTV dashboard" in result.output
     assert "1998-06-30" in result.output
     assert "18,189" in result.output  # inactive customers at 1998-06-30, 6-month window
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed CLI in a fresh interpreter, warnings at Python's 'default' level."""
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    command = [sys.executable, "-c", "from api.cli import app; app()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def test_all_rows_rejected_exits_1_with_rejects_counts_and_fix(tmp_path: Path) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text("customer_id,timestamp,amount\nc1,03/15/2025,10\nc2,03/16/2025,5\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["customers", "summarize", str(path), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "bad_timestamp: 2" in result.output
+    assert "--timestamp-format %m/%d/%Y" in result.output
+    assert "--as-of" not in result.output
+    assert pd.read_csv(out / "rejects.csv")["source_row"].tolist() == [1, 2]
+
+
+def test_header_only_and_empty_files_say_so(tmp_path: Path) -> None:
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("customer_id,timestamp,amount\n")
+    out = ["--out", str(tmp_path)]
+    result = runner.invoke(app, ["customers", "summarize", str(header_only), *out])
+    assert result.exit_code == 1 and "no data rows" in result.output
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["customers", "summarize", str(empty), *out])
+    assert result.exit_code == 1 and "is empty" in result.output
+    assert "column0" not in result.output
+
+
+def test_encoding_option_reads_a_cp1252_file(tmp_path: Path) -> None:
+    path = tmp_path / "win.csv"
+    path.write_bytes("customer_id;timestamp;amount\nRenée;2024-01-05;10\n".encode("cp1252"))
+    out = tmp_path / "out"
+    refused = runner.invoke(app, ["customers", "summarize", str(path), "--out", str(out)])
+    assert refused.exit_code == 1 and "--encoding cp1252" in refused.output
+    assert "Traceback" not in refused.output and "Possible Solution" not in refused.output
+    result = runner.invoke(
+        app, ["customers", "summarize", str(path), "--encoding", "cp1252", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out / "customers.csv")["customer_id"].tolist() == ["Renée"]
+
+
+def test_schema_error_suggests_the_column_option(tmp_path: Path) -> None:
+    path = tmp_path / "o.csv"
+    path.write_text("customer_id,timestamp,price\na,2024-01-01,1\n")
+    result = runner.invoke(app, ["customers", "summarize", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "--column amount=<column>" in result.output and "columns={" not in result.output
+
+
+def test_documented_cdnow_command_works(tmp_path: Path) -> None:
+    docs = (REPO / "docs" / "customers.md").read_text()
+    line = next(x for x in docs.splitlines() if x.startswith("clvbid customers summarize models/"))
+    args = shlex.split(line)[1:]
+    args[args.index("--out") + 1] = str(tmp_path / "cdnow")
+    args[2] = str(REPO / args[2])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    # The same figures as the demo, which reads CDNOW with pandas (test_demo_... above).
+    dashboard = json.loads((tmp_path / "cdnow" / "dashboard.json").read_text())
+    assert (dashboard["customers"], dashboard["inactive_customers"]) == (23_570, 18_189)
+
+
+def test_dashboard_json_has_no_nan_when_all_amounts_are_zero(tmp_path: Path) -> None:
+    path = tmp_path / "zero.csv"
+    path.write_text(
+        "customer_id,timestamp,amount\na,2024-01-01,0\na,2024-02-01,0\nb,2024-03-01,0\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["customers", "summarize", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = (out / "dashboard.json").read_text()
+    dashboard = json.loads(text, parse_constant=_refuse_constant)
+    assert dashboard["pareto_share_top_20pct"] is None  # no spend: no share
+    assert dashboard["customers"] == 2
+
+
+def test_normal_runs_write_nothing_to_stderr(tmp_path: Path) -> None:
+    path = _bad_file(tmp_path)
+    summarize = _run("customers", "summarize", str(path), "--out", str(tmp_path / "out"))
+    assert summarize.returncode == 0, summarize.stderr
+    assert summarize.stderr == ""
+    transitions = _run(
+        "customers", "transitions", str(path), "--from", "2024-01-31", "--to", "2024-03-31"
+    )
+    assert transitions.returncode == 0, transitions.stderr
+    assert transitions.stderr == ""

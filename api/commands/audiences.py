@@ -13,15 +13,17 @@ from rich.console import Console
 from rich.table import Table
 
 from api.commands.common import (
+    DEFAULT_TEXT,
     MODEL_ERRORS,
     AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
-    FormatOpt,
+    TextFormat,
     fail,
     load_orders_file,
     option_day,
+    text_options,
 )
 from models.audiences.detargeting import DetargetingSettings, detarget, detargeting_report
 from models.audiences.lookalike import (
@@ -85,6 +87,7 @@ def _write_json(out: Path | None, name: str, report: BaseModel) -> None:
 
 
 @app.command()
+@text_options
 def mvc(
     file: FileArg,
     as_of: AsOfOpt = None,
@@ -96,14 +99,14 @@ def mvc(
     ] = None,
     out: OutOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Score every customer against the MVC and describe the MVC group in plain numbers.
 
     Writes to --out: mvc_scores.csv (components, score, contribution index) and mvc.json.
     """
     parsed = parse_weights(weights)
-    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+    loaded = load_orders_file(file, contacts, column, text=text)
     day = option_day(loaded, as_of)
     try:
         summary = customer_summary(loaded, as_of=day)
@@ -148,6 +151,7 @@ def _attributes(loaded: LoadedOrders) -> pd.DataFrame | None:
 
 
 @app.command()
+@text_options
 def lookalikes(
     file: FileArg,
     contacts: Annotated[
@@ -167,14 +171,14 @@ def lookalikes(
     ] = 0.0,
     out: OutOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Score prospects against the best customers; print the 1%, 5% and 10% audiences.
 
     Writes to --out: lookalikes.json (audiences, holdout AUC and lift, negative personas) and
     prospects.csv (score, expected CLV, smallest audience holding each prospect).
     """
-    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+    loaded = load_orders_file(file, contacts, column, text=text)
     day = option_day(loaded, as_of)
     try:
         settings = LookalikeSettings(
@@ -209,6 +213,7 @@ def lookalikes(
 
 
 @app.command()
+@text_options
 def movers(
     file: FileArg,
     start: Annotated[str, typer.Option("--from", help="First reference date.")],
@@ -220,13 +225,13 @@ def movers(
     ] = 2.0,
     out: OutOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Customers to re-engage (value fell), to push (close to the top tier) and to stop paying for.
 
     Writes to --out: movers.csv (CLV, P(alive), tier at both dates, move) and movers.json.
     """
-    loaded = load_orders_file(file, None, column, timestamp_format=timestamp_format)
+    loaded = load_orders_file(file, None, column, text=text)
     first = option_day(loaded, start, "--from")
     last = option_day(loaded, end, "--to")
     try:
@@ -254,6 +259,7 @@ def movers(
 
 
 @app.command(name="detarget")
+@text_options
 def detarget_command(
     file: FileArg,
     as_of: AsOfOpt = None,
@@ -266,13 +272,13 @@ def detarget_command(
     ] = 0.5,
     out: OutOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Customers whose next purchase is not yet due: how many, for how long, spend saved.
 
     Writes to --out: detargeting.csv (per customer) and detargeting.json.
     """
-    loaded = load_orders_file(file, None, column, timestamp_format=timestamp_format)
+    loaded = load_orders_file(file, None, column, text=text)
     day = option_day(loaded, as_of)
     try:
         settings = DetargetingSettings(

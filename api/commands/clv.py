@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.commands.common import (
+    DEFAULT_TEXT,
     DEFAULTS,
     AsOfOpt,
     CampaignOpt,
@@ -21,15 +22,16 @@ from api.commands.common import (
     ContactsOpt,
     DiscountOpt,
     FileArg,
-    FormatOpt,
     HoldoutOpt,
     HorizonOpt,
     MarginOpt,
     ModelOpt,
     PenalizerOpt,
+    TextFormat,
     WindowOpt,
     load_orders_file,
     option_day,
+    text_options,
     valuation_settings,
 )
 from models.customers import load_orders
@@ -65,6 +67,7 @@ def segments_rich_table(segments: pd.DataFrame, title: str) -> Table:
 
 
 @app.command()
+@text_options
 def fit(
     file: FileArg,
     as_of: AsOfOpt = None,
@@ -79,7 +82,7 @@ def fit(
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Validate on a holdout, fit on all orders to --as-of, and value customers and segments.
 
@@ -105,7 +108,7 @@ def fit(
         def say(description: str) -> None:
             progress.update(step, advance=1, description=description)
 
-        loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+        loaded = load_orders_file(file, contacts, column, text=text)
         day = option_day(loaded, as_of)
         valuation = value_orders(
             loaded, settings.model_copy(update={"as_of": day.date()}), progress=say

@@ -3,11 +3,15 @@ option, and printing a domain error (no traceback) before exiting with a code.""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-import duckdb
 import pandas as pd
 import typer
 from pydantic import ValidationError
@@ -15,12 +19,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from models.clv import ConvergenceError, InvalidSummaryError
-from models.customers import LoadedOrders, OrdersSchemaError, OrdersValidationError, load_orders
+from models.customers import LoadedOrders, NoValidOrdersError, OrdersError, load_orders
 from models.customers.summary import reference_day
 from models.errors import ClvbidError
 from models.settings import ValuationSettings
 
 error_console = Console(stderr=True)
+R = TypeVar("R")
 
 MODEL_ERRORS = (ValueError, ConvergenceError, InvalidSummaryError)
 """What the CLV and audience models raise on data they cannot value: a message, not a bug."""
@@ -40,7 +45,8 @@ ColumnOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--column",
-        help="Column mapping OURS=THEIRS, repeatable, e.g. --column amount=price.",
+        help="Column mapping OURS=THEIRS, repeatable, e.g. --column amount=price; "
+        "a file without header names its columns column0, column1, ...",
     ),
 ]
 StrictOpt = Annotated[
@@ -50,6 +56,59 @@ FormatOpt = Annotated[
     str | None,
     typer.Option("--timestamp-format", help="strptime format for dates, e.g. %Y%m%d."),
 ]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Text encoding of the files (default utf-8), e.g. cp1252."),
+]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="Field delimiter (default: detected): one character, tab, or whitespace "
+        "(runs of spaces, as in the CDNOW master).",
+    ),
+]
+TEXT_OPTIONS = {"timestamp_format": FormatOpt, "encoding": EncodingOpt, "delimiter": DelimiterOpt}
+LOAD_OPTIONS = {
+    "columns": "--column",
+    "contact_columns": "--column",
+    "timestamp_format": "--timestamp-format",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+}
+"""load_orders' keyword arguments -> the CLI options that set them (to phrase an error's fix)."""
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """How to read an orders file's text: date format, encoding, delimiter (None: default)."""
+
+    timestamp_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+DEFAULT_TEXT = TextFormat()
+
+
+def text_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Give a command that takes `text: TextFormat` the options --timestamp-format, --encoding
+    and --delimiter in its place (Typer reads the signature), declared once for all commands."""
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "text"]
+    params += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
+        for name, option in TEXT_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> R:
+        text = TextFormat(**{name: kwargs.pop(name) for name in TEXT_OPTIONS})
+        return command(*args, text=text, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
 
 
 # Valuation settings (models.settings.ValuationSettings) by the option that sets them.
@@ -173,20 +232,41 @@ def load_orders_file(
     contacts: Path | None,
     columns: list[str] | None,
     *,
+    text: TextFormat,
     strict: bool = False,
-    timestamp_format: str | None = None,
+    rejects_path: Path | None = None,
 ) -> LoadedOrders:
-    """Load with the CLI's options; bad files and bad rows become a message and exit code 1."""
+    """Load with the CLI's options; a file that cannot be used, or has no valid order, becomes
+    a message with the fix in option syntax and exit code 1 (rejects written first if asked)."""
     try:
-        return load_orders(
+        loaded = load_orders(
             file,
             columns=parse_columns(columns),
             contacts=contacts,
             strict=strict,
-            timestamp_format=timestamp_format,
+            timestamp_format=text.timestamp_format,
+            encoding=text.encoding,
+            delimiter=text.delimiter,
+            rejects_path=rejects_path,
         )
-    except (OrdersValidationError, OrdersSchemaError, FileNotFoundError, duckdb.Error) as error:
-        raise fail(f"{file}: {error}") from error
+        loaded.require_orders()
+    except NoValidOrdersError as error:
+        written = f"; rejects written to {rejects_path}" if rejects_path else ""
+        raise fail(_with_cli_fix(error) + written) from error
+    except OrdersError as error:
+        raise fail(_with_cli_fix(error)) from error
+    return loaded
+
+
+def _with_cli_fix(error: OrdersError) -> str:
+    """The error with its fix phrased as this CLI's options (--column amount=<column>)."""
+    located = f"{error.where}: {error.what}" if str(error.where) else error.what
+    options = " ".join(
+        f"{LOAD_OPTIONS[name]} {shlex.quote(value) if ' ' in value else value}"
+        for name, value in error.fix
+    )
+    advice = "; ".join(part for part in (error.hint, f"use {options}" if options else "") if part)
+    return f"{located} ({advice})" if advice else located
 
 
 def option_day(loaded: LoadedOrders, text: str | None, option: str = "--as-of") -> pd.Timestamp:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -12,17 +11,19 @@ from rich.console import Console
 from rich.table import Table
 
 from api.commands.common import (
+    DEFAULT_TEXT,
     AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
-    FormatOpt,
     StrictOpt,
+    TextFormat,
     WindowOpt,
     fail,
     load_orders_file,
     option_day,
     parse_window,
+    text_options,
 )
 from models.customers import (
     LoadedOrders,
@@ -77,6 +78,7 @@ def show_dashboard(dashboard: LtvDashboard, target: Console) -> None:
 
 
 @app.command()
+@text_options
 def summarize(
     file: FileArg,
     as_of: AsOfOpt = None,
@@ -91,16 +93,23 @@ def summarize(
         float | None,
         typer.Option(help="Basket value for the dashboard (default: the average basket)."),
     ] = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Validate FILE, print its LTV dashboard, write the per-customer table and the rejects.
 
     Writes to --out: customers.csv (summary, stage, RFM), dashboard.csv and dashboard.json,
     stage_counts.csv (last 12 month-ends), identity_map.csv and rejects.csv (row, reason).
+    A file with no valid order still gets its rejects.csv, and exits with 1.
     """
     window_months = parse_window(window)
+    out.mkdir(parents=True, exist_ok=True)
     loaded = load_orders_file(
-        file, contacts, column, strict=strict, timestamp_format=timestamp_format
+        file,
+        contacts,
+        column,
+        strict=strict,
+        text=text,
+        rejects_path=out / "rejects.csv",
     )
     console.print(_two_columns(f"Loaded {file.name}", loaded.report.as_rows()))
     day = option_day(loaded, as_of)
@@ -109,13 +118,11 @@ def summarize(
     )
     show_dashboard(dashboard, console)
     counts = show_stage_counts(loaded, window_months, console)
-    out.mkdir(parents=True, exist_ok=True)
     customer_table(loaded, as_of=day, window_months=window_months).to_csv(out / "customers.csv")
     dashboard_frame(dashboard).to_csv(out / "dashboard.csv", index=False)
-    (out / "dashboard.json").write_text(json.dumps(dashboard.model_dump(mode="json"), indent=2))
+    (out / "dashboard.json").write_text(dashboard.model_dump_json(indent=2))
     counts.to_csv(out / "stage_counts.csv")
     loaded.identity_map().to_csv(out / "identity_map.csv", index=False)
-    loaded.write_rejects(out / "rejects.csv")
     console.print(
         f"wrote {out}/: customers.csv, dashboard.csv, dashboard.json, "
         f"stage_counts.csv, identity_map.csv, rejects.csv"
@@ -123,6 +130,7 @@ def summarize(
 
 
 @app.command()
+@text_options
 def transitions(
     file: FileArg,
     start: Annotated[str, typer.Option("--from", help="First date.")],
@@ -130,11 +138,11 @@ def transitions(
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
-    timestamp_format: FormatOpt = None,
+    text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Print how many customers moved from each stage at --from to each stage at --to."""
     window_months = parse_window(window)
-    loaded = load_orders_file(file, contacts, column, timestamp_format=timestamp_format)
+    loaded = load_orders_file(file, contacts, column, text=text)
     try:
         matrix = stage_transitions(loaded, start=start, end=end, window_months=window_months)
     except ValueError as error:

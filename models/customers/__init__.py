@@ -1,6 +1,16 @@
 """Customer data layer: load and validate orders, unify identities, summarise, stage, score."""
 
 from models.customers.dashboard import LtvDashboard, dashboard_frame, ltv_dashboard
+from models.customers.errors import (
+    EmptyFileError,
+    MissingFileError,
+    NoValidOrdersError,
+    OrdersEncodingError,
+    OrdersError,
+    OrdersFileError,
+    OrdersSchemaError,
+    OrdersValidationError,
+)
 from models.customers.identity import IdentityReport, connected_customers
 from models.customers.lifecycle import (
     STAGES,
@@ -9,19 +19,19 @@ from models.customers.lifecycle import (
     stage_counts,
     stage_transitions,
 )
-from models.customers.orders import (
-    LoadedOrders,
-    LoadReport,
-    OrdersSchemaError,
-    OrdersValidationError,
-    load_orders,
-)
+from models.customers.orders import LoadedOrders, LoadReport, load_orders
 from models.customers.rfm import pareto_share, quintile_score, rfm_scores
 from models.customers.summary import customer_summary
 from models.customers.table import customer_table
 
 __all__ = [
     "STAGES",
+    "EmptyFileError",
+    "MissingFileError",
+    "NoValidOrdersError",
+    "OrdersEncodingError",
+    "OrdersError",
+    "OrdersFileError",
     "IdentityReport",
     "LoadReport",
     "LoadedOrders",

@@ -21,7 +21,8 @@ from models.customers.summary import customer_summary, reference_day
 class LtvDashboard(BaseModel):
     """Headline customer figures at `as_of` with a window of `window_months` months."""
 
-    model_config = ConfigDict(frozen=True)
+    # A ratio over nothing (no repeat purchase, no revenue) is NaN; JSON has no NaN: null.
+    model_config = ConfigDict(frozen=True, ser_json_inf_nan="null")
 
     as_of: dt.date
     window_months: int

@@ -8,7 +8,9 @@ rows go on. The data stays in DuckDB (files larger than memory spill to disk); c
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,13 @@ from typing import Any, TypeAlias
 import duckdb
 import pandas as pd
 
+from models.customers.errors import (
+    NoValidOrdersError,
+    OrdersSchemaError,
+    OrdersValidationError,
+)
 from models.customers.identity import IdentityReport, resolve_identities
+from models.customers.source import Source, read_source, sql_string
 
 IDENTIFIER_COLUMNS = ("customer_id", "email", "loyalty_card", "device_id")
 ORDER_COLUMNS = (
@@ -51,20 +59,21 @@ REJECT_REASONS = {
     "refund_without_order": "order_id",
 }
 
-Source: TypeAlias = "str | Path | pd.DataFrame"
+# Date formats tried on rejected timestamps to suggest `timestamp_format` (the first that
+# reads all of them wins; month-first before day-first, as US exports are the commoner).
+TIMESTAMP_FORMATS = (
+    "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y", "%m-%d-%Y",
+    "%Y%m%d", "%Y/%m/%d", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p",
+    "%d.%m.%Y %H:%M", "%d %b %Y", "%b %d, %Y",
+)  # fmt: skip
+REASON_HINTS = {
+    "missing_customer_id": "no row has a customer identifier; map the column that holds it",
+    "bad_amount": "amounts must be numbers with a decimal point (12.50), without currency "
+    "signs or thousands separators",
+    "missing_amount": "every order needs an amount; map the column that holds it",
+    "future_timestamp": "orders dated after now are rejected; check the dates",
+}
 TempDir: TypeAlias = tempfile.TemporaryDirectory[str]
-
-
-class OrdersSchemaError(ValueError):
-    """The source lacks a required column, or a mapping names a column that is not there."""
-
-
-class OrdersValidationError(ValueError):
-    """Strict mode: the first bad row, with its source row number, field and reason."""
-
-    def __init__(self, row: int, field: str, reason: str, value: object) -> None:
-        self.row, self.field, self.reason, self.value = row, field, reason, value
-        super().__init__(f"row {row}: {reason} (field {field!r}, value {value!r})")
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,17 @@ class LoadedOrders:
     columns: tuple[str, ...]
     has_contacts: bool = False
     _tempdir: TempDir | None = field(default=None, repr=False)
+    source_name: str | None = None
+    source_columns: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Close the connection, then remove its spill folder, when collected or at exit: an
+        explicit cleanup (left to TemporaryDirectory, it warns on stderr at exit)."""
+        self._finalizer = weakref.finalize(self, _release, self.connection, self._tempdir)
+
+    def close(self) -> None:
+        """Close the connection and remove its spill folder now."""
+        self._finalizer()
 
     def relation(self, table: str = "orders") -> duckdb.DuckDBPyRelation:
         """A DuckDB relation over one of the tables."""
@@ -147,11 +167,15 @@ class LoadedOrders:
             return pd.DataFrame(columns=["customer_id", *CONTACT_COLUMNS])
         return self.connection.sql("SELECT * FROM contacts").df()
 
+    def require_orders(self) -> None:
+        """Raise NoValidOrdersError, with the counts by reason and the fix, when none loaded."""
+        if self.report.orders_loaded == 0:
+            raise _no_valid_orders(self)
+
     def last_day(self) -> pd.Timestamp:
         """Day of the latest order (the default reference date)."""
+        self.require_orders()
         (value,) = query_row(self.connection, "SELECT max(day) FROM orders")
-        if value is None:
-            raise ValueError("no valid orders were loaded")
         return pd.Timestamp(value)
 
 
@@ -177,27 +201,74 @@ def _connect(memory_limit: str | None) -> tuple[duckdb.DuckDBPyConnection, TempD
     return con, tempdir
 
 
-def _read_source(con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-    """Materialise the source as `table`; its rowid + 1 is the data row number in the source.
+def _release(con: duckdb.DuckDBPyConnection, tempdir: TempDir | None) -> None:
+    """Close a connection and remove its temporary folder."""
+    con.close()
+    if tempdir is not None:
+        tempdir.cleanup()
 
-    CSV is read as text so that every bad value is seen (and reported), not guessed.
-    """
-    if isinstance(source, pd.DataFrame):
-        con.register("_source_frame", source)
-        reader = "_source_frame"
+
+def source_name(source: Source) -> str | None:
+    """The file name errors quote (None for a DataFrame)."""
+    return None if isinstance(source, pd.DataFrame) else str(source)
+
+
+def _no_valid_orders(loaded: LoadedOrders) -> NoValidOrdersError:
+    """Why nothing was loaded: no data rows, or every row rejected (counts, first reason's fix)."""
+    report, file = loaded.report, loaded.source_name
+    if report.rows_read == 0:
+        return NoValidOrdersError(
+            "the file has a header but no data rows" if file else "the source has no rows",
+            file=file,
+            hint="export the orders again, with their rows",
+        )
+    counts = dict(report.rejected)
+    if report.fully_refunded_orders:
+        counts["fully refunded"] = report.fully_refunded_orders
+    listed = ", ".join(f"{reason}: {n:,}" for reason, n in counts.items())
+    what = f"no valid orders: all {report.rows_read:,} rows were rejected ({listed})"
+    main = max(report.rejected, key=report.rejected.__getitem__, default=None)
+    if main is None:
+        return NoValidOrdersError(what, file=file, hint="every order was refunded in full")
+    hint = REASON_HINTS.get(main, "each row's reason is in the rejects")
+    column = loaded.source_columns.get(REJECT_REASONS[main])
+    if column is None:  # a missing identifier: no column to quote
+        return NoValidOrdersError(what, file=file, field=REJECT_REASONS[main], hint=hint)
+    sample = f"""SELECT {_quote(column)} AS value FROM rejects
+        WHERE reason = {sql_string(main)} ORDER BY source_row LIMIT 1000"""
+    if main == "bad_timestamp":
+        return _timestamp_advice(loaded, what, column, sample)
+    (example,) = query_row(loaded.connection, f"SELECT first(value) FROM ({sample})")
+    if example is not None:
+        hint += f"; e.g. {example!r}"
+    return NoValidOrdersError(what, file=file, field=column, hint=hint)
+
+
+def _timestamp_advice(
+    loaded: LoadedOrders, what: str, column: str, sample: str
+) -> NoValidOrdersError:
+    """NoValidOrdersError for unread dates (`sample`: a query of their raw values), suggesting
+    the first format that reads them all."""
+    tries = ", ".join(
+        f"count(TRY_STRPTIME(trim(value), {sql_string(fmt)})) = count(*)"
+        for fmt in TIMESTAMP_FORMATS
+    )
+    row = query_row(loaded.connection, f"SELECT first(value), {tries} FROM ({sample})")
+    example, fits = row[0], row[1:]
+    formats = [fmt for fmt, fit in zip(TIMESTAMP_FORMATS, fits, strict=True) if fit]
+    hint = f"dates such as {example!r} are not ISO (2025-03-15)"
+    if formats:
+        alternatives = f" (or {', '.join(formats[1:])})" if len(formats) > 1 else ""
+        hint += f"; give their format: {formats[0]}{alternatives}"
     else:
-        path = Path(source)
-        if not path.exists():
-            raise FileNotFoundError(f"no such file: {path}")
-        quoted = str(path).replace("'", "''")
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            reader = f"read_parquet('{quoted}')"
-        else:
-            reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
-    # Insertion order is the source order, so rowid numbers the rows as they were read.
-    con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
-    if isinstance(source, pd.DataFrame):
-        con.unregister("_source_frame")
+        hint += "; give their format as a strptime pattern, e.g. %d/%m/%Y"
+    return NoValidOrdersError(
+        what,
+        file=loaded.source_name,
+        field=column,
+        hint=hint,
+        fix=[("timestamp_format", formats[0])] if formats else [],
+    )
 
 
 def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -209,23 +280,43 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 
 def _resolve_columns(
-    available: list[str], wanted: tuple[str, ...], mapping: Mapping[str, str], what: str
+    available: list[str],
+    wanted: tuple[str, ...],
+    mapping: Mapping[str, str],
+    what: str,
+    file: str | None,
 ) -> dict[str, str]:
     """Map our names to source columns: explicit mappings must exist, defaults are optional."""
-    unknown = set(mapping) - set(wanted)
+    unknown = sorted(set(mapping) - set(wanted))
     if unknown:
-        raise OrdersSchemaError(f"unknown {what} column(s) in mapping: {sorted(unknown)}")
+        raise OrdersSchemaError(
+            f"unknown {what} column(s) in mapping: {unknown}",
+            file=file,
+            field=unknown[0],
+            hint=f"the {what} columns are {list(wanted)}",
+        )
     resolved = {}
     for name in wanted:
-        source_name = mapping.get(name, name)
-        if source_name in available:
-            resolved[name] = source_name
+        theirs = mapping.get(name, name)
+        if theirs in available:
+            resolved[name] = theirs
         elif name in mapping:
             raise OrdersSchemaError(
-                f"{what} column {name!r} is mapped to {source_name!r}, which is not in the "
-                f"file; columns are {available}"
+                f"{what} column {name!r} is mapped to {theirs!r}, which is not in the file; "
+                f"columns are {available}",
+                file=file,
+                field=name,
+                hint=_mapping_hint(available),
+                fix=[("columns", f"{name}=<column>")],
             )
     return resolved
+
+
+def _mapping_hint(available: list[str]) -> str:
+    """How to name a column; header-less files (DuckDB names column0, ...) map by position."""
+    if available and all(re.fullmatch(r"column\d+", name) for name in available):
+        return "the file has no header: name its columns by position (column0 is the first)"
+    return "map our column name to one of the file's columns"
 
 
 def _quote(name: str) -> str:
@@ -303,7 +394,7 @@ def _reject_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {reason: int(counts[reason]) for reason in REJECT_REASONS if reason in counts}
 
 
-def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
+def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str | None) -> None:
     """Raise OrdersValidationError for the lowest-numbered rejected row, if there is one."""
     rows = con.execute("SELECT source_row, reason FROM rejects ORDER BY source_row LIMIT 1")
     first = rows.fetchall()
@@ -316,7 +407,9 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str]) -> None:
         (value,) = query_row(
             con, f"SELECT {_quote(cols[field_name])} FROM raw WHERE rowid + 1 = {int(source_row)}"
         )
-    raise OrdersValidationError(int(source_row), cols.get(field_name, field_name), reason, value)
+    raise OrdersValidationError(
+        int(source_row), cols.get(field_name, field_name), reason, value, file=file
+    )
 
 
 def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked_sql: str) -> None:
@@ -370,20 +463,30 @@ def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked_sql:
 
 
 def load_contacts(
-    con: duckdb.DuckDBPyConnection, contacts: Source, mapping: Mapping[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    contacts: Source,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> int:
     """Load a contacts file or frame into `contacts_raw` (identifiers normalised); return its rows.
 
     Contacts with no identifier at all cannot be linked to anyone and are left out.
     """
-    _read_source(con, contacts, "contacts_source")
+    read_source(con, contacts, "contacts_source", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "contacts_source")
     available = list(types)
-    cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts")
+    file = source_name(contacts)
+    cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts", file)
     if not set(cols) & set(IDENTIFIER_COLUMNS):
         raise OrdersSchemaError(
             f"the contacts have none of the identifier columns {list(IDENTIFIER_COLUMNS)}; "
-            f"columns are {available}"
+            f"columns are {available}",
+            file=file,
+            field=IDENTIFIER_COLUMNS[0],
+            hint=_mapping_hint(available),
+            fix=[("contact_columns", f"{IDENTIFIER_COLUMNS[0]}=<column>")],
         )
     ident = {name: _text(cols.get(name), types) for name in CONTACT_COLUMNS}
     ident["email"] = f"lower({ident['email']})"
@@ -410,26 +513,36 @@ def load_orders(
     max_timestamp: dt.datetime | pd.Timestamp | str | None = None,
     rejects_path: str | Path | None = None,
     memory_limit: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> LoadedOrders:
     """Load, validate and unify orders from a CSV/Parquet path or a DataFrame.
 
     `columns` maps our names (customer_id, order_id, timestamp, amount, quantity, channel,
-    device, email, loyalty_card, device_id) to the source's; only customer_id, timestamp and
-    amount are required. Rows dated after `max_timestamp` (default: now, UTC) are rejected as
-    future. `strict` raises OrdersValidationError at the first bad row instead of going on.
+    device, email, loyalty_card, device_id) to the source's (column0, column1, ... for a file
+    without header); only customer_id, timestamp and amount are required. Rows dated after
+    `max_timestamp` (default: now, UTC) are rejected as future. `strict` raises
+    OrdersValidationError at the first bad row instead of going on. `encoding` (default
+    UTF-8) and `delimiter` (default detected; "whitespace" for runs of blanks) apply to text
+    files, contacts included. A source with no valid row loads (its rejects are written);
+    `LoadedOrders.require_orders` then raises NoValidOrdersError saying why.
     """
     con, tempdir = _connect(memory_limit)
-    _read_source(con, source, "raw")
+    file = source_name(source)
+    read_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
     available = list(types)
-    cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order")
+    cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
     missing = [c for c in REQUIRED_COLUMNS if c not in cols]
     if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
         missing.remove("customer_id")
     if missing:
         raise OrdersSchemaError(
-            f"required column(s) {missing} not found; columns are {available}; "
-            "map them with columns={'customer_id': '<source column>', ...}"
+            f"required column(s) {missing} not found; columns are {available}",
+            file=file,
+            field=missing[0],
+            hint=_mapping_hint(available),
+            fix=[("columns", f"{name}=<column>") for name in missing],
         )
     limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
@@ -437,7 +550,7 @@ def load_orders(
     checked = _checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
     _validate(con, cols, checked)
     if strict:
-        _first_error(con, cols)
+        _first_error(con, cols, file)
     (rows_read,) = query_row(con, "SELECT count(*) FROM raw")
     con.execute("DROP TABLE raw")
     refunds_netted, fully_refunded = query_row(
@@ -448,7 +561,9 @@ def load_orders(
     )
     contacts_loaded = 0
     if contacts is not None:
-        contacts_loaded = load_contacts(con, contacts, contact_columns)
+        contacts_loaded = load_contacts(
+            con, contacts, contact_columns, encoding=encoding, delimiter=delimiter
+        )
     identity = resolve_identities(
         con,
         [c for c in IDENTIFIER_COLUMNS if c in cols],
@@ -468,7 +583,13 @@ def load_orders(
         contacts_loaded=contacts_loaded,
     )
     loaded = LoadedOrders(
-        con, report, tuple(cols), has_contacts=contacts is not None, _tempdir=tempdir
+        con,
+        report,
+        tuple(cols),
+        has_contacts=contacts is not None,
+        _tempdir=tempdir,
+        source_name=file,
+        source_columns=cols,
     )
     if rejects_path is not None:
         loaded.write_rejects(rejects_path)

@@ -1,0 +1,145 @@
+"""The loader on files as retailers export them: encodings, delimiters, no header, no rows."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.customers import (
+    EmptyFileError,
+    NoValidOrdersError,
+    OrdersEncodingError,
+    OrdersSchemaError,
+    OrdersValidationError,
+    customer_summary,
+    load_orders,
+)
+from models.datasets import cdnow_master_path, load_cdnow
+from models.errors import ClvbidError
+
+NOW = "2026-01-01"
+CDNOW_COLUMNS = {"timestamp": "date", "amount": "dollar_value", "quantity": "number_of_cds"}
+# Data row 2 (line 3) holds the first byte that is not UTF-8: 0xe9, e-acute in cp1252.
+CP1252_TEXT = "customer_id,timestamp,amount\nBob,2024-01-05,10\nRenée €,2024-01-06,12.5\n"
+
+
+def _write(tmp_path: Path, name: str, data: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def test_all_rows_rejected_says_why_and_which_date_format(tmp_path: Path) -> None:
+    text = "customer_id,timestamp,amount\nc1,03/15/2025,10\nc2,03/16/2025,5\nc1,04/01/2025,3\n"
+    path = _write(tmp_path, "us.csv", text)
+    loaded = load_orders(path, max_timestamp=NOW, rejects_path=tmp_path / "rejects.csv")
+    assert pd.read_csv(tmp_path / "rejects.csv")["reason"].tolist() == ["bad_timestamp"] * 3
+    with pytest.raises(NoValidOrdersError) as caught:
+        loaded.require_orders()
+    error = caught.value
+    assert isinstance(error, ClvbidError) and isinstance(error, ValueError)
+    assert "bad_timestamp: 3" in error.what
+    assert error.where.file == str(path) and error.where.field == "timestamp"
+    assert error.fix == [("timestamp_format", "%m/%d/%Y")]
+    # The suggested format reads the file: all three orders load.
+    fixed = load_orders(path, max_timestamp=NOW, timestamp_format="%m/%d/%Y")
+    assert fixed.report.orders_loaded == 3
+    with pytest.raises(NoValidOrdersError):
+        loaded.last_day()
+
+
+def test_header_only_file_has_no_data_rows(tmp_path: Path) -> None:
+    loaded = load_orders(_write(tmp_path, "h.csv", "customer_id,timestamp,amount\n"))
+    with pytest.raises(NoValidOrdersError, match="header but no data rows"):
+        loaded.require_orders()
+
+
+@pytest.mark.parametrize("data", [b"", b"\n\n  \n"])
+def test_empty_file_is_called_empty(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(EmptyFileError, match="the file is empty") as caught:
+        load_orders(_write(tmp_path, "e.csv", data))
+    assert "column0" not in str(caught.value)
+
+
+def test_cp1252_file_names_the_encoding_then_reads_with_it(tmp_path: Path) -> None:
+    raw = CP1252_TEXT.encode("cp1252")
+    path = _write(tmp_path, "win.csv", raw)
+    with pytest.raises(OrdersEncodingError) as caught:
+        load_orders(path, max_timestamp=NOW)
+    assert caught.value.where.row == 2
+    assert caught.value.fix == [("encoding", "cp1252")]
+    summary = customer_summary(load_orders(path, encoding="cp1252", max_timestamp=NOW))
+    # Python's own decoding is the independent answer (cp1252 has the euro sign at 0x80).
+    names = pd.read_csv(path, encoding="cp1252")["customer_id"]
+    assert sorted(summary.index) == sorted(names) and "Renée €" in summary.index
+
+
+def test_latin1_is_read_by_duckdb_itself(tmp_path: Path) -> None:
+    path = _write(tmp_path, "l1.csv", CP1252_TEXT.replace(" €", "").encode("latin-1"))
+    summary = customer_summary(load_orders(path, encoding="latin-1", max_timestamp=NOW))
+    assert sorted(summary.index) == ["Bob", "Renée"]
+
+
+def test_unknown_encoding_is_a_clear_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "x.csv", CP1252_TEXT)
+    with pytest.raises(OrdersEncodingError, match="unknown encoding 'klingon'"):
+        load_orders(path, encoding="klingon")
+
+
+def test_cdnow_master_reads_as_it_is_whitespace_separated() -> None:
+    loaded = load_orders(cdnow_master_path(), columns=CDNOW_COLUMNS, timestamp_format="%Y%m%d")
+    assert loaded.report.rows_read == 69_659 and loaded.report.rows_rejected == 0
+    # Independent answer: pandas' whitespace reader (models.datasets.load_cdnow).
+    expected = customer_summary(load_cdnow(), time_unit="days")
+    pd.testing.assert_frame_equal(customer_summary(loaded, time_unit="days"), expected)
+
+
+def test_headerless_whitespace_file_maps_columns_by_position(tmp_path: Path) -> None:
+    with gzip.open(cdnow_master_path(), "rt") as stream:
+        lines = stream.read().splitlines()[1:200]  # the header dropped
+    path = _write(tmp_path, "cdnow_no_header.txt", "\n".join(lines) + "\n")
+    with pytest.raises(OrdersSchemaError, match="no header") as caught:
+        load_orders(path)
+    assert caught.value.where.field == "customer_id"
+    by_position = {"customer_id": "column0", "timestamp": "column1", "amount": "column3"}
+    loaded = load_orders(path, columns=by_position, timestamp_format="%Y%m%d")
+    assert loaded.report.orders_loaded == len(lines)
+    frame = pd.DataFrame([line.split() for line in lines], columns=["c", "d", "q", "a"])
+    assert loaded.relation().df()["amount"].sum() == pytest.approx(frame["a"].astype(float).sum())
+
+
+def test_delimiter_can_be_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "p.txt", "customer_id|timestamp|amount\na|2024-01-01|2.5\n")
+    assert load_orders(path, delimiter="|").report.orders_loaded == 1
+    spaced = _write(tmp_path, "s.txt", "customer_id  timestamp   amount\na  2024-01-01  2.5\n")
+    assert load_orders(spaced, delimiter="whitespace").report.orders_loaded == 1
+
+
+def test_semicolons_are_read_decimal_commas_rejected(tmp_path: Path) -> None:
+    text = "customer_id;timestamp;amount\nc1;2024-01-01;4,5\nc2;2024-01-02;2\n"
+    loaded = load_orders(_write(tmp_path, "eu.csv", text), max_timestamp=NOW)
+    assert loaded.report.orders_loaded == 1
+    assert loaded.rejects()[["source_row", "reason"]].values.tolist() == [[1, "bad_amount"]]
+
+
+def test_schema_error_names_the_missing_column_without_python_syntax(tmp_path: Path) -> None:
+    path = _write(tmp_path, "o.csv", "customer_id,timestamp,price\na,2024-01-01,1\n")
+    with pytest.raises(OrdersSchemaError) as caught:
+        load_orders(path)
+    error = caught.value
+    assert isinstance(error, ClvbidError) and isinstance(error, ValueError)
+    assert (error.where.file, error.where.field) == (str(path), "amount")
+    assert error.fix == [("columns", "amount=<column>")]
+    assert "columns={" not in str(error)
+
+
+def test_strict_error_locates_the_row_as_rejects_do(tmp_path: Path) -> None:
+    path = _write(tmp_path, "o.csv", "customer_id,timestamp,amount\na,2024-01-01,1\nb,x,2\n")
+    with pytest.raises(OrdersValidationError) as caught:
+        load_orders(path, strict=True)
+    assert (caught.value.where.file, caught.value.where.row) == (str(path), 2)
+    assert caught.value.where.field == "timestamp"
+    assert load_orders(path).rejects()["source_row"].tolist() == [2]
