@@ -242,7 +242,15 @@ def fit_spend(ordered: pd.DataFrame) -> GammaGammaModel:
     """Gamma-Gamma on the repeat buyers with a positive mean repeat spend (Fader, Hardie & Lee
     2005)."""
     repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
-    return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    try:
+        return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    except ConvergenceError as error:
+        raise NotValuableError(
+            f"the spend model (Gamma-Gamma) did not converge on the {len(repeat):,} repeat "
+            f"buyers ({error.what})",
+            field="model.as_of",
+            hint="value a longer order history, with more customers who bought again",
+        ) from error
 
 
 def _check_valuable(ordered: pd.DataFrame, day: pd.Timestamp) -> None:
