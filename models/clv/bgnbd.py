@@ -96,18 +96,27 @@ class BetaGeoModel(CountingModel):
         """Maximum-likelihood fit on per-customer frequency (repeat purchases), recency and T.
 
         recency and T are ages in `time_unit` (days or weeks); `weights` counts customers per
-        row when the data is already aggregated. Identical rows are merged before fitting.
+        row when the data is already aggregated. Identical rows are merged before fitting;
+        customers with T = 0 add exactly 0 to the log-likelihood and are set aside. alpha is
+        penalised in units of the largest T, so a penalized fit does not depend on the unit.
         """
-        data, row_weights = weighted_summary(frequency, recency, T, weights)
-        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
+        data = weighted_summary(frequency, recency, T, weights)
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            return _weighted_log_likelihood_and_gradient(log_params, cx, ct_x, cT, row_weights)
+            return _weighted_log_likelihood_and_gradient(
+                log_params, data.x, data.t_x, data.T, data.weights
+            )
 
-        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * data.T).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
         self.time_unit_ = time_unit
-        self._maximise(objective, initial, float(row_weights.sum()))
+        self._maximise(
+            objective,
+            initial,
+            n_fit=float(data.weights.sum()),
+            scales=np.array([1.0, data.time_scale, 1.0, 1.0]),
+            n_customers=data.n_customers,
+        )
         return self
 
     # -- predictions (FHL 2005 section 4 and the 2007 technical notes) -----------------------

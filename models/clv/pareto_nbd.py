@@ -58,12 +58,15 @@ def _combine(
 ) -> np.ndarray:
     """LL = log[Gamma(r+x) alpha^r beta^s / Gamma(r)] + log[alive-at-T term + s/(r+s+x) A0].
 
-    A0 = tail(t_x) - tail(T) is the (scaled) probability of dying in (t_x, T].
+    A0 = tail(t_x) - tail(T) is the (scaled) probability of dying in (t_x, T]. NaN where
+    scipy's hyp2f1 fails (s in the hundreds with beta >> alpha): the optimiser treats it as
+    outside the domain and steps back.
     """
     r, alpha, s, beta = np.asarray(params, dtype=float)
     head = log_rising_factorial(r, x) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
+    with np.errstate(invalid="ignore"):
+        return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
 
 
 def _log_died_term(
@@ -94,25 +97,32 @@ class ParetoNBDModel(CountingModel):
         """Maximum-likelihood fit on frequency, recency and T (ages in `time_unit`).
 
         Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
-        distinct (x, t_x) and (x, T) pair, which is where the time goes.
+        distinct (x, t_x) and (x, T) pair, which is where the time goes. Customers with T = 0
+        add exactly 0 to the log-likelihood and are set aside; alpha and beta are penalised in
+        units of the largest T, so a penalized fit does not depend on the time unit.
         """
-        data, row_weights = weighted_summary(frequency, recency, T, weights)
-        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
-        at_t_x = compress(x=cx, y=ct_x)
-        at_T = compress(x=cx, y=cT)
+        data = weighted_summary(frequency, recency, T, weights)
+        at_t_x = compress(x=data.x, y=data.t_x)
+        at_T = compress(x=data.x, y=data.T)
 
         def objective(log_params: np.ndarray) -> tuple[float, None]:
             params = np.exp(log_params)
             tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
             tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
-            ll = _combine(params, cx, cT, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
-            return float((row_weights * ll).sum()), None
+            ll = _combine(params, data.x, data.T, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
+            return float((data.weights * ll).sum()), None
 
-        mean_t = float((row_weights * cT).sum() / row_weights.sum())
-        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        mean_t = float((data.weights * data.T).sum() / data.weights.sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * data.T).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, mean_t])
         self.time_unit_ = time_unit
-        self._maximise(objective, initial, float(row_weights.sum()))
+        self._maximise(
+            objective,
+            initial,
+            n_fit=float(data.weights.sum()),
+            scales=np.array([1.0, data.time_scale, 1.0, data.time_scale]),
+            n_customers=data.n_customers,
+        )
         return self
 
     # -- predictions (FH 2005 note, sections 3-5) -------------------------------------------
