@@ -87,8 +87,16 @@ class FitData:
 
     @property
     def time_scale(self) -> float:
-        """The largest age T: times are measured in units of it when penalising (max T = 1)."""
+        """The largest age T: the fit measures time in units of it (max T = 1), as lifetimes."""
         return float(self.T.max())
+
+    def log_likelihood_offset(self) -> float:
+        """Log-likelihood in the data's unit minus that in units of the largest T.
+
+        Both models' likelihoods scale as c^x when times are divided by c (FHL 2005 eq. 6,
+        FH 2005 eq. 18), so the offset is -(sum of x) log c.
+        """
+        return -float((self.weights * self.x).sum()) * np.log(self.time_scale)
 
 
 def weighted_summary(
@@ -220,6 +228,9 @@ class Estimator:
     """
 
     PARAMETER_NAMES: tuple[str, ...] = ()
+    # Upper bounds on the unit-free parameters (None: unbounded), for likelihoods whose
+    # supremum can lie at infinity; a fit that ends on a bound says so in `at_bound_`.
+    UPPER_BOUNDS: tuple[float | None, ...] | None = None
 
     def __init__(self, *, penalizer: float = 0.0, max_iterations: int = 2000) -> None:
         self.penalizer = penalizer
@@ -263,14 +274,17 @@ class Estimator:
         *,
         n_fit: float,
         scales: np.ndarray,
+        log_likelihood_offset: float,
         n_customers: float,
     ) -> None:
         """Maximise the weighted log-likelihood in log space; set params_, SEs, LL, AIC.
 
-        The optimiser minimises -LL/n_fit + penalizer * sum((params / scales)**2): lifetimes'
-        convention, with each parameter measured in a unit of the data (times in units of the
-        largest T, money in units of the mean spend), so that neither the data size nor the
-        time or currency unit changes what a penalizer does. n_fit counts the customers who
+        As lifetimes does, `objective` sees the data in units of the data (times divided by
+        the largest T, money by the mean spend): its parameters times `scales` are the model's,
+        and its log-likelihood plus `log_likelihood_offset` (the Jacobian of that change of
+        unit) is the data's. The optimiser minimises -LL/n_fit + penalizer * sum(params**2) on
+        those unit-free parameters, so neither the data size nor the time or currency unit
+        changes what a penalizer does, or the optimiser's path. n_fit counts the customers who
         carry information (T > 0), n_customers all of them.
 
         Convergence is judged on the log-likelihood the optimum could still gain (the Newton
@@ -279,16 +293,15 @@ class Estimator:
         fixed when all customers share one dropout rate) the gradient stays ~1e-4 per customer
         while less than 0.01 of log-likelihood is left to gain.
         """
-        scales = np.asarray(scales, dtype=float)
 
         def penalized(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
             """Total log-likelihood minus the penalty (in total, not per-customer, units)."""
             total, gradient = objective(log_params)
-            scaled = np.exp(log_params) / scales
-            value = total - n_fit * self.penalizer * float(np.sum(scaled**2))
+            params = np.exp(log_params)
+            value = total - n_fit * self.penalizer * float(np.sum(params**2))
             if gradient is None:
                 return value, None
-            return value, gradient - n_fit * 2 * self.penalizer * scaled**2
+            return value, gradient - n_fit * 2 * self.penalizer * params**2
 
         def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             value, gradient = penalized(log_params)
@@ -298,19 +311,24 @@ class Estimator:
                 gradient = _forward_gradient(lambda lp: penalized(lp)[0], log_params, value)
             return -value / n_fit, -gradient / n_fit
 
+        bounds = self.UPPER_BOUNDS or (None,) * len(initial)
+        upper = np.log([np.inf if bound is None else bound for bound in bounds])
         result = minimize(
             negative,
             initial,
             jac=True,
             method="L-BFGS-B",
+            bounds=[(None, u if np.isfinite(u) else None) for u in upper],
             options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
         hessian = _log_hessian(objective, result.x)
-        scaled = np.exp(result.x) / scales
-        gain = _newton_decrement(
-            _gradient(objective, result.x) - n_fit * 2 * self.penalizer * scaled**2,
-            hessian - np.diag(n_fit * 4 * self.penalizer * scaled**2),
-        )
+        fitted = np.exp(result.x)
+        gradient = _gradient(objective, result.x) - n_fit * 2 * self.penalizer * fitted**2
+        # On a bound the likelihood may still rise outwards: only free directions count.
+        at_bound = (result.x >= upper - 1e-9) & (gradient > 0)
+        free = ~at_bound
+        penalized_hessian = hessian - np.diag(n_fit * 4 * self.penalizer * fitted**2)
+        gain = _newton_decrement(gradient[free], penalized_hessian[np.ix_(free, free)])
         if not (np.isfinite(result.fun) and gain < CONVERGED_GAIN):
             raise ConvergenceError(
                 f"{type(self).__name__} did not converge after {result.nit} iterations: "
@@ -318,21 +336,22 @@ class Estimator:
                 hint="try a penalizer > 0 (e.g. 0.001) or check the data",
             )
         names = list(self.PARAMETER_NAMES)
-        self.params_ = pd.Series(np.exp(result.x), index=names, dtype=float)
-        self.log_likelihood_ = float(objective(result.x)[0])
+        self.params_ = pd.Series(fitted * scales, index=names, dtype=float)
+        self.log_likelihood_ = float(objective(result.x)[0]) + log_likelihood_offset
         self.aic_ = 2 * len(names) - 2 * self.log_likelihood_
         self.n_customers_ = int(round(n_customers))
         self.n_iterations_ = int(result.nit)
-        self._set_standard_errors(hessian, result.x)
+        self.at_bound_ = tuple(name for name, bound in zip(names, at_bound, strict=True) if bound)
+        self._set_standard_errors(hessian)
 
-    def _set_standard_errors(self, hessian: np.ndarray, log_params: np.ndarray) -> None:
+    def _set_standard_errors(self, hessian: np.ndarray) -> None:
         """Standard errors from the observed information (`hessian` of the log-likelihood).
 
         Its Hessian in log parameters gives cov(log p); cov(p) = diag(p) cov(log p) diag(p)
         (the delta method, exact at a stationary point).
         """
         names = list(self.PARAMETER_NAMES)
-        params = np.exp(log_params)
+        params = self.params_.to_numpy()
         try:
             log_covariance = np.linalg.inv(-hessian)
         except np.linalg.LinAlgError:
@@ -422,8 +441,11 @@ def _forward_gradient(
     f: Callable[[np.ndarray], float], point: np.ndarray, value: float
 ) -> np.ndarray:
     """Forward-difference gradient of f at `point` (where f equals `value`), for likelihoods
-    without a closed-form gradient; k evaluations instead of central differences' 2k."""
-    step = 1e-7 * np.maximum(1.0, np.abs(point))
+    without a closed-form gradient; k evaluations instead of central differences' 2k.
+
+    The same step in every log parameter (a relative step in the parameter), so the path of
+    the optimiser does not depend on the unit the parameters are measured in."""
+    step = np.full(len(point), 1e-7)
     gradient = np.empty_like(point)
     for i in range(len(point)):
         shifted = point.copy()
@@ -434,7 +456,7 @@ def _forward_gradient(
 
 def _central_gradient(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
     """Central-difference gradient: to check convergence more precisely than forward steps."""
-    step = 1e-5 * np.maximum(1.0, np.abs(point))
+    step = np.full(len(point), 1e-5)
     gradient = np.empty_like(point)
     for i in range(len(point)):
         shift = np.zeros_like(point)

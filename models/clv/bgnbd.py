@@ -97,24 +97,28 @@ class BetaGeoModel(CountingModel):
 
         recency and T are ages in `time_unit` (days or weeks); `weights` counts customers per
         row when the data is already aggregated. Identical rows are merged before fitting;
-        customers with T = 0 add exactly 0 to the log-likelihood and are set aside. alpha is
-        penalised in units of the largest T, so a penalized fit does not depend on the unit.
+        customers with T = 0 add exactly 0 to the log-likelihood and are set aside. time is
+        measured in units of the largest T (lifetimes' scaling), so a penalized fit does not
+        depend on the time unit.
         """
         data = weighted_summary(frequency, recency, T, weights)
+        scale = data.time_scale
+        t_x, big_t = data.t_x / scale, data.T / scale
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             return _weighted_log_likelihood_and_gradient(
-                log_params, data.x, data.t_x, data.T, data.weights
+                log_params, data.x, t_x, big_t, data.weights
             )
 
-        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * data.T).sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * big_t).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
         self.time_unit_ = time_unit
         self._maximise(
             objective,
             initial,
             n_fit=float(data.weights.sum()),
-            scales=np.array([1.0, data.time_scale, 1.0, 1.0]),
+            scales=np.array([1.0, scale, 1.0, 1.0]),
+            log_likelihood_offset=data.log_likelihood_offset(),
             n_customers=data.n_customers,
         )
         return self

@@ -110,21 +110,22 @@ class GammaGammaModel(Estimator):
     ) -> Self:
         """Maximum-likelihood fit on repeat customers (frequency >= 1, mean repeat spend > 0).
 
-        gamma (a currency amount) is penalised in units of the mean spend, so a penalized fit
-        does not depend on the currency unit.
+        Spend is measured in units of the mean spend (gamma is an amount of money), so a
+        penalized fit does not depend on the currency unit; the density of zbar then scales by
+        that mean, hence the log-likelihood offset.
         """
         x, zbar = check_spend(frequency, monetary_value)
         row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
 
-        objective = _SpendLikelihood(x, zbar, row_weights)
         n_fit = float(row_weights.sum())
         mean_spend = float((row_weights * zbar).sum() / n_fit)
-        initial = np.log([1.0, 2.0, mean_spend])
+        objective = _SpendLikelihood(x, zbar / mean_spend, row_weights)
         self._maximise(
             objective,
-            initial,
+            np.log([1.0, 2.0, 1.0]),
             n_fit=n_fit,
             scales=np.array([1.0, 1.0, mean_spend]),
+            log_likelihood_offset=-n_fit * np.log(mean_spend),
             n_customers=n_fit,
         )
         return self

@@ -95,6 +95,11 @@ class ParetoNBDModel(CountingModel):
     """Pareto/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, s, beta."""
 
     PARAMETER_NAMES = ("r", "alpha", "s", "beta")
+    # s <= 100: dropout rates that differ by less than 1/sqrt(s) = 10% between customers are
+    # one common rate in all but name. When they do not differ at all (e.g. data from BG/NBD)
+    # the likelihood rises towards s, beta -> infinity with s/beta fixed, and past s ~ 300
+    # scipy's hyp2f1 returns NaN; the fit then stops on the bound (`at_bound_ == ("s",)`).
+    UPPER_BOUNDS = (None, None, 100.0, None)
 
     def fit(
         self,
@@ -109,29 +114,32 @@ class ParetoNBDModel(CountingModel):
 
         Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
         distinct (x, t_x) and (x, T) pair, which is where the time goes. Customers with T = 0
-        add exactly 0 to the log-likelihood and are set aside; alpha and beta are penalised in
-        units of the largest T, so a penalized fit does not depend on the time unit.
+        add exactly 0 to the log-likelihood and are set aside; time is measured in units of
+        the largest T (lifetimes' scaling), so a penalized fit does not depend on the time unit.
         """
         data = weighted_summary(frequency, recency, T, weights)
-        at_t_x = compress(x=data.x, y=data.t_x)
-        at_T = compress(x=data.x, y=data.T)
+        scale = data.time_scale
+        big_t = data.T / scale
+        at_t_x = compress(x=data.x, y=data.t_x / scale)
+        at_T = compress(x=data.x, y=big_t)
 
         def objective(log_params: np.ndarray) -> tuple[float, None]:
             params = np.exp(log_params)
             tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
             tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
-            ll = _combine(params, data.x, data.T, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
+            ll = _combine(params, data.x, big_t, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
             return float((data.weights * ll).sum()), None
 
-        mean_t = float((data.weights * data.T).sum() / data.weights.sum())
-        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * data.T).sum())
+        mean_t = float((data.weights * big_t).sum() / data.weights.sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * big_t).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, mean_t])
         self.time_unit_ = time_unit
         self._maximise(
             objective,
             initial,
             n_fit=float(data.weights.sum()),
-            scales=np.array([1.0, data.time_scale, 1.0, data.time_scale]),
+            scales=np.array([1.0, scale, 1.0, scale]),
+            log_likelihood_offset=data.log_likelihood_offset(),
             n_customers=data.n_customers,
         )
         return self
