@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
-from api.main import create_app
 from api.settings import Settings
 
 console = Console()
@@ -38,6 +35,11 @@ def serve(
     ] = True,
 ) -> None:
     """Start the HTTP API (settings from CLVBID_* variables; see docs/api.md)."""
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from api.main import create_app
+
     try:
         settings = Settings(load_demo=demo)
     except ValidationError as error:
