@@ -62,6 +62,20 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(
         default=1800.0, gt=0, description="A background job running longer is stopped."
     )
+    max_generator_customers: int = Field(
+        default=200_000,
+        ge=100,
+        description=(
+            "Largest `customers` (and `prospects`) a scenario's generator source may ask for; "
+            "a generated customer costs about 1 kB of worker memory per step."
+        ),
+    )
+    max_upload_rows: int = Field(
+        default=5_000_000, gt=0, description="Most rows an uploaded orders file may have."
+    )
+    max_segments: int = Field(
+        default=5_000, gt=0, description="Most segments an allocation problem may have."
+    )
     load_demo: bool = Field(
         default=False, description="Load the CDNOW demo dataset at startup when none is stored."
     )

@@ -54,15 +54,25 @@ def _check_contacts(contacts: Path) -> None:
         raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error
 
 
+class TooManyRows(TaskError):
+    """An upload with more rows than the service takes (the route answers 413)."""
+
+
 def ingest_orders(
-    source: Path, folder: Path, loaded_at: str, contacts: Path | None = None
+    source: Path, folder: Path, loaded_at: str, max_rows: int, contacts: Path | None = None
 ) -> dict[str, Any]:
     """Load an uploaded orders file (and contacts), write its rejects to `folder/rejects.csv`,
-    count the rest."""
+    count the rest; more than `max_rows` rows is TooManyRows."""
     if contacts is not None:
         _check_contacts(contacts)
     loaded = _load(source, loaded_at, folder / "rejects.csv", contacts)
     report = loaded.report
+    if report.rows_read > max_rows:
+        raise TooManyRows(
+            f"the file has {report.rows_read} rows; this service takes at most {max_rows}",
+            "body.file",
+            hint="split the file, or raise CLVBID_MAX_UPLOAD_ROWS",
+        )
     if report.orders_loaded == 0:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.items())
         raise TaskError(

@@ -94,7 +94,11 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
     started = time.perf_counter()
     try:
         answer = await services.solvers.run(
-            solve_json, body, solver.model_dump_json(), deadline_seconds=deadline
+            solve_json,
+            body,
+            solver.model_dump_json(),
+            services.settings.max_segments,
+            deadline_seconds=deadline,
         )
     except DeadlineExceeded:
         await run_in_threadpool(_check_problem, body)
@@ -112,6 +116,12 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
         raise ServiceUnavailableError(f"the solver's worker died: {error}") from error
     if "errors" in answer:
         raise _invalid_body(answer["errors"])
+    if "solver_error" in answer:
+        raise invalid(
+            ("body",),
+            f"the solver failed on this problem ({answer['solver_error']}); keep costs, "
+            "values and exponents within the ranges in docs/DESIGN.md",
+        )
     return _Solved(SolveStatus(answer["status"]), answer["conflicts"], answer["result"])
 
 

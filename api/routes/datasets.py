@@ -20,6 +20,7 @@ from api.errors import (
     ConflictError,
     ErrorBody,
     NotFoundError,
+    TooLargeError,
     error_text,
     invalid,
 )
@@ -27,7 +28,15 @@ from api.jobs import create_job, start_job
 from api.schemas import DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
 from api.store import Dataset, Job, package_versions
 from api.store.tables import new_id, utc_now
-from api.tasks import TaskError, dashboard, fit_clv, ingest_orders, lookalikes, movers
+from api.tasks import (
+    TaskError,
+    TooManyRows,
+    dashboard,
+    fit_clv,
+    ingest_orders,
+    lookalikes,
+    movers,
+)
 from models.audiences.lookalike import LookalikeReport
 from models.audiences.movers import MoversReport
 from models.customers import LtvDashboard
@@ -126,9 +135,13 @@ async def _ingest(
             source,
             folder,
             _as_of_upload(created_at),
+            services.settings.max_upload_rows,
             contacts_path,
             deadline_seconds=services.settings.job_timeout_seconds,
         )
+    except TooManyRows as error:
+        services.data_dir.remove_dataset(dataset_id)
+        raise TooLargeError(error_text(error), where="body.file") from error
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
         field = "contacts" if error.where.field == "body.contacts" else "file"

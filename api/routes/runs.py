@@ -65,7 +65,11 @@ def _dataset_file(services: Services, dataset_id: str) -> Path | None:
 
 def _prepare(services: Services, document: dict[str, Any]) -> dict[str, Any]:
     """The document with dataset sources resolved and the whole scenario validated."""
-    resolved = resolve_data_sources(document, lambda i: _dataset_file(services, i))
+    resolved = resolve_data_sources(
+        document,
+        lambda i: _dataset_file(services, i),
+        services.settings.max_generator_customers,
+    )
     resolved.setdefault("name", KIND)
     validate_document(resolved, dataset_files(resolved))
     return resolved

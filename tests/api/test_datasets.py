@@ -90,6 +90,7 @@ def test_unknown_dataset_is_404(client: TestClient) -> None:
         assert response.json() == {
             "detail": "no dataset with id 'nope'",
             "where": "path.dataset_id",
+            "hint": None,
         }
 
 
@@ -125,6 +126,17 @@ def test_oversized_upload_is_413(client: TestClient) -> None:
     assert response.status_code == 413
     assert response.json()["where"] == "body"
     assert str(limit) in response.json()["detail"]
+
+
+def test_more_rows_than_the_limit_is_413_and_nothing_is_kept(client: TestClient) -> None:
+    limit = client.app.state.services.settings.max_upload_rows
+    rows = [(f"c{i}", "2024-01-05", "20.00") for i in range(limit + 1)]
+    before = client.get("/v1/datasets").json()["datasets"]
+    response = client.post("/v1/datasets", files={"file": ("many.csv", orders_csv(rows))})
+    assert response.status_code == 413, response.text
+    assert response.json()["where"] == "body.file"
+    assert f"{limit + 1} rows" in response.json()["detail"]
+    assert client.get("/v1/datasets").json()["datasets"] == before
 
 
 def test_oversized_streamed_upload_is_413(client: TestClient) -> None:
