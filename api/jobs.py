@@ -75,11 +75,16 @@ def publish_outputs(database_url: str, job_id: str, staging: Path, folder: Path)
 
 
 def create_job(
-    database: Database, kind: str, dataset_id: str | None, params: dict[str, Any]
+    database: Database,
+    workspace: str,
+    kind: str,
+    dataset_id: str | None,
+    params: dict[str, Any],
 ) -> Job:
-    """Store a new queued job and return it."""
+    """Store a new queued job of `workspace` and return it."""
     with database.session() as session:
         job = Job(
+            workspace=workspace,
             kind=kind,
             dataset_id=dataset_id,
             status="queued",

@@ -27,6 +27,7 @@ def open_services(settings: Settings) -> Services:
         database=database,
         data_dir=DataDir(settings.data_dir),
         solvers=WorkerPool(settings.workers),
+        analysts=WorkerPool(settings.analysis_workers),
         fitters=WorkerPool(settings.job_workers),
     )
 
@@ -34,6 +35,7 @@ def open_services(settings: Settings) -> Services:
 def close_services(services: Services) -> None:
     """Stop the worker pools and release the database connections."""
     services.solvers.close()
+    services.analysts.close()
     services.fitters.close()
     services.database.close()
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         try:
             await services.solvers.start()
+            await services.analysts.start()
             await services.fitters.start()
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
