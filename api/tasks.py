@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from api.jobs import job_progress
+from api.store.files import ORDERS_PARQUET, PARQUET_SUFFIXES
 from models.audiences.lookalike import LookalikeError, lookalike_audiences
 from models.audiences.movers import segments_on_the_move
 from models.customers import OrdersSchemaError, load_orders, ltv_dashboard
@@ -58,11 +59,21 @@ class TooManyRows(TaskError):
     """An upload with more rows than the service takes (the route answers 413)."""
 
 
+def _as_parquet(source: Path, target: Path) -> None:
+    """Write a CSV upload as Parquet of text columns in the same row order: loading it gives
+    the very orders and rejects the CSV gives (models.customers reads CSV as text), without
+    parsing the CSV again on every dashboard, lookalike, mover, fit or scenario run."""
+    quoted = str(source).replace("'", "''")
+    reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
+    duckdb.connect().execute(f"COPY (SELECT * FROM {reader}) TO '{target}' (FORMAT parquet)")
+
+
 def ingest_orders(
     source: Path, folder: Path, loaded_at: str, max_rows: int, contacts: Path | None = None
 ) -> dict[str, Any]:
     """Load an uploaded orders file (and contacts), write its rejects to `folder/rejects.csv`,
-    count the rest; more than `max_rows` rows is TooManyRows."""
+    count the rest; more than `max_rows` rows is TooManyRows. A CSV is kept as
+    `folder/orders.parquet` too, the file every later read uses (DataDir.orders)."""
     if contacts is not None:
         _check_contacts(contacts)
     loaded = _load(source, loaded_at, folder / "rejects.csv", contacts)
@@ -79,6 +90,8 @@ def ingest_orders(
             f"no valid orders among {report.rows_read} rows ({reasons or 'empty file'})",
             "body.file",
         )
+    if source.suffix not in PARQUET_SUFFIXES:
+        _as_parquet(source, folder / ORDERS_PARQUET)
     customers = report.identity.customers if report.identity is not None else 0
     return {
         "rows_read": report.rows_read,

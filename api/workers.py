@@ -71,6 +71,7 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
+        self.size = workers
         self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
 
     async def run(

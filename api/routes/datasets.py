@@ -80,7 +80,8 @@ def _save(stream: BinaryIO, target: Path) -> tuple[int, str]:
 
 
 def _source(services: Services, dataset: Dataset) -> Path:
-    return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
+    """The orders file the analysis routes read (parsed once, at upload)."""
+    return services.data_dir.orders(dataset.id, dataset.file_format)
 
 
 def _contacts(services: Services, dataset: Dataset) -> Path | None:

@@ -60,7 +60,7 @@ def _dataset_file(services: Services, workspace: str, dataset_id: str) -> Path |
         dataset = owned(session, Dataset, dataset_id, workspace)
     if dataset is None:
         return None
-    return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
+    return services.data_dir.orders(dataset.id, dataset.file_format)
 
 
 def _prepare(services: Services, workspace: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from api.settings import Settings
+from models.customers import load_orders
 from tests.api.orders import BAD_ROWS, GOOD_ROWS, cdnow_sample, orders_csv, parquet_bytes
 
 
@@ -149,3 +151,21 @@ def test_oversized_streamed_upload_is_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert "detail" in response.json()
+
+
+def test_a_csv_is_parsed_once_into_parquet_that_loads_the_same_orders(
+    client: TestClient, settings: Settings
+) -> None:
+    content = orders_csv(GOOD_ROWS + BAD_ROWS)
+    dataset = _upload(client, "mixed.csv", content)
+    folder = settings.data_dir / "datasets" / dataset["id"]
+    stored = folder / "orders.parquet"
+    assert stored.exists()
+    limit = {"max_timestamp": "2030-01-01"}
+    from_csv = load_orders(folder / "source.csv", **limit)
+    from_parquet = load_orders(stored, **limit)
+    assert from_parquet.report == from_csv.report
+    query = "SELECT * FROM orders ORDER BY ALL"
+    assert from_parquet.connection.execute(query).fetchall() == (
+        from_csv.connection.execute(query).fetchall()
+    )
