@@ -89,14 +89,21 @@ class Settings(BaseSettings):
     max_segments: int = Field(
         default=5_000, gt=0, description="Most segments an allocation problem may have."
     )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Origins a browser may call the API from (`https://app.example.com`), "
+            "comma-separated; none by default, so no cross-origin call is allowed."
+        ),
+    )
     load_demo: bool = Field(
         default=False, description="Load the CDNOW demo dataset at startup when none is stored."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
-        """Accept `k1,k2` from the environment as well as a list."""
+        """Accept `a,b` from the environment as well as a list."""
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
         return value

@@ -31,6 +31,13 @@ class TaskError(ClvbidError):
         super().__init__(message, field=where, hint=hint)
 
 
+def _reason(error: Exception, path: Path) -> str:
+    """DuckDB's reason a file could not be read, in one line, without the server's path or
+    the SQL it ran (the client knows the file only by the name it uploaded)."""
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return first_line.replace(str(path.resolve()), "the file").replace(str(path), "the file")
+
+
 def _load(
     source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
 ) -> Any:
@@ -42,7 +49,9 @@ def _load(
     except OrdersSchemaError as error:
         raise TaskError(str(error), "body.file") from error
     except duckdb.Error as error:
-        raise TaskError(f"could not read the file: {error}", "body.file") from error
+        raise TaskError(
+            f"could not read the file: {_reason(error, source)}", "body.file"
+        ) from error
 
 
 def _check_contacts(contacts: Path) -> None:
@@ -52,7 +61,9 @@ def _check_contacts(contacts: Path) -> None:
     except OrdersSchemaError as error:
         raise TaskError(str(error), "body.contacts") from error
     except duckdb.Error as error:
-        raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error
+        raise TaskError(
+            f"could not read the contacts file: {_reason(error, contacts)}", "body.contacts"
+        ) from error
 
 
 class TooManyRows(TaskError):

@@ -110,10 +110,16 @@ def test_file_without_valid_rows_is_422(client: TestClient) -> None:
     assert "no valid orders" in response.json()["detail"][0]["msg"]
 
 
-def test_garbage_parquet_is_422(client: TestClient) -> None:
+def test_garbage_parquet_is_422_without_server_paths_or_sql(
+    client: TestClient, settings: Settings
+) -> None:
     response = client.post("/v1/datasets", files={"file": ("x.parquet", b"PAR1 not really")})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    message = response.json()["detail"][0]["msg"]
+    assert "could not read the file" in message
+    assert str(settings.data_dir.resolve()) not in response.text
+    assert "SELECT" not in response.text and "\\n" not in response.text
 
 
 def test_missing_file_field_is_422(client: TestClient) -> None:
