@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -83,14 +84,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings)
         app.state.services = services
+        # Workers start in the background: /healthz answers while the forkserver imports the
+        # solver's stack, and a request that comes first waits for its pool's workers.
+        warming = [
+            asyncio.create_task(pool.start())
+            for pool in (services.solvers, services.analysts, services.fitters)
+        ]
         try:
-            await services.solvers.start()
-            await services.analysts.start()
-            await services.fitters.start()
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
             yield
         finally:
+            for task in warming:
+                task.cancel()
             close_services(services)
 
     app = FastAPI(
