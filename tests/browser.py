@@ -83,8 +83,10 @@ def not_blank(png: Path) -> float:
     return float(((pixels < 235).sum(axis=1) > 0).mean())
 
 
+_NUMBER = r"-?[€$£]?-?\d{1,3}(,\d{3})*(\.\d{1,3})?( [A-Z]{3})?[x%]?"
+# a formatted number, optionally with its unit or a count in brackets; a range; a date
 NUMBER_CELL = re.compile(
-    r"^(–|-?[€$£]?-?\d{1,3}(,\d{3})*(\.\d{1,2})?( [A-Z]{3})?[x%]?|-?\d{1,3}(,\d{3})*\.\d{3}|"
+    rf"^(–|{_NUMBER}( (s|months|days|\(\d{{1,3}}(,\d{{3}})*\)))?|{_NUMBER} – {_NUMBER}|"
     r"\d{4}-\d{2}-\d{2})$"
 )
 
