@@ -193,7 +193,7 @@ async def dataset_page(dataset_id: str, services: ServicesDep) -> HTMLResponse:
         deadline_seconds=services.settings.job_timeout_seconds,
     )
     monthly, moves = await run_in_threadpool(_lifecycle_charts, figures)
-    shares = pd.DataFrame({"customers": answers.stage_counts}).reindex(list(STAGES)).T
+    shares = pd.DataFrame({"customers": answers.stage_counts}).reindex(list(STAGES))
     stages = await run_in_threadpool(
         lambda: charts.svg(
             charts.stacked_bars(

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from api.local_server import local_server
 from tests.api.orders import cdnow_sample
+from tests.api.test_generated_client import KEY, server
 from tests.browser import not_blank, overlapping_text, unformatted_cells
 
-KEY = "dashboard-key-0123456789"
 SCREENSHOTS = os.environ.get("CLVBID_SCREENSHOTS")  # a folder: keep the screenshots (docs/img)
+__all__ = ["server"]  # `clvbid serve` on a free port with key KEY, shared with the client test
 SCENARIO = """\
 name: dashboard-e2e
 description: A small generated retailer, one channel, a ROAS floor.
@@ -31,19 +29,6 @@ problem:
   budget: {total: 2000}
   constraints: {min_roas: 2}
 """
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`clvbid serve` on a free loopback port, with its own data directory."""
-    environment = {
-        "CLVBID_DATA_DIR": str(tmp_path_factory.mktemp("dashboard")),
-        "CLVBID_API_KEYS": KEY,
-        "CLVBID_WORKERS": "1",
-        "CLVBID_JOB_WORKERS": "1",
-    }
-    with local_server(environment) as url:
-        yield url
 
 
 def test_root_leads_to_sign_in_and_cookie_is_http_only(server: str) -> None:
