@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.dashboard.routes import install as install_dashboard
 from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
@@ -121,4 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
     for resource in (allocations, datasets, jobs, landscapes, runs):
         app.include_router(resource.router, prefix="/v1", **protected)
+    install_dashboard(app)
     return app
