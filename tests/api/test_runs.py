@@ -117,7 +117,7 @@ def test_a_run_keeps_budgets_and_serves_its_report_and_allocation(
 
     report = client.get(f"/v1/runs/{finished['id']}/report")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
-    assert "data:image/png;base64," in report.text and "<script" not in report.text
+    assert "data:image/svg+xml;base64," in report.text and "<script" not in report.text
 
     listed = client.get("/v1/runs").json()["runs"]
     assert finished["id"] in [r["id"] for r in listed]

@@ -11,6 +11,7 @@ import pytest
 
 from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
 from optimizer import AllocationResult
+from tests.html_tables import table_with
 from tests.scenarios.conftest import EXAMPLES, Example, run_example
 
 
@@ -62,9 +63,10 @@ def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
     assert "Segments on the move" in report
     movers = reactivation.run.base.formed.movers
     assert movers is not None
-    for move in movers.moves:
-        assert f"<td>{move.move}</td>" in report
-        assert f"<td>{move.customers}</td>" in report
+    table = table_with(report, "move")
+    assert {move: row[1] for move, row in table.items()} == {
+        m.move: f"{m.customers:,}" for m in movers.moves
+    }
     data = json.loads(Path(reactivation.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]
     assert {m["move"]: m["customers"] for m in figures["movers"]["moves"]} == {
@@ -75,11 +77,12 @@ def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
 
 def test_demo_report_shows_the_mvc_profile(demo: Example) -> None:
     report = demo.written["report"].read_text(encoding="utf-8")
-    assert "<h2 id='audiences'>Audiences</h2>" in report and "MVC profile" in report
+    assert '<h2 id="audiences-title">Audiences</h2>' in report and "MVC profile" in report
     mvc = demo.run.base.customers.mvc
     # the top 1% by score: recomputed from the customer count
     assert mvc.mvc_customers == -(-mvc.customers // 100)
-    assert f"<td>{mvc.mvc_customers:,.2f}</td>" in report
+    row = table_with(report, "Measure")["customers"]
+    assert row[1:] == [f"{mvc.mvc_customers:,}", f"{mvc.customers:,}"]
     data = json.loads(Path(demo.written["json"]).read_text())
     assert data["variants"]["base"]["audiences"]["mvc"]["mvc_customers"] == mvc.mvc_customers
 
@@ -91,8 +94,9 @@ def test_acquisition_report_shows_the_lookalike_table() -> None:
     lookalikes = example.run.base.formed.lookalikes
     assert lookalikes is not None
     segments = example.run.base.formed.segments.set_index("id")
+    table = table_with(report, "audience")
     for audience in lookalikes.audiences:
-        assert f"<td>{audience.id}</td>" in report
+        assert table[audience.id][1] == f"{audience.size:,}"
         assert segments.loc[audience.id, "size"] == audience.size
     data = json.loads(Path(example.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]["lookalikes"]
