@@ -32,7 +32,6 @@ RHYTHM_SHAPE = 3
 MIN_SEGMENT = 500
 SWAP_SETS = {
     **{name: [name] for name in SWAPS},
-    "incrementality+dead_weighting": ["incrementality", "dead_weighting"],
     "all": list(SWAPS),
 }
 

@@ -34,7 +34,7 @@ BEST_SEGMENT_MIN_SHARE = 0.01  # of customers, for "all to the best segment"
 BUDGET_SHARES = (0.10, 0.30, 0.60)  # of the maximum spend
 SOLVER = SolverSettings(mip_gap=1e-7, explain=False)
 RULES = ("order_value", "revenue_share", "equal_split", "best_segment")
-SWAPS = ("spend", "purchases_if_alive", "p_alive", "incrementality", "dead_weighting")
+SWAPS = ("spend", "purchases_if_revived", "p_alive", "incrementality")
 CLVBID_COLUMNS = [
     "stage",
     "tier",
@@ -43,6 +43,8 @@ CLVBID_COLUMNS = [
     "p_alive",
     "expected_order_value",
     "clv_if_alive",
+    "clv_if_revived",
+    "no_own_purchase_if_alive",
     "incrementality",
 ]
 
@@ -140,12 +142,12 @@ def build_market(config: SimulationConfig, detargeting: DetargetingOptions | Non
 
 def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
     """clvbid's value per conversion with the parts named in `swaps` (SWAPS) taken from the
-    truth, per customer; no swap gives today's formula, every swap gives the truth for
+    truth, per customer; no swap gives clvbid's formula, every swap gives the truth for
     Poisson buying.
 
-    Today: margin x order x incrementality + (1 - P(alive)) x CLV-if-alive, CLV-if-alive =
-    margin x order x discounted purchases if alive. `dead_weighting` uses instead
-    P(alive) x incrementality x margin x order + (1 - P(alive)) x (margin x order + CLV-if-alive).
+    clvbid's formula (models/clv/value.py): P(alive) x P(no own order in the window | alive)
+    x margin x order + (1 - P(alive)) x (margin x order + CLV-if-revived), CLV-if-revived =
+    margin x order x discounted purchases of the revived customer.
     """
     swaps = set(swaps)
     unknown = swaps - set(SWAPS)
@@ -153,19 +155,14 @@ def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
         raise ValueError(f"unknown swaps {sorted(unknown)}; choose from {SWAPS}")
     c, margin = market.customers, market.margin
     order = c["true_order_value"] if "spend" in swaps else c["expected_order_value"]
-    if "purchases_if_alive" in swaps:
+    if "purchases_if_revived" in swaps:
         purchases = c["true_clv_if_revived"] / (margin * c["true_order_value"])
     else:
-        purchases = c["clv_if_alive"] / (margin * c["expected_order_value"])
+        purchases = c["clv_if_revived"] / (margin * c["expected_order_value"])
     p_alive = c["true_alive"] if "p_alive" in swaps else c["p_alive"]
-    incrementality = c["true_no_own_order"] if "incrementality" in swaps else c["incrementality"]
+    no_own = c["true_no_own_order"] if "incrementality" in swaps else c["no_own_purchase_if_alive"]
     order_margin = margin * order
-    clv_if_alive = order_margin * purchases
-    if "dead_weighting" in swaps:
-        return p_alive * incrementality * order_margin + (1 - p_alive) * (
-            order_margin + clv_if_alive
-        )
-    return order_margin * incrementality + (1 - p_alive) * clv_if_alive
+    return p_alive * no_own * order_margin + (1 - p_alive) * order_margin * (1 + purchases)
 
 
 def landscapes(segments: pd.DataFrame) -> dict[str, SegmentChannel]:

@@ -47,6 +47,7 @@ class HoldoutData:
 
     calibration: pd.DataFrame
     holdout_purchases: pd.Series
+    holdout_spend: pd.Series
     weekly_actual: pd.Series
     calibration_end: pd.Timestamp
     holdout_end: pd.Timestamp
@@ -68,7 +69,8 @@ def calibration_holdout(
     """Summarise orders up to `calibration_end` and count repeat purchase days after it.
 
     Only customers with a first order by `calibration_end` are followed; purchase days in
-    (calibration_end, holdout_end] are counted (as in the summary, one per day).
+    (calibration_end, holdout_end] are counted (as in the summary, one per day) and their
+    value summed (`holdout_spend`, for the spend models).
     """
     loaded = as_loaded(orders)
     cal_end = pd.Timestamp(calibration_end).normalize()
@@ -82,17 +84,21 @@ def calibration_holdout(
             "(choose a later calibration end or a shorter holdout)"
         )
     days = loaded.connection.sql(
-        f"""SELECT DISTINCT customer_id, day FROM orders
-        WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'"""
+        f"""SELECT customer_id, day, sum(amount) AS value FROM orders
+        WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'
+        GROUP BY customer_id, day"""
     ).df()
     days = days[days["customer_id"].isin(calibration.index)]
-    holdout = days.groupby("customer_id").size().reindex(calibration.index, fill_value=0)
+    per_customer = days.groupby("customer_id")
+    holdout = per_customer.size().reindex(calibration.index, fill_value=0)
+    spend = per_customer["value"].sum().reindex(calibration.index, fill_value=0.0)
     week = np.ceil((pd.to_datetime(days["day"]) - cal_end).dt.days / 7).astype(int)
     n_weeks = int(np.ceil((end - cal_end).days / 7))
     weekly = week.value_counts().reindex(range(1, n_weeks + 1), fill_value=0).cumsum()
     return HoldoutData(
         calibration=calibration,
         holdout_purchases=holdout.rename("holdout_purchases"),
+        holdout_spend=spend.rename("holdout_spend"),
         weekly_actual=weekly.rename("actual"),
         calibration_end=cal_end,
         holdout_end=end,

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from models.clv import ParetoNBDModel
+from models.clv.spend import fit_spend_model
 from models.clv.validation import calibration_holdout, default_calibration_end
 from models.settings import ValuationSettings
-from models.valuation import choose_model, fit_spend
+from models.valuation import choose_model
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -77,6 +78,6 @@ def test_default_split_and_the_published_fits(sample_orders: pd.DataFrame) -> No
     summary = data.calibration
     purchases = ParetoNBDModel().fit(summary["frequency"], summary["recency"], summary["T"])
     assert purchases.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
-    assert fit_spend(summary).params_["p"] == pytest.approx(6.25, rel=0.01)
+    assert fit_spend_model("gamma_gamma", summary).params_["p"] == pytest.approx(6.25, rel=0.01)
     with pytest.raises(ValueError, match="clv_model"):
         ValuationSettings(clv_model="xyz")
