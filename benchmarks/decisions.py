@@ -10,8 +10,9 @@ share of the budget pays for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -110,8 +111,15 @@ class Market:
         return table
 
 
-def build_market(config: SimulationConfig, detargeting: DetargetingOptions | None = None) -> Market:
-    """Generate the retailer, value it with clvbid at `observation_end`, join the truth."""
+def build_market(
+    config: SimulationConfig,
+    detargeting: DetargetingOptions | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Market:
+    """Generate the retailer, value it with clvbid at `observation_end`, join the truth.
+
+    `overrides` are valuation settings other than the defaults (to measure what each part of
+    the valuation contributes, e.g. `{"spend_model": "gamma_gamma"}`)."""
     data = simulate(config)
     loaded = load_orders(data.orders)
     settings = ValuationSettings(
@@ -119,6 +127,7 @@ def build_market(config: SimulationConfig, detargeting: DetargetingOptions | Non
         margin=config.clv_margin,
         monthly_discount_rate=config.clv_monthly_discount,
         campaign_window_days=config.campaign_window_days,
+        **(overrides or {}),
     )
     values = clvbid_values(loaded, settings, detargeting)
     truth = customer_truth(loaded, data, values.index)

@@ -52,9 +52,11 @@ class ValuationSettings(BaseModel):
     """How orders become customer values (docs/clv.md).
 
     `clv_model` `auto` fits BG/NBD and Pareto/NBD on a calibration period and keeps the one
-    with the lower per-customer holdout error (a model that does not converge is dropped,
-    with the reason reported); `spend_model` `auto` likewise keeps the Gamma-Gamma variant
-    (repeat orders only, or every order including the first) with the lower per-customer
+    with the lower holdout Brier score of buying again (P(alive) and P(no purchase | alive),
+    what values rest on; the per-customer MAE is reported beside it; a model that does not
+    converge is dropped, with the reason reported); `spend_model` `auto` likewise keeps the
+    Gamma-Gamma variant (repeat orders only, or every order including the first) with the
+    lower per-customer
     error of the mean holdout order value (models/clv/spend.py); `holdout_weeks` None takes
     half the history, at most 52 weeks.
     `penalizer` is an L2 penalty on the purchase model's parameters, on time scaled to the
@@ -72,7 +74,7 @@ class ValuationSettings(BaseModel):
     clv_model: ModelChoice = Field(
         default="auto",
         validation_alias=AliasChoices("clv_model", "model"),
-        description="Purchase model: bgnbd, pnbd, or auto (lower holdout error).",
+        description="Purchase model: bgnbd, pnbd, or auto (lower holdout Brier score).",
     )
     spend_model: SpendChoice = Field(
         default="auto",

@@ -189,9 +189,10 @@ def customers_at(loaded: OrdersInput, day: pd.Timestamp, window_months: int) -> 
 def choose_model(
     orders: OrdersInput, day: pd.Timestamp, settings: ValuationSettings
 ) -> ModelChoice:
-    """Fit each candidate on the calibration period and keep the lowest per-customer holdout
-    MAE; a candidate that does not converge is dropped with the reason. With one model asked
-    for, it is still validated (its report is kept) but never replaced."""
+    """Fit each candidate on the calibration period and keep the lowest holdout Brier score of
+    buying again (models.clv.validation); a candidate that does not converge is dropped with
+    the reason. With one model asked for, it is still validated (its report is kept) but
+    never replaced."""
     candidates = PURCHASE_MODELS if settings.clv_model == "auto" else (settings.clv_model,)
     try:
         data = calibration_holdout(
@@ -223,14 +224,19 @@ def choose_model(
         chosen = candidates[0]
         reason = "No candidate converged on the calibration period."
         return ModelChoice(chosen, reason, {}, dropped, spend)
-    chosen = min(reports, key=lambda name: reports[name].mae)
+    chosen = min(reports, key=lambda name: reports[name].brier)
     if len(candidates) == 1:
-        reason = f"{chosen} was asked for (holdout MAE {reports[chosen].mae:.4f})."
+        reason = f"{chosen} was asked for (holdout Brier {reports[chosen].brier:.5f})."
     elif len(reports) == 1:
         reason = f"{chosen} is the only candidate that converged."
     else:
-        figures = ", ".join(f"{name} {report.mae:.4f}" for name, report in reports.items())
-        reason = f"Lowest per-customer holdout MAE ({figures})."
+        figures = ", ".join(
+            f"{name} {report.brier:.5f} (MAE {report.mae:.4f})" for name, report in reports.items()
+        )
+        reason = (
+            "Lowest holdout Brier score of buying again, which tests the P(alive) and "
+            f"P(no own purchase) that values rest on ({figures})."
+        )
     return ModelChoice(chosen, reason, reports, dropped, spend)
 
 

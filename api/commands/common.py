@@ -126,7 +126,7 @@ OPTION_OF_FIELD = {
 
 HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in months.")]
 ModelOpt = Annotated[
-    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout error).")
+    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout Brier score).")
 ]
 PenalizerOpt = Annotated[
     float,

@@ -2,7 +2,9 @@
 
 Split the orders at a date, fit on the calibration period, and compare predicted with actual
 repeat purchase days in the holdout: in total, per week (cumulative), by calibration frequency,
-and per customer (MAE) against the naive forecast "same repeat rate as so far".
+per customer (MAE) against the naive forecast "same repeat rate as so far", and the Brier
+score of "buys again in the holdout" (predicted 1 - P(dead) - P(alive) P(no purchase | alive)),
+which tests exactly the P(alive) and P(no own purchase) that the value of a conversion uses.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class ValidationReport:
     by_frequency: pd.DataFrame
     mae: float
     naive_mae: float
+    brier: float
 
     def as_rows(self) -> list[tuple[str, str]]:
         """Label/value pairs for a two-column table."""
@@ -129,6 +132,7 @@ class ValidationReport:
             ("holdout purchases: predicted", f"{self.totals['predicted']:,.1f}"),
             ("per-customer MAE: model", f"{self.mae:.4f}"),
             ("per-customer MAE: naive repeat rate", f"{self.naive_mae:.4f}"),
+            ("Brier score of buying again in the holdout", f"{self.brier:.5f}"),
         ]
 
     def to_markdown(self) -> str:
@@ -177,6 +181,9 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     horizon = float(days_to_model_time(data.holdout_days, unit))
     predicted = model.conditional_expected_purchases(horizon, x, t_x, big_t)
     actual = data.holdout_purchases.to_numpy(float)
+    alive = model.probability_alive(x, t_x, big_t)
+    silent = model.probability_no_purchase_if_alive(horizon, x, np.zeros_like(x), big_t)
+    buys_again = alive * (1 - silent)
     # customers first seen on the calibration end (T = 0) have no rate yet: naive 0
     naive = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0) * horizon
     weeks = data.weekly_actual.index.to_numpy()
@@ -205,4 +212,5 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
         by_frequency=by_frequency,
         mae=float(np.abs(predicted - actual).mean()),
         naive_mae=float(np.abs(naive - actual).mean()),
+        brier=float(((buys_again - (actual > 0)) ** 2).mean()),
     )

@@ -52,10 +52,14 @@ def test_reports_and_selection(sample_orders: pd.DataFrame, tmp_path: Path) -> N
     settings = ValuationSettings(holdout_weeks=39)  # 1998-06-30 back to 1997-09-30
     choice = choose_model(sample_orders, pd.Timestamp("1998-06-30"), settings)
     best, reports = choice.chosen, choice.reports
-    assert best == min(reports, key=lambda name: reports[name].mae) and not choice.dropped
+    assert best == min(reports, key=lambda name: reports[name].brier) and not choice.dropped
+    assert f"{reports['bgnbd'].brier:.5f}" in choice.reason
     assert f"{reports['bgnbd'].mae:.4f}" in choice.reason
+    data = calibration_holdout(sample_orders, calibration_end="1997-09-30")
+    bought = (data.holdout_purchases > 0).mean()
     for report in reports.values():
         assert report.mae < report.naive_mae
+        assert report.brier < bought * (1 - bought)  # beats the best constant forecast
         assert report.totals["predicted"] == pytest.approx(report.totals["actual"], rel=0.15)
         assert report.weekly["predicted"].iloc[-1] == pytest.approx(report.totals["predicted"])
         counts = report.by_frequency["customers"]
