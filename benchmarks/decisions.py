@@ -34,6 +34,9 @@ ACQUISITION_WEEKS = 72.0  # first orders up to ~6 weeks before observation_end: 
 BEST_SEGMENT_MIN_SHARE = 0.01  # of customers, for "all to the best segment"
 BUDGET_SHARES = (0.10, 0.30, 0.60)  # of the maximum spend
 SOLVER = SolverSettings(mip_gap=1e-7, explain=False)
+# Tiers ranked by whichever of CLV and value per conversion explains more of the value (the
+# library's default ranks by CLV, DESIGN.md's tier, which the movers rely on).
+HARNESS_VALUATION: dict[str, Any] = {"tiers": {"by": "auto"}}
 RULES = ("order_value", "revenue_share", "equal_split", "best_segment")
 SWAPS = ("spend", "purchases_if_revived", "p_alive", "incrementality")
 CLVBID_COLUMNS = [
@@ -127,7 +130,7 @@ def build_market(
         margin=config.clv_margin,
         monthly_discount_rate=config.clv_monthly_discount,
         campaign_window_days=config.campaign_window_days,
-        **(overrides or {}),
+        **{**HARNESS_VALUATION, **(overrides or {})},
     )
     values = clvbid_values(loaded, settings, detargeting)
     truth = customer_truth(loaded, data, values.index)

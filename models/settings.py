@@ -25,10 +25,11 @@ TierBasis = Literal["auto", "clv", "value_per_conversion"]
 
 class TierSettings(BaseModel):
     """Value tiers: `top` is the best `top_share` of customers, `mid` the next `mid_share`,
-    `low` the rest (DESIGN.md: 20% and 30%), ranked `by` predicted CLV, by the value of one
-    more conversion, or `auto`: whichever ranking makes the stage x tier segments explain more
-    of the variance of customers' value per conversion (the optimizer bids one value per
-    segment, so what a segment leaves unexplained is bid wrongly). A stage x tier cell with
+    `low` the rest (DESIGN.md: 20% and 30%), ranked `by` predicted CLV (the default: DESIGN's
+    tier, which the movers rely on), by the value of one more conversion, or `auto`: whichever
+    ranking makes the stage x tier segments explain more of the variance of customers' value
+    per conversion (the optimizer bids one value per segment, so what a segment leaves
+    unexplained is bid wrongly). A stage x tier cell with
     fewer than `min_segment_size` customers joins the neighbouring tier of its stage
     (models/audiences/segments.py `merge_small_cells`)."""
 
@@ -36,7 +37,7 @@ class TierSettings(BaseModel):
 
     top_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
     mid_share: Annotated[float, Field(ge=0, lt=1)] = 0.3
-    by: TierBasis = "auto"
+    by: TierBasis = "clv"
     min_segment_size: Annotated[int, Field(ge=1)] = 100
 
     @model_validator(mode="after")
