@@ -1,8 +1,8 @@
-"""FastAPI dependencies as types: settings, the store, the worker pools and the API-key check."""
+"""FastAPI dependencies as types: settings, the store, the worker pools and the API-key check
+(which gives the request's workspace)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,16 +13,19 @@ from api.errors import ApiError
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
+from api.workspaces import workspace_for_key
 
 
 @dataclass(frozen=True)
 class Services:
-    """What the app holds while it runs: settings, database, files and worker pools."""
+    """What the app holds while it runs: settings, database, files and worker pools, one per
+    kind of work so that allocations never wait behind an upload, a dashboard or a fit."""
 
     settings: Settings
     database: Database
     data_dir: DataDir
     solvers: WorkerPool
+    analysts: WorkerPool
     fitters: WorkerPool
 
 
@@ -51,11 +54,14 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 def require_api_key(
     settings: SettingsDep, api_key: Annotated[str | None, Security(api_key_header)]
 ) -> str:
-    """Accept the request only with a configured key, compared in constant time."""
+    """Accept the request only with a configured key (compared in constant time); the
+    workspace the key belongs to, which every query of the request filters on."""
     if not api_key:
         raise UnauthorizedError("missing API key", where="header.X-API-Key")
-    given = api_key.encode()
-    matches = [secrets.compare_digest(given, key.encode()) for key in settings.api_keys]
-    if not any(matches):
+    workspace = workspace_for_key(settings.api_keys, api_key)
+    if workspace is None:
         raise UnauthorizedError("unknown API key", where="header.X-API-Key")
-    return api_key
+    return workspace
+
+
+WorkspaceDep = Annotated[str, Depends(require_api_key)]

@@ -70,6 +70,12 @@ class ConflictError(ApiError):
         return body.model_dump(exclude={"hint"})
 
 
+class TooLargeError(ApiError):
+    """The request is larger than the service's limits allow (settings say how large)."""
+
+    status_code = 413
+
+
 class ServiceUnavailableError(ApiError):
     """The work could not be finished in time or its worker died; the request may be retried."""
 

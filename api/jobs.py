@@ -7,8 +7,10 @@ The worker updates status and progress itself (through its own engine), so a cli
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -47,12 +49,42 @@ def job_progress(database_url: str, job_id: str) -> Progress:
     return progress
 
 
+class JobAbandoned(Exception):
+    """The job is no longer running in the service's records (a restarted service marked it
+    failed): its outputs were thrown away."""
+
+
+def publish_outputs(database_url: str, job_id: str, staging: Path, folder: Path) -> None:
+    """Move a job's finished outputs from `staging` to `folder`, only while the job is still
+    running in the database; else delete them and raise JobAbandoned.
+
+    The check and the move happen in one transaction that holds the job's row (SQLite's write
+    lock, PostgreSQL's row lock), so a service marking the job failed waits for the move or
+    finds the job already moved; a run marked failed never gets its folder written.
+    """
+    with _worker_engine(database_url).begin() as connection:
+        claimed = connection.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running")
+            .values(message="outputs written")
+        )
+        if claimed.rowcount != 1:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise JobAbandoned(f"job {job_id} is no longer running; its outputs were discarded")
+        staging.rename(folder)
+
+
 def create_job(
-    database: Database, kind: str, dataset_id: str | None, params: dict[str, Any]
+    database: Database,
+    workspace: str,
+    kind: str,
+    dataset_id: str | None,
+    params: dict[str, Any],
 ) -> Job:
-    """Store a new queued job and return it."""
+    """Store a new queued job of `workspace` and return it."""
     with database.session() as session:
         job = Job(
+            workspace=workspace,
             kind=kind,
             dataset_id=dataset_id,
             status="queued",

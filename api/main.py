@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from api.dashboard.routes import install as install_dashboard
 from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
@@ -16,6 +21,38 @@ from api.routes import allocations, datasets, health, jobs, landscapes, runs
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
+
+
+class StartupError(Exception):
+    """The service cannot start with these settings: one line saying why, and the exit code
+    `clvbid serve` ends with (3: data directory, 4: database)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def check_storage(settings: Settings) -> None:
+    """Open the data directory and the database (migrating it) once before serving, so a
+    directory that is a file or read-only, or an unreachable database, is one StartupError
+    instead of a traceback from inside the server."""
+    try:
+        DataDir(settings.data_dir)
+    except OSError as error:
+        raise StartupError(
+            f"cannot use the data directory {settings.data_dir}: {error.strerror}; "
+            "set CLVBID_DATA_DIR to a writable directory",
+            exit_code=3,
+        ) from None
+    try:
+        Database(settings.database_url).close()
+    except (SQLAlchemyError, OSError) as error:
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise StartupError(
+            f"cannot open the database {url}: {reason}; check CLVBID_DATABASE_URL",
+            exit_code=4,
+        ) from None
 
 
 def open_services(settings: Settings) -> Services:
@@ -27,6 +64,7 @@ def open_services(settings: Settings) -> Services:
         database=database,
         data_dir=DataDir(settings.data_dir),
         solvers=WorkerPool(settings.workers),
+        analysts=WorkerPool(settings.analysis_workers),
         fitters=WorkerPool(settings.job_workers),
     )
 
@@ -34,6 +72,7 @@ def open_services(settings: Settings) -> Services:
 def close_services(services: Services) -> None:
     """Stop the worker pools and release the database connections."""
     services.solvers.close()
+    services.analysts.close()
     services.fitters.close()
     services.database.close()
 
@@ -46,13 +85,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = open_services(settings)
         app.state.services = services
+        # Workers start in the background: /healthz answers while the forkserver imports the
+        # solver's stack, and a request that comes first waits for its pool's workers.
+        warming = [
+            asyncio.create_task(pool.start())
+            for pool in (services.solvers, services.analysts, services.fitters)
+        ]
         try:
-            await services.solvers.start()
-            await services.fitters.start()
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
             yield
         finally:
+            for task in warming:
+                task.cancel()
             close_services(services)
 
     app = FastAPI(
@@ -63,10 +108,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+            expose_headers=["Location"],
+        )
     app.add_exception_handler(BodyTooLarge, body_too_large_handler)
     install_error_handlers(app)
     app.include_router(health.router)
     protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
     for resource in (allocations, datasets, jobs, landscapes, runs):
         app.include_router(resource.router, prefix="/v1", **protected)
+    install_dashboard(app)
     return app

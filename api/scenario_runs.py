@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.progress import Progress, TaskID
 
-from api.jobs import job_progress
+from api.jobs import job_progress, publish_outputs
 from scenarios.loader import ScenarioError, ScenarioFile, scenario_from_document
 from scenarios.outputs import write_outputs
 from scenarios.runner import STEPS, ScenarioRun, run_scenario
@@ -46,19 +46,33 @@ def _data_blocks(document: Mapping[str, Any]) -> Iterator[tuple[Loc, dict[str, A
             yield ("variants", i, "set", "data"), patch["data"]
 
 
+def _too_many_generated(data: Mapping[str, Any], loc: Loc, limit: int) -> list[tuple[Loc, str]]:
+    """A problem for each generator size above `limit` (checked before any work starts)."""
+    return [
+        ((*loc, size), f"at most {limit} on this service (CLVBID_MAX_GENERATOR_CUSTOMERS)")
+        for size in ("customers", "prospects")
+        if isinstance(data.get(size), int | float) and data[size] > limit
+    ]
+
+
 def resolve_data_sources(
-    document: Mapping[str, Any], dataset_path: Callable[[str], Path | None]
+    document: Mapping[str, Any],
+    dataset_path: Callable[[str], Path | None],
+    max_generated: int,
 ) -> dict[str, Any]:
     """A copy of `document` whose dataset sources point at the uploaded files.
 
-    `dataset_path(id)` gives a stored dataset's orders file, or None for an unknown id.
-    Raises DocumentError for `source: file` (server paths) and unknown datasets.
+    `dataset_path(id)` gives a stored dataset's orders file, or None for an unknown id (or
+    one of another workspace). Raises DocumentError for `source: file` (server paths),
+    unknown datasets and generator sizes above `max_generated`.
     """
     resolved = copy.deepcopy(dict(document))
     problems: list[tuple[Loc, str]] = []
     for loc, data in _data_blocks(resolved):
         source = data.get("source")
-        if source == "file":
+        if source == "generator":
+            problems.extend(_too_many_generated(data, loc, max_generated))
+        elif source == "file":
             problems.append(
                 (
                     (*loc, "source"),
@@ -185,12 +199,19 @@ def summary(run: ScenarioRun, written: dict[str, Path], folder: Path) -> dict[st
 def run_scenario_job(
     database_url: str, job_id: str, document: dict[str, Any], folder: Path
 ) -> dict[str, Any]:
-    """Worker task: validate, run every variant and the sweep, write outputs into `folder`."""
+    """Worker task: validate, run every variant and the sweep, write outputs into `folder`.
+
+    The outputs are written beside it first and moved into place only while the job still
+    runs (api.jobs.publish_outputs), so an interrupted run's folder is never written later.
+    """
     progress = job_progress(database_url, job_id)
     progress(0.02, "validating the scenario")
     scenario_file = validate_document(document, dataset_files(document))
     with _StoredProgress(progress, total_steps(scenario_file)) as steps:
         run = run_scenario(scenario_file, progress=steps)
     progress(0.92, "writing outputs")
-    written = write_outputs(run, folder)
-    return json.loads(json.dumps(summary(run, written, folder), default=str))
+    staging = folder.with_name(f".{folder.name}.partial")
+    written = write_outputs(run, staging)
+    outcome = summary(run, written, staging)
+    publish_outputs(database_url, job_id, staging, folder)
+    return json.loads(json.dumps(outcome, default=str))

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.workspaces import split_key
+
 
 class Settings(BaseSettings):
     """Everything the HTTP service can be told: storage, keys, limits and worker counts.
@@ -31,7 +33,11 @@ class Settings(BaseSettings):
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         repr=False,
-        description="Accepted `X-API-Key` values, comma-separated in the environment.",
+        description=(
+            "Accepted `X-API-Key` values as `workspace:key` (a bare key belongs to the "
+            "`default` workspace), comma-separated in the environment: each workspace sees "
+            "only its own datasets, jobs and runs."
+        ),
     )
     max_upload_bytes: int = Field(
         default=200 * 2**20, gt=0, description="Largest request body (uploads included)."
@@ -57,21 +63,57 @@ class Settings(BaseSettings):
         ge=0,
         description="Extra time past the solver's own limit before its worker is stopped.",
     )
-    workers: int = Field(default=2, ge=1, description="Worker processes for solves.")
-    job_workers: int = Field(default=1, ge=1, description="Worker processes for model fits.")
+    workers: int = Field(default=2, ge=1, description="Worker processes for allocations.")
+    analysis_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes for uploads, dashboards, lookalikes and movers.",
+    )
+    job_workers: int = Field(
+        default=1, ge=1, description="Worker processes for model fits and scenario runs."
+    )
     job_timeout_seconds: float = Field(
         default=1800.0, gt=0, description="A background job running longer is stopped."
+    )
+    max_generator_customers: int = Field(
+        default=200_000,
+        ge=100,
+        description=(
+            "Largest `customers` (and `prospects`) a scenario's generator source may ask for; "
+            "a generated customer costs about 1 kB of worker memory per step."
+        ),
+    )
+    max_upload_rows: int = Field(
+        default=5_000_000, gt=0, description="Most rows an uploaded orders file may have."
+    )
+    max_segments: int = Field(
+        default=5_000, gt=0, description="Most segments an allocation problem may have."
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Origins a browser may call the API from (`https://app.example.com`), "
+            "comma-separated; none by default, so no cross-origin call is allowed."
+        ),
     )
     load_demo: bool = Field(
         default=False, description="Load the CDNOW demo dataset at startup when none is stored."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
-        """Accept `k1,k2` from the environment as well as a list."""
+        """Accept `a,b` from the environment as well as a list."""
         if isinstance(value, str):
             return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_name_workspaces(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Every entry is `workspace:key` with a valid workspace name, or a bare key."""
+        for entry in value:
+            split_key(entry)
         return value
 
     @field_validator("database_url")

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from optimizer.highs import SolverError
 from optimizer.schema import AllocationProblem, SolverSettings
 from optimizer.solve import solve
 
@@ -22,17 +23,24 @@ def problem_errors(error: ValidationError) -> list[dict[str, Any]]:
     return error.errors(include_url=False, include_context=False, include_input=False)
 
 
-def solve_json(problem_json: bytes, settings_json: str) -> dict[str, Any]:
-    """`optimizer.solve` on a problem given as JSON text.
+def solve_json(problem_json: bytes, settings_json: str, max_segments: int) -> dict[str, Any]:
+    """`optimizer.solve` on a problem given as JSON text, of at most `max_segments` segments.
 
-    Returns `{"errors": [...]}` (pydantic's type, loc and msg of each error) for an invalid problem,
-    else `{"status", "conflicts", "result"}` with the result as JSON text.
+    Returns `{"errors": [...]}` (pydantic's type, loc and msg of each error) for an invalid or
+    too large problem, `{"solver_error": message}` when HiGHS fails on it (numbers it cannot
+    take), else `{"status", "conflicts", "result"}` with the result as JSON text.
     """
     try:
         problem = AllocationProblem.model_validate_json(problem_json)
     except ValidationError as error:
         return {"errors": problem_errors(error)}
-    result = solve(problem, SolverSettings.model_validate_json(settings_json))
+    if len(problem.segments) > max_segments:
+        message = f"at most {max_segments} segments per problem on this service"
+        return {"errors": [{"type": "too_long", "loc": ("segments",), "msg": message}]}
+    try:
+        result = solve(problem, SolverSettings.model_validate_json(settings_json))
+    except (SolverError, ArithmeticError, ValueError) as error:
+        return {"solver_error": str(error)}
     return {
         "status": result.status.value,
         "conflicts": result.conflicts,

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from api.jobs import job_progress
+from api.store.files import ORDERS_PARQUET, PARQUET_SUFFIXES
 from models.audiences.lookalike import LookalikeError, lookalike_audiences
 from models.audiences.movers import segments_on_the_move
 from models.customers import OrdersError, load_orders, ltv_dashboard
@@ -38,6 +39,13 @@ def _located(error: OrdersError) -> str:
     return f"{located}: {error.what}" if located else error.what
 
 
+def _reason(error: Exception, path: Path) -> str:
+    """DuckDB's reason a file could not be read, in one line, without the server's path or
+    the SQL it ran (the client knows the file only by the name it uploaded)."""
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return first_line.replace(str(path.resolve()), "the file").replace(str(path), "the file")
+
+
 def _load(
     source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
 ) -> Any:
@@ -49,7 +57,9 @@ def _load(
     except OrdersError as error:
         raise TaskError(_located(error), "body.file", error.hint) from error
     except duckdb.Error as error:
-        raise TaskError(f"could not read the file: {error}", "body.file") from error
+        raise TaskError(
+            f"could not read the file: {_reason(error, source)}", "body.file"
+        ) from error
 
 
 def _check_contacts(contacts: Path) -> None:
@@ -59,24 +69,48 @@ def _check_contacts(contacts: Path) -> None:
     except OrdersError as error:
         raise TaskError(_located(error), "body.contacts", error.hint) from error
     except duckdb.Error as error:
-        raise TaskError(f"could not read the contacts file: {error}", "body.contacts") from error
+        raise TaskError(
+            f"could not read the contacts file: {_reason(error, contacts)}", "body.contacts"
+        ) from error
+
+
+class TooManyRows(TaskError):
+    """An upload with more rows than the service takes (the route answers 413)."""
+
+
+def _as_parquet(source: Path, target: Path) -> None:
+    """Write a CSV upload as Parquet of text columns in the same row order: loading it gives
+    the very orders and rejects the CSV gives (models.customers reads CSV as text), without
+    parsing the CSV again on every dashboard, lookalike, mover, fit or scenario run."""
+    quoted = str(source).replace("'", "''")
+    reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
+    duckdb.connect().execute(f"COPY (SELECT * FROM {reader}) TO '{target}' (FORMAT parquet)")
 
 
 def ingest_orders(
-    source: Path, folder: Path, loaded_at: str, contacts: Path | None = None
+    source: Path, folder: Path, loaded_at: str, max_rows: int, contacts: Path | None = None
 ) -> dict[str, Any]:
     """Load an uploaded orders file (and contacts), write its rejects to `folder/rejects.csv`,
-    count the rest."""
+    count the rest; more than `max_rows` rows is TooManyRows. A CSV is kept as
+    `folder/orders.parquet` too, the file every later read uses (DataDir.orders)."""
     if contacts is not None:
         _check_contacts(contacts)
     loaded = _load(source, loaded_at, folder / "rejects.csv", contacts)
     report = loaded.report
+    if report.rows_read > max_rows:
+        raise TooManyRows(
+            f"the file has {report.rows_read} rows; this service takes at most {max_rows}",
+            "body.file",
+            hint="split the file, or raise CLVBID_MAX_UPLOAD_ROWS",
+        )
     if report.orders_loaded == 0:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.items())
         raise TaskError(
             f"no valid orders among {report.rows_read} rows ({reasons or 'empty file'})",
             "body.file",
         )
+    if source.suffix not in PARQUET_SUFFIXES:
+        _as_parquet(source, folder / ORDERS_PARQUET)
     customers = report.identity.customers if report.identity is not None else 0
     return {
         "rows_read": report.rows_read,

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import highspy
 import numpy as np
 import psutil
 
@@ -171,11 +173,43 @@ def _server_processes() -> tuple[psutil.Process, list[psutil.Process]]:
 
 DEFAULT_GAP = Settings.model_fields["solver_mip_gap"].default
 RUNS = (
-    (f"service default (mip_gap {DEFAULT_GAP:g})", "/v1/allocations", 1, SOLO_SECONDS),
-    (f"service default (mip_gap {DEFAULT_GAP:g})", "/v1/allocations", CLIENTS, DURATION_SECONDS),
-    ("mip_gap 1e-4", "/v1/allocations?mip_gap=0.0001", 1, SOLO_SECONDS),
-    ("mip_gap 1e-4", "/v1/allocations?mip_gap=0.0001", CLIENTS, DURATION_SECONDS),
+    (f"service default (mip_gap {DEFAULT_GAP:g})", DEFAULT_GAP, 1, SOLO_SECONDS),
+    (f"service default (mip_gap {DEFAULT_GAP:g})", DEFAULT_GAP, CLIENTS, DURATION_SECONDS),
+    ("mip_gap 1e-4", 1e-4, 1, SOLO_SECONDS),
+    ("mip_gap 1e-4", 1e-4, CLIENTS, DURATION_SECONDS),
 )
+RAW_PROBLEMS = 100  # solved by raw highspy in this process, per gap
+
+
+def raw_highspy_cpu_ms(problem: dict[str, Any], mip_gap: float) -> float:
+    """CPU milliseconds of HiGHS alone on the same problem at the same gap, one thread: the
+    multiple-choice knapsack written straight into highspy (a binary per landscape point, at
+    most one point per segment, the budget row, profit = value x conversions - cost)."""
+    started = time.process_time()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.setOptionValue("mip_rel_gap", mip_gap)
+    profit, cost, first_of_segment = [], [], []
+    for segment in problem["segments"]:
+        first_of_segment.append(len(cost))
+        for point in segment["channels"][0]["landscape"]:
+            profit.append(segment["value_per_conversion"] * point["conversions"] - point["cost"])
+            cost.append(point["cost"])
+    n = len(cost)
+    highs.addVars(n, np.zeros(n), np.ones(n))
+    highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(profit))
+    highs.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    for first, end in itertools.pairwise([*first_of_segment, n]):
+        indices = np.arange(first, end, dtype=np.int32)
+        highs.addRow(-highspy.kHighsInf, 1.0, end - first, indices, np.ones(end - first))
+    budget = problem["budget"]["total"]
+    highs.addRow(-highspy.kHighsInf, budget, n, np.arange(n, dtype=np.int32), np.array(cost))
+    highs.run()
+    return (time.process_time() - started) * 1000
 
 
 def _measure(base_url: str, target: str, bodies: list[bytes], clients: int, seconds: float) -> Load:
@@ -197,13 +231,21 @@ def _measure(base_url: str, target: str, bodies: list[bytes], clients: int, seco
 def main() -> None:
     """Serve; for each setting measure one client alone, then 20 at once, with the CPU each
     request costs the service process, the solver workers and this client; report."""
-    bodies = [json.dumps(allocation_problem(seed=seed)).encode() for seed in range(PROBLEMS)]
+    problems = [allocation_problem(seed=seed) for seed in range(PROBLEMS)]
+    bodies = [json.dumps(problem).encode() for problem in problems]
     rows = []
     with tempfile.TemporaryDirectory(prefix="clvbid-bench-api-") as data_dir:
         environment = {"CLVBID_DATA_DIR": data_dir, "CLVBID_API_KEYS": KEY}
         with local_server(environment) as base_url:
-            for label, target, clients, seconds in RUNS:
+            for label, gap, clients, seconds in RUNS:
+                load_before = os.getloadavg()[0]
+                target = f"/v1/allocations?mip_gap={gap:g}"
                 load = _measure(base_url, target, bodies, clients, seconds)
+                load_after = os.getloadavg()[0]
+                raw = statistics.fmean(
+                    raw_highspy_cpu_ms(problem, gap) for problem in problems[:RAW_PROBLEMS]
+                )
+                served = load.cpu_ms["service"] + load.cpu_ms["workers"]
                 ms = np.array(load.latencies) * 1000
                 p50, p99 = float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
                 throughput = len(ms) / load.elapsed
@@ -212,16 +254,20 @@ def main() -> None:
                     f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, mean {statistics.fmean(ms):.0f} ms, "
                     f"{throughput:.1f} req/s, {load.errors} errors; CPU per request: "
                     + ", ".join(f"{name} {value:.1f} ms" for name, value in load.cpu_ms.items())
+                    + f"; raw highspy {raw:.1f} ms; load average {load_before:.1f} -> "
+                    f"{load_after:.1f}"
                 )
                 rows.append(
                     [label, clients, f"{load.elapsed:.0f}", len(ms), load.errors]
                     + [f"{p50:.0f}", f"{p99:.0f}", f"{throughput:.1f}"]
                     + [f"{value:.1f}" for value in load.cpu_ms.values()]
+                    + [f"{raw:.1f}", f"{served / raw:.2f}", f"{load_before:.1f} / {load_after:.1f}"]
                 )
     workers_n = Settings.model_fields["workers"].default
     table = markdown_table(
         ["solver setting", "clients", "seconds", "requests", "errors", "p50 ms", "p99 ms"]
-        + ["req/s", "CPU ms/request: service", "workers", "client"],
+        + ["req/s", "CPU ms/request: service", "workers", "client"]
+        + ["raw highspy CPU ms", "(service + workers) / raw", "load avg before / after"],
         rows,
     )
     write_section(
@@ -235,7 +281,11 @@ def main() -> None:
         f"Target: p99 under 250 ms with {CLIENTS} clients. CPU per request "
         "is the user + system time over the run, divided by the requests, of the service "
         "process, of its worker processes and of the bench's own client (keep-alive HTTP/1.1 "
-        "on asyncio streams, the answer parsed); other jobs on the machine are not counted.\n\n"
+        "on asyncio streams, the answer parsed); other jobs on the machine are not counted. "
+        f"Raw highspy is the CPU of HiGHS alone (one thread) on the first {RAW_PROBLEMS} of "
+        "the same problems at the same gap, in this process right after the run: the "
+        "multiple-choice knapsack written straight into highspy. The 1-minute load average "
+        "before and after each run says how busy the machine was.\n\n"
         + table
         + f"\n\nWith {CLIENTS} requests in flight, latency is about {CLIENTS} x (CPU per "
         "request) / (cores the service gets) (Little's law): the 250 ms target needs about "

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 
 from models.audiences.segments import customer_values, segment_table, top_tier_share
@@ -165,6 +166,7 @@ def value_customers(
     if progress is not None:
         progress("valuing customers and segments")
     values = customer_values(fitted.purchases, fitted.spend, fitted.customers, settings)
+    _check_finite(values, fitted)
     values = values.join(fitted.ordered.drop(columns="stage"))
     segments = segment_table(fitted.purchases, fitted.spend, fitted.customers, settings)
     return Valuation(fitted, settings, values, segments)
@@ -320,6 +322,21 @@ def _first_that_fits(
     raise NotValuableError(
         "; ".join(f"{name} {why}" for name, why in failures.items()), field=field, hint=hint
     )
+
+
+def _check_finite(values: pd.DataFrame, fitted: FittedModels) -> None:
+    """Refuse values that are not finite numbers: models fitted to too little data can run off
+    to parameters whose predictions overflow (say which customers, and the fix)."""
+    numbers = values.select_dtypes("number")
+    bad = ~np.isfinite(numbers.to_numpy()).all(axis=1)
+    if bad.any():
+        params = ", ".join(f"{k}={v:.3g}" for k, v in fitted.purchases.params_.items())
+        raise NotValuableError(
+            f"the purchase model fitted to {len(values):,} customers ({params}) gives no finite "
+            f"value for {int(bad.sum()):,} of them, e.g. customer {values.index[bad][0]!r}",
+            field="model.penalizer",
+            hint="value more customers or a longer history, or set a penalizer such as 0.01",
+        )
 
 
 def _check_valuable(ordered: pd.DataFrame, day: pd.Timestamp) -> None:

@@ -180,7 +180,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         written["frontier"] = folder / "frontier.csv"
         run.frontier.to_csv(written["frontier"], index=False)
     written["report"] = folder / "report.html"
-    written["report"].write_text(render_report(run, comparison), encoding="utf-8")
+    written["report"].write_text(render_report(run), encoding="utf-8")
     everything = {
         "scenario": run.file.base.name,
         "file": str(run.file.path),

@@ -1,29 +1,48 @@
-"""The self-contained `report.html` of a scenario run: charts drawn by matplotlib and inlined
-as base64 PNG, tables as plain HTML, no script and no network access."""
+"""The self-contained `report.html` of a scenario run, rendered from Jinja2 templates
+(scenarios/templates): the summary first, then why, the warnings, the charts (inline SVG
+images) and the tables (pandas Styler, every number formatted); no script, no network
+access, and a print style sheet that lays it out on A4."""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import jinja2
+import pandas as pd
+from matplotlib.figure import Figure
 
 from models.vocabulary import STAGES, TIERS
-from scenarios.audience_report import (  # noqa: E402
+from scenarios import charts
+from scenarios.audience_report import (
     audience_figures,
     detargeting_rows,
     lookalike_rows,
     mover_rows,
     mvc_rows,
 )
-from scenarios.runner import ScenarioRun, VariantRun  # noqa: E402
+from scenarios.formatting import (
+    MISSING,
+    count,
+    decimal,
+    money,
+    multiplier,
+    percent,
+    ratio,
+    text,
+)
+from scenarios.runner import ScenarioRun, VariantRun
+from scenarios.story import (
+    SMALL_SEGMENT,
+    base_summary,
+    binding_sentences,
+    conflict_sentence,
+    grouped_notes,
+    segment_stories,
+    variant_sentence,
+    warnings,
+)
 
 CHARTS = (
     "lifecycle",
@@ -32,70 +51,43 @@ CHARTS = (
     "variants",
     "frontier",
     "response_curves",
+    "periods",
     "mvc",
 )
-TIER_COLOURS = {"top": "#1b7837", "mid": "#7fbf7b", "low": "#d9f0d3", "all": "#9e9ac8"}
-
-_STYLE = """
-body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1150px;color:#222}
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f3f3f3}
-td:first-child,th:first-child{text-align:left}
-figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}
-.note{color:#555;font-size:.9em}
-"""
+Formatter = Callable[[object], str]
 
 
-def _png(figure: Figure) -> str:
-    """The figure as a base64 PNG data URI (then closed)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+@cache
+def environment() -> jinja2.Environment:
+    """The templates of the report (and the style sheet it inlines), autoescaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("scenarios", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
 
 
-def _legend(axis: plt.Axes, **options: object) -> None:
-    """A legend when the axis has labelled artists (an empty plan draws none)."""
-    if axis.get_legend_handles_labels()[0]:
-        axis.legend(**options)
-
-
-def lifecycle_chart(run: VariantRun) -> Figure:
-    """Customers per lifecycle stage, stacked by value tier (prospects as one block)."""
-    table = run.formed.valuation.fitted.customers
-    values = run.formed.valuation.values
-    counts = values.groupby(["stage", "tier"], observed=True).size().unstack(fill_value=0)
-    prospects = int((table["stage"] == "prospect").sum())
-    figure, axis = plt.subplots(figsize=(7, 3.2))
-    stages = [s for s in STAGES if s in counts.index or (s == "prospect" and prospects)]
-    bottom = pd.Series(0.0, index=stages)
-    for tier in TIERS:
-        heights = counts.get(tier, pd.Series(dtype=float)).reindex(stages).fillna(0)
-        axis.bar(stages, heights, bottom=bottom, label=tier, color=TIER_COLOURS[tier])
-        bottom += heights
-    if prospects:
-        axis.bar(["prospect"], [prospects], color=TIER_COLOURS["all"], label="prospects")
-    axis.set_ylabel("customers")
-    axis.set_title(f"Lifecycle composition at {run.formed.valuation.as_of.date()}")
-    _legend(axis, title="value tier", fontsize=8)
-    return figure
-
-
-def clv_chart(run: VariantRun) -> Figure:
-    """Mean CLV per segment with its 95% interval, and value per conversion beside it."""
-    segments = run.formed.segments
-    figure, axis = plt.subplots(figsize=(8, 3.4))
-    x = range(len(segments))
-    low = (segments["clv_mean"] - segments["clv_mean_low"]).fillna(0).clip(lower=0)
-    high = (segments["clv_mean_high"] - segments["clv_mean"]).fillna(0).clip(lower=0)
-    axis.bar([i - 0.2 for i in x], segments["clv_mean"], 0.4, yerr=[low, high], label="mean CLV")
-    axis.bar([i + 0.2 for i in x], segments["value_per_conversion"], 0.4, label="value/conversion")
-    axis.set_xticks(list(x), segments["id"], rotation=35, ha="right", fontsize=8)
-    horizon = run.scenario.model.horizon_months
-    axis.set_title(f"CLV by segment ({horizon}-month horizon, 95% intervals)")
-    _legend(axis, fontsize=8)
-    return figure
+def styled_table(frame: pd.DataFrame, formats: Mapping[str, Formatter], name: str) -> str:
+    """A DataFrame as an HTML table through pandas Styler: each column by its formatter (text
+    for the rest), numbers right-aligned (class `num`), no index, no `None`/`nan` cells;
+    `name` makes the table's element ids unique in the page."""
+    numeric = [c for c in frame.columns if c in formats]
+    styler = (
+        frame.style.format({c: formats.get(c, text) for c in frame.columns})
+        .hide(axis="index")
+        .set_td_classes(
+            pd.DataFrame(
+                [["num" if c in numeric else "" for c in frame.columns]] * len(frame),
+                index=frame.index,
+                columns=frame.columns,
+            )
+        )
+        .set_table_attributes('class="data"')
+    )
+    styler.set_uuid(name)
+    return styler.to_html(cell_ids=False).replace('<style type="text/css">\n</style>\n', "")
 
 
 def allocation_frame(run: VariantRun) -> pd.DataFrame:
@@ -109,192 +101,431 @@ def allocation_frame(run: VariantRun) -> pd.DataFrame:
     ].sum()
 
 
-def allocation_chart(run: VariantRun) -> Figure:
-    """Base spend per segment, stacked by channel."""
-    frame = allocation_frame(run)
-    pivot = frame.pivot_table(index="segment", columns="channel", values="spend", aggfunc="sum")
-    figure, axis = plt.subplots(figsize=(8, max(2.5, 0.35 * len(pivot) + 1)))
-    left = pd.Series(0.0, index=pivot.index)
-    for channel in pivot.columns:
-        axis.barh(pivot.index, pivot[channel].fillna(0), left=left, label=channel)
-        left += pivot[channel].fillna(0)
-    axis.invert_yaxis()
-    axis.set_xlabel("spend")
-    axis.set_title("Allocation by segment and channel (base)")
-    _legend(axis, fontsize=8)
-    return figure
+@dataclass(frozen=True)
+class Chart:
+    """A chart of the report: its id, heading, SVG data URI and a sentence for screen readers."""
+
+    id: str
+    title: str
+    src: str
+    alt: str
 
 
-def variants_chart(run: ScenarioRun) -> Figure:
-    """Spend, value and profit of each variant."""
-    names = [n for n, v in run.variants.items() if v.result.totals is not None]
-    figure, axis = plt.subplots(figsize=(8, 3.2))
-    for k, measure in enumerate(("spend", "value", "profit")):
-        heights = [getattr(run.variants[n].result.totals, measure) for n in names]
-        axis.bar([i + (k - 1) * 0.27 for i in range(len(names))], heights, 0.27, label=measure)
-    axis.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-    axis.axhline(0, color="#888", linewidth=0.8)
-    axis.set_title("Variants: spend, value and profit")
-    _legend(axis, fontsize=8)
-    return figure
-
-
-def frontier_chart(run: ScenarioRun) -> Figure:
-    """Value and profit against budget (LP frontier), the base plan marked, marginal ROAS."""
-    table = run.frontier if run.frontier is not None else pd.DataFrame()
-    solved = table.dropna(subset=["spend"]) if len(table) else table
-    figure, axis = plt.subplots(figsize=(8, 3.6))
-    if len(solved):
-        axis.plot(solved["budget"], solved["value"], marker=".", label="value")
-        axis.plot(solved["budget"], solved["profit"], marker=".", label="profit")
-        twin = axis.twinx()
-        twin.plot(solved["budget"], solved["marginal_roas"], color="#999", linestyle=":")
-        twin.set_ylabel("marginal ROAS (dotted)")
-    totals = run.base.result.totals
-    budget = run.base.problem.budget.total
-    if totals is not None:
-        x = budget if budget is not None else totals.spend
-        axis.scatter(
-            [x, x], [totals.value, totals.profit], color="red", zorder=5, label="base plan"
-        )
-    axis.set_xlabel("total budget")
-    axis.set_title("Efficient frontier")
-    _legend(axis, fontsize=8, loc="upper left")
-    return figure
-
-
-def response_chart(run: VariantRun) -> Figure:
-    """Each channel's landscapes (spend against value) with the chosen points; a point chosen
-    in a period is drawn deflated by that period's cost index and seasonality, on the curve."""
-    channels = run.problem.channels
-    width = min(12.0, 4.0 * len(channels))
-    figure, axes = plt.subplots(1, len(channels), figsize=(width, 3.6), squeeze=False)
-    scale = {p.id: (p.cost_index, p.seasonality) for p in run.problem.periods}
-    chosen: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for a in run.result.allocations:
-        if a.spend > 0:
-            cost_index, seasonality = scale.get(a.period or "", (1.0, 1.0))
-            point = (a.spend / cost_index, a.value / seasonality)
-            chosen.setdefault((a.segment, a.channel), []).append(point)
-    for axis, channel in zip(axes[0], channels, strict=True):
-        for segment in run.problem.segments:
-            entry = next((c for c in segment.channels if c.channel == channel), None)
-            if entry is None:
-                continue
-            points = entry.points
-            cost = [0.0, *(p.cost for p in points)]
-            value = [0.0, *(p.conversions * segment.value_per_conversion for p in points)]
-            (line,) = axis.plot(cost, value, linewidth=1, label=segment.id)
-            picks = chosen.get((segment.id, channel), [])
-            if picks:
-                xs, ys = zip(*picks, strict=True)
-                axis.scatter(xs, ys, color=line.get_color(), s=40, zorder=5)
-        axis.set_title(channel)
-        axis.set_xlabel("spend")
-        axis.set_ylabel("value")
-    _legend(axes[0][0], fontsize=6)
-    figure.suptitle("Response curves (dots: chosen points, base)")
-    return figure
-
-
-def mvc_chart(figures: dict[str, object]) -> Figure:
-    """The MVC group against all customers: median orders, basket and days since last order."""
-    rows = mvc_rows(figures).set_index("measure")
-    measures = ["median orders", "median basket", "median days since last order"]
-    figure, axes = plt.subplots(1, len(measures), figsize=(10, 3))
-    for axis, measure in zip(axes, measures, strict=True):
-        axis.bar(["MVC", "all"], rows.loc[measure, ["MVC", "all"]], color=["#1b7837", "#9e9ac8"])
-        axis.set_title(measure, fontsize=9)
-    figure.suptitle("Most valuable customers (top 1% by MVC score) against all customers")
-    return figure
-
-
-def _audiences(figures: dict[str, object]) -> list[str]:
-    """The Audiences section: MVC profile, lookalikes, movers, detargeting (when formed)."""
-    parts = ["<h2 id='audiences'>Audiences</h2>", "<h3>MVC profile</h3>", _table(mvc_rows(figures))]
-    tables = [
-        ("Lookalike audiences", lookalike_rows(figures)),
-        ("Segments on the move", mover_rows(figures)),
-        ("Detargeting", detargeting_rows(figures)),
-    ]
-    for title, frame in tables:
-        if frame is not None:
-            parts += [f"<h3>{title}</h3>", _table(frame, digits=3)]
-    return parts
-
-
-def _table(frame: pd.DataFrame, digits: int = 2) -> str:
-    """A DataFrame as an HTML table, numbers rounded."""
-    return frame.to_html(
-        index=False, float_format=lambda v: f"{v:,.{digits}f}", na_rep="", border=0
+def _lifecycle(run: VariantRun) -> Figure:
+    """Customers per lifecycle stage, stacked by value tier (prospects as one block)."""
+    values = run.formed.valuation.values
+    counts = values.groupby(["stage", "tier"], observed=True).size().unstack(fill_value=0)
+    prospects = int((run.formed.valuation.fitted.customers["stage"] == "prospect").sum())
+    counts = counts.reindex(columns=list(TIERS), fill_value=0)
+    if prospects:
+        counts.loc["prospect"] = 0
+        counts["prospects (no tier)"] = 0
+        counts.loc["prospect", "prospects (no tier)"] = prospects
+    counts = counts.reindex([s for s in STAGES if s in counts.index])
+    colours = {**charts.TIER_COLOURS, "prospects (no tier)": charts.TIER_COLOURS["all"]}
+    return charts.stacked_bars(
+        counts,
+        colours,
+        title=f"Customers by lifecycle stage at {run.formed.valuation.as_of.date()}",
+        ylabel="customers",
+        legend="value tier",
     )
 
 
-def render_report(run: ScenarioRun, comparison: pd.DataFrame) -> str:
-    """The report as one HTML string."""
+def _allocation_chart(run: VariantRun, currency: str) -> Figure:
+    """Base spend per segment, stacked by channel."""
+    frame = allocation_frame(run)
+    pivot = frame.pivot_table(index="segment", columns="channel", values="spend", aggfunc="sum")
+    pivot = pivot.reindex([s.id for s in run.problem.segments if s.id in pivot.index])
+    return charts.channel_bars(pivot, currency, title="Base plan: spend by segment and channel")
+
+
+def _variants_chart(run: ScenarioRun, currency: str) -> Figure:
+    """Spend, value and profit of every variant with a plan."""
+    rows = {
+        name: v.result.totals.model_dump()
+        for name, v in run.variants.items()
+        if v.result.totals is not None
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    return charts.grouped_bars(
+        table, currency, title="Variants: spend, value and profit", measures=MEASURES
+    )
+
+
+MEASURES = ("spend", "value", "profit")
+
+
+def _frontier_chart(run: ScenarioRun, currency: str) -> Figure:
+    """Value, profit and spend against budget, with the base plan marked."""
+    totals = run.base.result.totals
+    base = None
+    if totals is not None:
+        budget = run.base.problem.budget.total
+        base = (budget if budget is not None else totals.spend, totals.value, totals.profit)
+    assert run.frontier is not None
+    return charts.frontier_chart(run.frontier, currency, base)
+
+
+def _response_chart(run: VariantRun, currency: str) -> Figure:
+    """Each channel's response curves, the chosen points (deflated by their period's cost
+    index and seasonality, so they sit on the curve) circled."""
+    scale = {p.id: (p.cost_index, p.seasonality) for p in run.problem.periods}
+    chosen: dict[tuple[str, str], tuple[float, float]] = {}
+    for a in run.result.allocations:
+        if a.spend > 0 and (a.segment, a.channel) not in chosen:
+            cost_index, seasonality = scale.get(a.period or "", (1.0, 1.0))
+            chosen[(a.segment, a.channel)] = (a.spend / cost_index, a.value / seasonality)
+    curves: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for channel in run.problem.channels:
+        for segment in run.problem.segments:
+            entry = next((c for c in segment.channels if c.channel == channel), None)
+            if entry is None or segment.id in run.problem.constraints.exclude:
+                continue
+            cost = [0.0, *(p.cost for p in entry.points)]
+            value = [0.0, *(p.conversions * segment.value_per_conversion for p in entry.points)]
+            curves.setdefault(channel, {})[segment.id] = (cost, value)
+    return charts.response_chart(curves, chosen, currency)
+
+
+def _periods_chart(run: VariantRun, currency: str) -> Figure:
+    """Spend per period, stacked by channel, in the periods' order."""
+    frame = pd.DataFrame([a.model_dump() for a in run.result.allocations])
+    pivot = frame.pivot_table(index="period", columns="channel", values="spend", aggfunc="sum")
+    pivot = pivot.reindex([p.id for p in run.problem.periods]).fillna(0)
+    colours = {c: charts.channel_colour(c) for c in pivot.columns}
+    return charts.stacked_bars(
+        pivot,
+        colours,
+        title="Base plan: spend by period",
+        ylabel=f"spend ({currency})",
+        legend="channel",
+        currency=currency,
+    )
+
+
+def _mvc_chart(figures: dict[str, object]) -> Figure:
+    """The MVC group against all customers: median orders, basket and days since last order."""
+    rows = mvc_rows(figures).set_index("measure")
+    units = {
+        "median orders": "orders",
+        "median basket": "order value",
+        "median days since last order": "days",
+    }
+    return charts.comparison_bars(
+        rows.loc[list(units), ["MVC", "all"]],
+        units,
+        title="Most valuable customers (top 1% by MVC score) against all customers",
+    )
+
+
+def _charts(run: ScenarioRun, currency: str, figures: dict[str, object]) -> list[Chart]:
+    """Every chart that applies to this run, drawn."""
     base = run.base
-    scenario = run.file.base
-    figures = audience_figures(base)
-    charts: list[tuple[str, str, Callable[[], Figure]]] = [
-        ("lifecycle", "Lifecycle composition", lambda: lifecycle_chart(base)),
-        ("clv", "CLV by segment", lambda: clv_chart(base)),
-        ("allocation", "Allocation by segment and channel", lambda: allocation_chart(base)),
-        ("variants", "Variants compared", lambda: variants_chart(run)),
-        ("frontier", "Efficient frontier", lambda: frontier_chart(run)),
-        ("response_curves", "Response curves", lambda: response_chart(base)),
-        ("mvc", "Most valuable customers", lambda: mvc_chart(figures)),
+    horizon = base.scenario.model.horizon_months
+    segments = base.formed.segments
+    wanted: list[tuple[str, str, str, Callable[[], Figure]]] = [
+        (
+            "lifecycle",
+            "Lifecycle composition",
+            "Customers per lifecycle stage, stacked by value tier.",
+            lambda: _lifecycle(base),
+        ),
+        (
+            "clv",
+            "CLV by segment",
+            "Mean customer lifetime value and value of one more conversion per segment.",
+            lambda: charts.segment_values_chart(segments, currency, horizon, SMALL_SEGMENT),
+        ),
+        (
+            "allocation",
+            "Allocation by segment and channel",
+            "Base plan spend per segment, stacked by channel.",
+            lambda: _allocation_chart(base, currency),
+        ),
+        (
+            "variants",
+            "Variants compared",
+            "Spend, value and profit of each variant.",
+            lambda: _variants_chart(run, currency),
+        ),
     ]
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(scenario.name)}: clvbid scenario</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Scenario {html.escape(scenario.name)}</h1>",
-        f"<p>{html.escape(scenario.description)}</p>",
-        "<h2>Variants</h2>",
-        _table(_variant_totals(run)),
-    ]
-    for chart_id, title, draw in charts:
-        if chart_id == "frontier" and run.frontier is None:
-            continue
-        parts += [
-            f"<h2>{title}</h2>",
-            f"<figure><img id='chart-{chart_id}' alt='{title}' src='{_png(draw())}'></figure>",
-        ]
-    parts += _audiences(figures)
-    parts += ["<h2>Base allocation</h2>", _table(_allocation_rows(base))]
     if run.frontier is not None:
-        parts += ["<h2>Frontier points</h2>", _table(run.frontier.drop(columns=["seconds"]))]
-    parts += ["<h2>Comparison with the base</h2>", _table(comparison)]
-    notes = [f"{name}: {note}" for name, v in run.variants.items() for note in v.notes]
-    if notes:
-        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-        parts += [f"<h2>Notes</h2><ul class='note'>{items}</ul>"]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        wanted.append(
+            (
+                "frontier",
+                "Efficient frontier",
+                "Value, profit and spend against the total budget; marginal ROAS below.",
+                lambda: _frontier_chart(run, currency),
+            )
+        )
+    wanted.append(
+        (
+            "response_curves",
+            "Response curves",
+            "Value against spend per segment and channel, chosen points circled.",
+            lambda: _response_chart(base, currency),
+        )
+    )
+    if len(base.problem.periods) > 1 and base.result.allocations:
+        wanted.append(
+            (
+                "periods",
+                "Spend by period",
+                "Base plan spend in each period, stacked by channel.",
+                lambda: _periods_chart(base, currency),
+            )
+        )
+    wanted.append(
+        (
+            "mvc",
+            "Most valuable customers",
+            "Median orders, basket and recency of the MVC group against all customers.",
+            lambda: _mvc_chart(figures),
+        )
+    )
+    return [Chart(i, title, charts.svg(draw()), alt) for i, title, alt, draw in wanted]
 
 
-def _variant_totals(run: ScenarioRun) -> pd.DataFrame:
+def _money(currency: str, digits: int = 0) -> Formatter:
+    """A money formatter in the scenario's currency."""
+    return lambda v: money(v, currency, digits)
+
+
+def _variant_table(run: ScenarioRun, currency: str) -> str:
+    """One row per variant: description, status, spend, value, profit, ROAS, what changed."""
     rows = []
     for name, variant in run.variants.items():
-        result = variant.result
-        totals = result.totals
+        totals = variant.result.totals
+        description = next(
+            (v.description for v in run.file.base.variants if v.name == name),
+            "the scenario as written",
+        )
         rows.append(
             {
-                "variant": name,
-                "status": result.status.value,
-                "spend": None if totals is None else totals.spend,
-                "value": None if totals is None else totals.value,
-                "profit": None if totals is None else totals.profit,
-                "roas": None if totals is None else totals.roas,
-                "conflicts": ", ".join(result.conflicts),
+                "Variant": name,
+                "Description": description or MISSING,
+                "Status": variant.result.status.value,
+                "Spend": None if totals is None else totals.spend,
+                "Value": None if totals is None else totals.value,
+                "Profit": None if totals is None else totals.profit,
+                "ROAS": None if totals is None else totals.roas,
+                "What changed": "–" if name == "base" else variant_sentence(run, name, currency),
             }
         )
-    return pd.DataFrame(rows)
+    cash = _money(currency)
+    return styled_table(
+        pd.DataFrame(rows),
+        {"Spend": cash, "Value": cash, "Profit": cash, "ROAS": ratio},
+        "variants",
+    )
 
 
-def _allocation_rows(run: VariantRun) -> pd.DataFrame:
-    columns = ["segment", "channel", "period", "bid_multiplier", "spend", "conversions", "value"]
-    frame = pd.DataFrame([a.model_dump() for a in run.result.allocations])
-    if frame.empty:
-        return pd.DataFrame(columns=columns)
-    return frame[columns + ["roas"]].dropna(axis=1, how="all")
+def _segment_table(run: VariantRun, currency: str) -> str:
+    """Per segment: size, CLV, value per conversion, spend, value, ROAS, tag and reason."""
+    table = run.formed.segments.set_index("id")
+    frame = allocation_frame(run).groupby("segment")[["spend", "value"]].sum()
+    bids: dict[str, float] = {}
+    for a in run.result.allocations:
+        if a.bid_multiplier is not None and a.spend > 0:
+            bids[a.segment] = max(bids.get(a.segment, 0.0), a.bid_multiplier)
+    rows = []
+    for story in segment_stories(run):
+        size = table["size"].get(story.segment) if story.segment in table.index else None
+        clv = table["clv_mean"].get(story.segment) if story.segment in table.index else None
+        segment = next(s for s in run.problem.segments if s.id == story.segment)
+        spend = frame["spend"].get(story.segment, 0.0)
+        value = frame["value"].get(story.segment, 0.0)
+        rows.append(
+            {
+                "Segment": story.segment,
+                "Customers": size if size is not None else segment.size,
+                "Mean CLV": clv,
+                "Value per conversion": segment.value_per_conversion,
+                "Bid": bids.get(story.segment),
+                "Spend": spend,
+                "Value": value,
+                "ROAS": value / spend if spend > 0 else None,
+                "Why": story.tag,
+                "In detail": story.reason or MISSING,
+            }
+        )
+    cash = _money(currency)
+    return styled_table(
+        pd.DataFrame(rows),
+        {
+            "Customers": count,
+            "Mean CLV": _money(currency, 2),
+            "Value per conversion": _money(currency, 2),
+            "Bid": multiplier,
+            "Spend": cash,
+            "Value": cash,
+            "ROAS": ratio,
+        },
+        "segments",
+    )
+
+
+def _allocation_table(run: VariantRun, currency: str) -> str:
+    """The plan's active rows: segment, channel (period), bid, spend, conversions, value, ROAS."""
+    rows = [
+        {
+            "Segment": a.segment,
+            "Channel": a.channel,
+            **({"Period": a.period} if run.problem.periods else {}),
+            "Bid multiplier": a.bid_multiplier,
+            "Spend": a.spend,
+            "Conversions": a.conversions,
+            "Value": a.value,
+            "ROAS": a.roas,
+            "Next step ROAS": a.next_marginal_roas,
+        }
+        for a in run.result.allocations
+        if a.spend > 0
+    ]
+    cash = _money(currency)
+    return styled_table(
+        pd.DataFrame(rows),
+        {
+            "Bid multiplier": multiplier,
+            "Spend": cash,
+            "Conversions": lambda v: decimal(v, 1),
+            "Value": cash,
+            "ROAS": ratio,
+            "Next step ROAS": ratio,
+        },
+        "plan",
+    )
+
+
+def _frontier_table(run: ScenarioRun, currency: str) -> str:
+    """The frontier's budgets with what each buys."""
+    assert run.frontier is not None
+    frame = run.frontier.rename(
+        columns={
+            "budget": "Budget",
+            "status": "Status",
+            "spend": "Spend",
+            "value": "Value",
+            "profit": "Profit",
+            "roas": "ROAS",
+            "marginal_value_of_budget": "Marginal value of budget",
+            "marginal_roas": "Marginal ROAS",
+        }
+    ).drop(columns=["seconds"])
+    cash = _money(currency)
+    return styled_table(
+        frame,
+        {
+            "Budget": cash,
+            "Spend": cash,
+            "Value": cash,
+            "Profit": cash,
+            "ROAS": ratio,
+            "Marginal value of budget": ratio,
+            "Marginal ROAS": ratio,
+        },
+        "frontier",
+    )
+
+
+def _audience_tables(figures: dict[str, object], currency: str) -> list[tuple[str, str]]:
+    """The Audiences section's tables: MVC profile, lookalikes, movers, detargeting."""
+    mvc = mvc_rows(figures)
+    units = {
+        "customers": count,
+        "median orders": lambda v: decimal(v, 1),
+        "median basket": _money(currency, 2),
+        "median channels": lambda v: decimal(v, 1),
+        "median days since last order": lambda v: decimal(v, 0),
+        "share of revenue": percent,
+    }
+    mvc_cells = mvc.assign(
+        MVC=[units[m](v) for m, v in zip(mvc["measure"], mvc["MVC"], strict=True)],
+        all=[units[m](v) for m, v in zip(mvc["measure"], mvc["all"], strict=True)],
+    ).rename(columns={"measure": "Measure", "all": "All customers"})
+    tables = [("MVC profile", styled_table(mvc_cells, {}, "mvc"))]
+    cash = _money(currency, 2)
+    optional = [
+        (
+            "Lookalike audiences",
+            lookalike_rows(figures),
+            {
+                "size": count,
+                "expected conversion rate": lambda v: percent(v, 2),
+                "expected CLV": cash,
+                "lift": ratio,
+                "holdout AUC": lambda v: decimal(v, 3),
+            },
+        ),
+        (
+            "Segments on the move",
+            mover_rows(figures),
+            {"customers": count, "CLV at start": cash, "CLV now": cash},
+        ),
+        (
+            "Detargeting",
+            detargeting_rows(figures),
+            {
+                "customers": count,
+                "detargeted": count,
+                "mean days left out": lambda v: decimal(v, 0),
+                "spend saved": _money(currency),
+            },
+        ),
+    ]
+    for i, (title, frame, formats) in enumerate(optional):
+        if frame is not None:
+            tables.append((title, styled_table(frame, formats, f"audience{i}")))
+    return tables
+
+
+def _key_figures(run: VariantRun, currency: str) -> list[tuple[str, str]]:
+    """The headline numbers of the base plan."""
+    totals = run.result.totals
+    budget = run.problem.budget.total
+    figures = [("Budget", money(budget, currency))]
+    if totals is not None:
+        figures += [
+            ("Spend", money(totals.spend, currency)),
+            ("Value", money(totals.value, currency)),
+            ("Profit", money(totals.profit, currency)),
+            ("ROAS", ratio(totals.roas)),
+            ("Conversions", count(totals.conversions)),
+        ]
+    return figures
+
+
+def render_report(run: ScenarioRun) -> str:
+    """The report as one HTML string."""
+    scenario = run.file.base
+    currency = scenario.currency
+    base = run.base
+    figures = audience_figures(base)
+    infeasible = [
+        (name, conflict_sentence(v.result, v.problem, currency))
+        for name, v in run.variants.items()
+        if v.result.totals is None
+    ]
+    context = {
+        "scenario": scenario,
+        "currency": currency,
+        "key_figures": _key_figures(base, currency),
+        "summary": base_summary(run, currency),
+        "variant_sentences": [
+            (name, variant_sentence(run, name, currency)) for name in run.variants if name != "base"
+        ],
+        "binding": binding_sentences(base, currency),
+        "infeasible": infeasible,
+        "warnings": warnings(run, currency),
+        "variants_table": _variant_table(run, currency),
+        "segments_table": _segment_table(base, currency),
+        "charts": _charts(run, currency, figures),
+        "audiences": _audience_tables(figures, currency),
+        "allocation_table": _allocation_table(base, currency) if base.result.allocations else "",
+        "frontier_table": None if run.frontier is None else _frontier_table(run, currency),
+        "notes": grouped_notes(run),
+        "as_of": base.formed.valuation.as_of.date().isoformat(),
+        "style": environment().get_template("report.css").render(),
+    }
+    return environment().get_template("report.html.j2").render(**context)

@@ -309,10 +309,12 @@ class Variant(_Frozen):
 
 class Scenario(_Frozen):
     """One what-if study: where the data comes from, how it is modelled and segmented, the
-    channels, the base allocation problem, its variants, a budget sweep and the exports."""
+    channels, the base allocation problem, its variants, a budget sweep and the exports;
+    `currency` (ISO 4217 code, default EUR) is what every amount in the report is shown in."""
 
     name: Name
     description: str = ""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     data: DataSource
     model: ValuationSettings = Field(default_factory=ValuationSettings)
     segments: SegmentFormation = Field(default_factory=SegmentFormation)

@@ -2,19 +2,17 @@
 
 from collections.abc import Iterator
 
-import typer
-import typer.main
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli import COMMANDS, app, load_command
 
 runner = CliRunner()
 
 
-def _commands(group: typer.Typer = app, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """Every command path of the Typer app, nested groups included."""
-    click_group = typer.main.get_command(group)
-    stack = [(prefix, click_group)]
+def _commands() -> Iterator[tuple[str, ...]]:
+    """Every command path of the CLI, nested groups included (each top-level one loaded)."""
+    yield ()
+    stack = [((name,), load_command(name)) for name in COMMANDS]
     while stack:
         path, command = stack.pop()
         yield path

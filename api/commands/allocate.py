@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.commands.common import fail
-from optimizer import AllocationProblem, AllocationResult, SolverSettings, solve
+from api.commands.failing import fail
+
+if TYPE_CHECKING:
+    from optimizer import AllocationProblem, AllocationResult
 
 console = Console()
 
@@ -25,6 +27,8 @@ class ProblemFileError(ValueError):
 
 def load_problem(path: Path) -> AllocationProblem:
     """Read a YAML or JSON problem file; errors name the file, line or field path."""
+    from optimizer import AllocationProblem  # the solver's stack loads only when a file does
+
     try:
         document = yaml.safe_load(path.read_text())
     except OSError as error:
@@ -102,6 +106,8 @@ def allocate(
 
     Exit code 0 with a plan, 1 without one (infeasible or out of time), 2 for a bad file.
     """
+    from optimizer import SolverSettings, solve
+
     try:
         problem = load_problem(problem_file)
         settings = SolverSettings.model_validate(

@@ -41,7 +41,6 @@ from models.settings import ValuationSettings
 from models.valuation import value_orders
 
 app = typer.Typer(
-    help="Audiences: MVC profile, lookalikes, segments on the move, detargeting.",
     no_args_is_help=True,
 )
 console = Console()

@@ -39,9 +39,7 @@ from models.datasets import load_cdnow
 from models.settings import ValuationSettings
 from models.valuation import value_orders
 
-app = typer.Typer(
-    help="Customer lifetime value: fit, validate, value segments.", no_args_is_help=True
-)
+app = typer.Typer(no_args_is_help=True)
 console = Console()
 
 

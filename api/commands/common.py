@@ -1,5 +1,5 @@
-"""The CLI's shared edge: the options that load an orders file, loading it, reading a date
-option, and printing a domain error (no traceback) before exiting with a code."""
+"""The CLI's shared edge: the options that load an orders file, loading it and reading a date
+option (failures are printed by api.commands.failing)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 
+from api.commands.failing import OPTION_OF_FIELD, fail
 from models.clv import ConvergenceError, InvalidSummaryError
 from models.customers import LoadedOrders, NoValidOrdersError, OrdersError, load_orders
 from models.customers.summary import reference_day
-from models.errors import ClvbidError
 from models.settings import ValuationSettings
 
-error_console = Console(stderr=True)
 R = TypeVar("R")
 
 MODEL_ERRORS = (ValueError, ConvergenceError, InvalidSummaryError)
@@ -111,19 +108,6 @@ def text_options(command: Callable[..., R]) -> Callable[..., R]:
     return run
 
 
-# Valuation settings (models.settings.ValuationSettings) by the option that sets them.
-OPTION_OF_FIELD = {
-    "as_of": "--as-of",
-    "window_months": "--window",
-    "clv_model": "--model",
-    "penalizer": "--penalizer",
-    "holdout_weeks": "--holdout-weeks",
-    "horizon_months": "--horizon",
-    "margin": "--margin",
-    "monthly_discount_rate": "--monthly-discount",
-    "campaign_window_days": "--campaign-days",
-}
-
 HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in months.")]
 ModelOpt = Annotated[
     str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout Brier score).")
@@ -142,32 +126,6 @@ CampaignOpt = Annotated[
     float, typer.Option("--campaign-days", help="Campaign length behind incrementality, days.")
 ]
 DEFAULTS = ValuationSettings()
-
-
-def fail(*messages: str, code: int = 1) -> typer.Exit:
-    """Print each domain error (red, unwrapped, on stderr) and return the Exit to raise."""
-    for message in messages:
-        error_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
-
-
-def fail_with(error: ClvbidError, code: int = 1) -> typer.Exit:
-    """Print a domain error as the CLI says it (settings fields named by their option), with
-    its hint, and return the Exit to raise: the one place the CLI formats ClvbidError."""
-    where = error.where
-    field = where.field
-    if field is not None:
-        field = OPTION_OF_FIELD.get(field.removeprefix("model."), field)
-    located = ", ".join(
-        part
-        for part in (where.file, None if where.row is None else f"row {where.row}", field)
-        if part
-    )
-    message = f"{located}: {error.what}" if located else error.what
-    error_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    if error.hint:
-        error_console.print(f"[yellow]hint:[/yellow] {escape(error.hint)}", soft_wrap=True)
-    return typer.Exit(code)
 
 
 def valuation_settings(

@@ -39,7 +39,6 @@ from models.customers import (
 from models.datasets import load_cdnow
 
 app = typer.Typer(
-    help="Customer data: validate orders, unify identities, summarise, stage, dashboard.",
     no_args_is_help=True,
 )
 console = Console()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import yaml
@@ -15,15 +15,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.commands.common import MODEL_ERRORS, fail
-from models.customers import OrdersSchemaError, OrdersValidationError
-from scenarios.loader import ScenarioError, load_scenario
-from scenarios.outputs import write_outputs
-from scenarios.runner import ScenarioRun, run_scenario
+from api.commands.failing import fail
 
-app = typer.Typer(help="What-if scenario files: data -> CLV -> segments -> budgets.")
+if TYPE_CHECKING:
+    from scenarios.runner import ScenarioRun
+
+app = typer.Typer()
 console = Console()
-DOMAIN_ERRORS = (*MODEL_ERRORS, OrdersSchemaError, OrdersValidationError)
 
 
 def _overrides(settings: list[str]) -> dict[str, object]:
@@ -99,10 +97,18 @@ def run(
     """Run the scenario and its variants; write allocations, comparison, frontier, JSON,
     report.html and platform exports (Customer Match and Meta lists, suppression lists, a
     Google Ads Editor sheet, budgets per audience, a manifest with warnings)."""
+    from scenarios.loader import ScenarioError, load_scenario
+
     try:
         scenario_file = load_scenario(file, _overrides(set_ or []))
     except ScenarioError as error:
         raise fail(*error.problems, code=2) from None
+    # the runner and the report (matplotlib) load only once the file is valid
+    from api.commands.common import MODEL_ERRORS
+    from models.customers import OrdersSchemaError, OrdersValidationError
+    from scenarios.outputs import write_outputs
+    from scenarios.runner import run_scenario
+
     folder = out or Path("out") / scenario_file.base.name
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     try:
@@ -111,7 +117,7 @@ def run(
         written = write_outputs(result, folder)
     except ScenarioError as error:
         raise fail(*error.problems, code=2) from None
-    except DOMAIN_ERRORS as error:
+    except (*MODEL_ERRORS, OrdersSchemaError, OrdersValidationError) as error:
         raise fail(f"{file}: {error}") from None
     except OSError as error:
         raise fail(f"cannot write to {folder}: {error}") from None

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
-from api.main import create_app
+from api.commands.failing import fail
 from api.settings import Settings
 
 console = Console()
@@ -38,14 +36,27 @@ def serve(
     ] = True,
 ) -> None:
     """Start the HTTP API (settings from CLVBID_* variables; see docs/api.md)."""
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from api.main import StartupError, check_storage, create_app
+
     try:
         settings = Settings(load_demo=demo)
     except ValidationError as error:
-        console.print(f"[red]invalid CLVBID_* settings:[/red]\n{error}")
-        raise typer.Exit(2) from error
+        problems = "; ".join(
+            f"CLVBID_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        raise fail(f"invalid settings: {problems}", code=2) from None
+    try:
+        check_storage(settings)
+        if not settings.api_keys:
+            key = local_api_key(settings.data_dir)
+    except StartupError as error:
+        raise fail(str(error), code=error.exit_code) from None
     if not settings.api_keys:
         key_file = settings.data_dir / "api-key"
-        settings = settings.model_copy(update={"api_keys": (local_api_key(settings.data_dir),)})
+        settings = settings.model_copy(update={"api_keys": (key,)})
         console.print(
             f"No CLVBID_API_KEYS set: using the key in {key_file} "
             f'(curl -H "X-API-Key: $(cat {key_file})" ...)'

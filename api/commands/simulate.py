@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.commands.common import fail
+from api.commands.failing import fail
 from models.simulate import SimulationConfig, SimulationConfigError, simulate, write_simulated
 
-app = typer.Typer(help="Generate synthetic retail data with known truth (BG/NBD + Gamma-Gamma).")
+app = typer.Typer()
 console = Console()
 
 

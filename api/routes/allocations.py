@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
-from api.deps import Services, ServicesDep
+from api.deps import Services, ServicesDep, WorkspaceDep
 from api.errors import (
     BODY_UNREADABLE,
     ConflictBody,
@@ -24,7 +24,7 @@ from api.errors import (
 )
 from api.schemas import AllocationRun, AllocationRunList, AllocationRunSummary
 from api.solving import problem_errors, solve_json
-from api.store import JsonText, Run, package_versions
+from api.store import JsonText, Run, owned, package_versions
 from api.store.tables import new_id
 from api.workers import DeadlineExceeded, WorkerCrashed
 from optimizer.result import AllocationResult, SolveStatus
@@ -49,7 +49,12 @@ class _Solved:
 
 
 def _store(
-    services: Services, body: bytes, solver: SolverSettings, solved: _Solved, elapsed: float
+    services: Services,
+    workspace: str,
+    body: bytes,
+    solver: SolverSettings,
+    solved: _Solved,
+    elapsed: float,
 ) -> str:
     """Keep a solve as a run (its exact inputs, its result and the package versions); its id.
 
@@ -62,6 +67,7 @@ def _store(
         session.execute(
             insert(Run).values(
                 id=run_id,
+                workspace=workspace,
                 kind="allocation",
                 status=solved.status.value,
                 inputs=JsonText(inputs),
@@ -94,7 +100,11 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
     started = time.perf_counter()
     try:
         answer = await services.solvers.run(
-            solve_json, body, solver.model_dump_json(), deadline_seconds=deadline
+            solve_json,
+            body,
+            solver.model_dump_json(),
+            services.settings.max_segments,
+            deadline_seconds=deadline,
         )
     except DeadlineExceeded:
         await run_in_threadpool(_check_problem, body)
@@ -112,6 +122,12 @@ async def _solve(services: Services, body: bytes, solver: SolverSettings) -> _So
         raise ServiceUnavailableError(f"the solver's worker died: {error}") from error
     if "errors" in answer:
         raise _invalid_body(answer["errors"])
+    if "solver_error" in answer:
+        raise invalid(
+            ("body",),
+            f"the solver failed on this problem ({answer['solver_error']}); keep costs, "
+            "values and exponents within the ranges in docs/DESIGN.md",
+        )
     return _Solved(SolveStatus(answer["status"]), answer["conflicts"], answer["result"])
 
 
@@ -131,6 +147,7 @@ PROBLEM_BODY = {
 async def create_allocation(
     request: Request,
     services: ServicesDep,
+    workspace: WorkspaceDep,
     time_limit_seconds: Annotated[
         float | None,
         Query(gt=0, allow_inf_nan=False, description="Solver time limit; default from settings."),
@@ -166,7 +183,7 @@ async def create_allocation(
     started = time.perf_counter()
     solved = await _solve(services, body, solver)
     run_id = await run_in_threadpool(
-        _store, services, body, solver, solved, time.perf_counter() - started
+        _store, services, workspace, body, solver, solved, time.perf_counter() - started
     )
     location = f"/v1/allocations/{run_id}"
     if solved.status is SolveStatus.INFEASIBLE:
@@ -186,12 +203,17 @@ async def create_allocation(
 
 @router.get("")
 def list_allocations(
-    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    services: ServicesDep,
+    workspace: WorkspaceDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AllocationRunList:
     """Stored solves, newest first: id, time, status, objective."""
     with services.database.session() as session:
         rows = session.scalars(
-            select(Run).where(Run.kind == "allocation").order_by(Run.created_at.desc()).limit(limit)
+            select(Run)
+            .where(Run.workspace == workspace, Run.kind == "allocation")
+            .order_by(Run.created_at.desc())
+            .limit(limit)
         )
         return AllocationRunList(
             runs=[
@@ -208,10 +230,12 @@ def list_allocations(
 
 
 @router.get("/{allocation_id}", responses={404: {"model": ErrorBody}})
-def get_allocation(allocation_id: str, services: ServicesDep) -> AllocationRun:
+def get_allocation(
+    allocation_id: str, services: ServicesDep, workspace: WorkspaceDep
+) -> AllocationRun:
     """One stored solve with its exact problem, solver settings, result and package versions."""
     with services.database.session() as session:
-        run = session.get(Run, allocation_id)
+        run = owned(session, Run, allocation_id, workspace)
         if run is None or run.kind != "allocation":
             raise NotFoundError("allocation", allocation_id)
         inputs: dict[str, Any] = run.inputs

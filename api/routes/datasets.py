@@ -13,21 +13,31 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
-from api.deps import Services, ServicesDep
+from api.deps import Services, ServicesDep, WorkspaceDep
 from api.errors import (
     BODY_UNREADABLE,
     ConflictBody,
     ConflictError,
     ErrorBody,
     NotFoundError,
+    TooLargeError,
     error_text,
     invalid,
 )
 from api.jobs import create_job, start_job
 from api.schemas import DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTable
-from api.store import Dataset, Job, package_versions
+from api.store import Dataset, Job, owned, package_versions
 from api.store.tables import new_id, utc_now
-from api.tasks import TaskError, dashboard, fit_clv, ingest_orders, lookalikes, movers
+from api.tasks import (
+    TaskError,
+    TooManyRows,
+    dashboard,
+    fit_clv,
+    ingest_orders,
+    lookalikes,
+    movers,
+)
+from api.workspaces import DEFAULT_WORKSPACE
 from models.audiences.lookalike import LookalikeReport
 from models.audiences.movers import MoversReport
 from models.customers import LtvDashboard
@@ -70,7 +80,8 @@ def _save(stream: BinaryIO, target: Path) -> tuple[int, str]:
 
 
 def _source(services: Services, dataset: Dataset) -> Path:
-    return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
+    """The orders file the analysis routes read (parsed once, at upload)."""
+    return services.data_dir.orders(dataset.id, dataset.file_format)
 
 
 def _contacts(services: Services, dataset: Dataset) -> Path | None:
@@ -83,9 +94,10 @@ def _as_of_upload(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
 
 
-def _get(services: Services, dataset_id: str) -> Dataset:
+def _get(services: Services, workspace: str, dataset_id: str) -> Dataset:
+    """The workspace's dataset with this id; 404 for an unknown id or another workspace's."""
     with services.database.session() as session:
-        dataset = session.get(Dataset, dataset_id)
+        dataset = owned(session, Dataset, dataset_id, workspace)
     if dataset is None:
         raise NotFoundError("dataset", dataset_id)
     return dataset
@@ -102,6 +114,7 @@ async def _store(stream: BinaryIO, filename: str | None, folder: Path, stem: str
 
 async def _ingest(
     services: Services,
+    workspace: str,
     stream: BinaryIO,
     filename: str | None,
     name: str,
@@ -121,20 +134,25 @@ async def _ingest(
         contacts_path = await _store(contacts.file, contacts.filename, folder, "contacts")
     created_at = utc_now()
     try:
-        counts = await services.solvers.run(
+        counts = await services.analysts.run(
             ingest_orders,
             source,
             folder,
             _as_of_upload(created_at),
+            services.settings.max_upload_rows,
             contacts_path,
             deadline_seconds=services.settings.job_timeout_seconds,
         )
+    except TooManyRows as error:
+        services.data_dir.remove_dataset(dataset_id)
+        raise TooLargeError(error_text(error), where="body.file") from error
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
         field = "contacts" if error.where.field == "body.contacts" else "file"
         raise invalid(("body", field), error_text(error), filename) from error
     dataset = Dataset(
         id=dataset_id,
+        workspace=workspace,
         name=name,
         file_format=suffix,
         size_bytes=size,
@@ -158,6 +176,7 @@ async def _ingest(
 )
 async def upload_dataset(
     services: ServicesDep,
+    workspace: WorkspaceDep,
     response: Response,
     file: Annotated[
         UploadFile,
@@ -182,30 +201,34 @@ async def upload_dataset(
     `contacts` (identifiers and attributes, prospects included) enables the lookalikes.
     """
     dataset = await _ingest(
-        services, file.file, file.filename, name or file.filename or "orders", contacts
+        services, workspace, file.file, file.filename, name or file.filename or "orders", contacts
     )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
     return DatasetOut.model_validate(dataset)
 
 
 @router.get("")
-def list_datasets(services: ServicesDep) -> DatasetList:
+def list_datasets(services: ServicesDep, workspace: WorkspaceDep) -> DatasetList:
     """Every stored dataset, newest first."""
     with services.database.session() as session:
-        rows = session.scalars(select(Dataset).order_by(Dataset.created_at.desc()))
+        rows = session.scalars(
+            select(Dataset)
+            .where(Dataset.workspace == workspace)
+            .order_by(Dataset.created_at.desc())
+        )
         return DatasetList(datasets=[DatasetOut.model_validate(row) for row in rows])
 
 
 @router.get("/{dataset_id}", responses=NOT_FOUND)
-def get_dataset(dataset_id: str, services: ServicesDep) -> DatasetOut:
+def get_dataset(dataset_id: str, services: ServicesDep, workspace: WorkspaceDep) -> DatasetOut:
     """One dataset: file, row counts, rejects by reason, customers, package versions."""
-    return DatasetOut.model_validate(_get(services, dataset_id))
+    return DatasetOut.model_validate(_get(services, workspace, dataset_id))
 
 
 @router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_dataset(dataset_id: str, services: ServicesDep) -> None:
+def delete_dataset(dataset_id: str, services: ServicesDep, workspace: WorkspaceDep) -> None:
     """Delete a dataset, its files and its jobs."""
-    dataset = _get(services, dataset_id)
+    dataset = _get(services, workspace, dataset_id)
     with services.database.session() as session:
         session.delete(session.merge(dataset))
     services.data_dir.remove_dataset(dataset_id)
@@ -216,9 +239,9 @@ def delete_dataset(dataset_id: str, services: ServicesDep) -> None:
     response_class=FileResponse,
     responses={**NOT_FOUND, 200: {"content": {"text/csv": {}}}},
 )
-def get_rejects(dataset_id: str, services: ServicesDep) -> FileResponse:
+def get_rejects(dataset_id: str, services: ServicesDep, workspace: WorkspaceDep) -> FileResponse:
     """Every rejected row with its source row number, field and reason, as CSV."""
-    dataset = _get(services, dataset_id)
+    dataset = _get(services, workspace, dataset_id)
     path = services.data_dir.dataset(dataset.id) / "rejects.csv"
     return FileResponse(path, media_type="text/csv", filename=f"{dataset.id}-rejects.csv")
 
@@ -227,6 +250,7 @@ def get_rejects(dataset_id: str, services: ServicesDep) -> FileResponse:
 async def get_dashboard(
     dataset_id: str,
     services: ServicesDep,
+    workspace: WorkspaceDep,
     as_of: Annotated[
         dt.date | None, Query(description="Reference date; default last order.")
     ] = None,
@@ -234,9 +258,9 @@ async def get_dashboard(
     basket_threshold: Annotated[float | None, Query(ge=0, allow_inf_nan=False)] = None,
 ) -> LtvDashboard:
     """The LTV dashboard: active, inactive, one-order and repeat customers, baskets, stages."""
-    dataset = await run_in_threadpool(_get, services, dataset_id)
+    dataset = await run_in_threadpool(_get, services, workspace, dataset_id)
     try:
-        figures: dict[str, Any] = await services.solvers.run(
+        figures: dict[str, Any] = await services.analysts.run(
             dashboard,
             _source(services, dataset),
             _as_of_upload(dataset.created_at),
@@ -250,6 +274,15 @@ async def get_dashboard(
     return LtvDashboard.model_validate(figures)
 
 
+def _needs_contacts(dataset: Dataset, what: str) -> ConflictError:
+    """The 409 of a dataset whose contacts cannot give lookalikes: what, and the fix."""
+    return ConflictError(
+        f"dataset {dataset.id!r}: {what}; upload the orders again with a `contacts` file "
+        "(POST /v1/datasets)",
+        where="path.dataset_id",
+    )
+
+
 @router.get(
     "/{dataset_id}/lookalikes",
     responses={
@@ -260,28 +293,28 @@ async def get_dashboard(
 async def get_lookalikes(
     dataset_id: str,
     services: ServicesDep,
+    workspace: WorkspaceDep,
     as_of: Annotated[
         dt.date | None, Query(description="Reference date; default last order.", le=LAST_DATE)
     ] = None,
 ) -> LookalikeReport:
     """Lookalike audiences: prospects scored against the best customers, top 1/5/10%."""
-    dataset = await run_in_threadpool(_get, services, dataset_id)
+    dataset = await run_in_threadpool(_get, services, workspace, dataset_id)
+    contacts = await run_in_threadpool(_contacts, services, dataset)
+    if contacts is None:  # answered before any order is read
+        raise _needs_contacts(dataset, "lookalikes need contacts with customer attributes")
     try:
-        report: dict[str, Any] = await services.solvers.run(
+        report: dict[str, Any] = await services.analysts.run(
             lookalikes,
             _source(services, dataset),
             _as_of_upload(dataset.created_at),
-            await run_in_threadpool(_contacts, services, dataset),
+            contacts,
             as_of.isoformat() if as_of else None,
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TaskError as error:
         if error.where.field == "path.dataset_id":
-            raise ConflictError(
-                f"dataset {dataset.id!r}: {error.what}; upload the orders again with a "
-                "`contacts` file (POST /v1/datasets)",
-                where=error.where.field,
-            ) from error
+            raise _needs_contacts(dataset, error.what) from error
         raise invalid(("query", "as_of"), error_text(error), as_of) from error
     return LookalikeReport.model_validate(report)
 
@@ -290,6 +323,7 @@ async def get_lookalikes(
 async def get_movers(
     dataset_id: str,
     services: ServicesDep,
+    workspace: WorkspaceDep,
     start: Annotated[dt.date, Query(description="Earlier reference date.", le=LAST_DATE)],
     end: Annotated[
         dt.date | None,
@@ -297,9 +331,9 @@ async def get_movers(
     ] = None,
 ) -> MoversReport:
     """Segments on the move between two dates: re-engage, push, stop paying."""
-    dataset = await run_in_threadpool(_get, services, dataset_id)
+    dataset = await run_in_threadpool(_get, services, workspace, dataset_id)
     try:
-        report: dict[str, Any] = await services.solvers.run(
+        report: dict[str, Any] = await services.analysts.run(
             movers,
             _source(services, dataset),
             _as_of_upload(dataset.created_at),
@@ -313,7 +347,8 @@ async def get_movers(
 
 
 async def load_demo_dataset(services: Services) -> Dataset | None:
-    """Store the bundled CDNOW orders as a dataset when the store has none; return it."""
+    """Store the bundled CDNOW orders as a dataset of the default workspace when the store
+    has none; return it."""
     with services.database.session() as session:
         if session.scalars(select(Dataset.id).limit(1)).first() is not None:
             return None
@@ -322,7 +357,9 @@ async def load_demo_dataset(services: Services) -> Dataset | None:
     frame.to_csv(csv_path, index=False)
     try:
         with csv_path.open("rb") as stream:
-            return await _ingest(services, stream, csv_path.name, "CDNOW demo (1997-98)")
+            return await _ingest(
+                services, DEFAULT_WORKSPACE, stream, csv_path.name, "CDNOW demo (1997-98)"
+            )
     finally:
         csv_path.unlink(missing_ok=True)
 
@@ -335,13 +372,16 @@ def _segments_path(services: Services, dataset_id: str, job_id: str) -> Path:
 async def start_clv_fit(
     dataset_id: str,
     services: ServicesDep,
+    workspace: WorkspaceDep,
     response: Response,
     request: ValuationSettings | None = None,
 ) -> JobOut:
     """Start fitting the CLV models on a dataset in the background; poll the job it returns."""
-    dataset = await run_in_threadpool(_get, services, dataset_id)
+    dataset = await run_in_threadpool(_get, services, workspace, dataset_id)
     params = (request or ValuationSettings()).model_dump(mode="json")
-    job = await run_in_threadpool(create_job, services.database, "clv_fit", dataset.id, params)
+    job = await run_in_threadpool(
+        create_job, services.database, workspace, "clv_fit", dataset.id, params
+    )
     start_job(
         services,
         job,
@@ -362,13 +402,18 @@ async def start_clv_fit(
         409: {"model": ConflictBody, "description": "No successful CLV fit yet."},
     },
 )
-def get_segments(dataset_id: str, services: ServicesDep) -> SegmentTable:
+def get_segments(dataset_id: str, services: ServicesDep, workspace: WorkspaceDep) -> SegmentTable:
     """The segment CLV table (stage x tier) of the latest successful fit; the optimizer input."""
-    dataset = _get(services, dataset_id)
+    dataset = _get(services, workspace, dataset_id)
     with services.database.session() as session:
         job = session.scalars(
             select(Job)
-            .where(Job.dataset_id == dataset.id, Job.kind == "clv_fit", Job.status == "succeeded")
+            .where(
+                Job.workspace == workspace,
+                Job.dataset_id == dataset.id,
+                Job.kind == "clv_fit",
+                Job.status == "succeeded",
+            )
             .order_by(Job.finished_at.desc())
             .limit(1)
         ).first()

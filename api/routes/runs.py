@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.deps import Services, ServicesDep
+from api.deps import Services, ServicesDep, WorkspaceDep
 from api.errors import BODY_UNREADABLE, ConflictBody, ConflictError, ErrorBody, NotFoundError
 from api.jobs import create_job, start_job
 from api.scenario_runs import (
@@ -24,7 +24,7 @@ from api.scenario_runs import (
     validate_document,
 )
 from api.schemas import ScenarioRunList, ScenarioRunOut, ScenarioRunSummary
-from api.store import Dataset, Job, Run, package_versions
+from api.store import Dataset, Job, Run, owned, package_versions
 from api.store.tables import new_id, utc_now
 from scenarios.loader import ScenarioError
 
@@ -54,28 +54,33 @@ def _unprocessable(problems: list[tuple[tuple[str | int, ...], str]]) -> Request
     )
 
 
-def _dataset_file(services: Services, dataset_id: str) -> Path | None:
-    """The orders file of an uploaded dataset, or None for an unknown id."""
+def _dataset_file(services: Services, workspace: str, dataset_id: str) -> Path | None:
+    """The orders file of one of the workspace's datasets, or None for an unknown id."""
     with services.database.session() as session:
-        dataset = session.get(Dataset, dataset_id)
+        dataset = owned(session, Dataset, dataset_id, workspace)
     if dataset is None:
         return None
-    return services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}"
+    return services.data_dir.orders(dataset.id, dataset.file_format)
 
 
-def _prepare(services: Services, document: dict[str, Any]) -> dict[str, Any]:
+def _prepare(services: Services, workspace: str, document: dict[str, Any]) -> dict[str, Any]:
     """The document with dataset sources resolved and the whole scenario validated."""
-    resolved = resolve_data_sources(document, lambda i: _dataset_file(services, i))
+    resolved = resolve_data_sources(
+        document,
+        lambda i: _dataset_file(services, workspace, i),
+        services.settings.max_generator_customers,
+    )
     resolved.setdefault("name", KIND)
     validate_document(resolved, dataset_files(resolved))
     return resolved
 
 
-def _create(services: Services, document: dict[str, Any]) -> tuple[Run, Job]:
-    """Store the queued job and the run it carries."""
-    job = create_job(services.database, "scenario_run", None, {})
+def _create(services: Services, workspace: str, document: dict[str, Any]) -> tuple[Run, Job]:
+    """Store the queued job and the run it carries, both of `workspace`."""
+    job = create_job(services.database, workspace, "scenario_run", None, {})
     run = Run(
         id=new_id(),
+        workspace=workspace,
         kind=KIND,
         status="queued",
         inputs={"document": document},
@@ -114,6 +119,7 @@ def _recorder(run: Run) -> Any:
 )
 async def create_scenario_run(
     services: ServicesDep,
+    workspace: WorkspaceDep,
     response: Response,
     document: Annotated[
         dict[str, Any],
@@ -133,12 +139,12 @@ async def create_scenario_run(
     An invalid scenario answers 422 with the field path of every problem.
     """
     try:
-        resolved = await run_in_threadpool(_prepare, services, document)
+        resolved = await run_in_threadpool(_prepare, services, workspace, document)
     except DocumentError as error:
         raise _unprocessable(error.problems) from error
     except ScenarioError as error:
         raise _unprocessable(problem_locations(error)) from error
-    run, job = await run_in_threadpool(_create, services, document)
+    run, job = await run_in_threadpool(_create, services, workspace, document)
     start_job(
         services,
         job,
@@ -169,9 +175,10 @@ def _out(run: Run, job: Job | None) -> ScenarioRunOut:
     )
 
 
-def _get(services: Services, run_id: str) -> tuple[Run, Job | None]:
+def _get(services: Services, workspace: str, run_id: str) -> tuple[Run, Job | None]:
+    """The workspace's scenario run with this id and its job; 404 otherwise."""
     with services.database.session() as session:
-        run = session.get(Run, run_id)
+        run = owned(session, Run, run_id, workspace)
         if run is None or run.kind != KIND:
             raise NotFoundError("run", run_id)
         job = session.get(Job, run.job_id) if run.job_id else None
@@ -180,14 +187,16 @@ def _get(services: Services, run_id: str) -> tuple[Run, Job | None]:
 
 @router.get("/runs")
 def list_runs(
-    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    services: ServicesDep,
+    workspace: WorkspaceDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ScenarioRunList:
     """Scenario runs, newest first: id, scenario name, status, duration."""
     with services.database.session() as session:
         rows = session.execute(
             select(Run, Job.status)
             .outerjoin(Job, Job.id == Run.job_id)
-            .where(Run.kind == KIND)
+            .where(Run.workspace == workspace, Run.kind == KIND)
             .order_by(Run.created_at.desc())
             .limit(limit)
         )
@@ -206,14 +215,14 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", responses=NOT_FOUND)
-def get_run(run_id: str, services: ServicesDep) -> ScenarioRunOut:
+def get_run(run_id: str, services: ServicesDep, workspace: WorkspaceDep) -> ScenarioRunOut:
     """One run: status and progress, the document as posted, outputs summary, versions."""
-    return _out(*_get(services, run_id))
+    return _out(*_get(services, workspace, run_id))
 
 
-def _output_file(services: Services, run_id: str, name: str) -> Path:
+def _output_file(services: Services, workspace: str, run_id: str, name: str) -> Path:
     """A file of a succeeded run; 409 while it runs or when it failed."""
-    run, job = _get(services, run_id)
+    run, job = _get(services, workspace, run_id)
     state = job.status if job is not None else run.status
     if state != "succeeded":
         reason = f": {job.error}" if job is not None and job.error else ""
@@ -229,9 +238,9 @@ def _output_file(services: Services, run_id: str, name: str) -> Path:
     response_class=FileResponse,
     responses={**NOT_READY, 200: {"content": {"text/html": {}}}},
 )
-def get_run_report(run_id: str, services: ServicesDep) -> FileResponse:
+def get_run_report(run_id: str, services: ServicesDep, workspace: WorkspaceDep) -> FileResponse:
     """The run's self-contained HTML report (charts inline, no scripts)."""
-    path = _output_file(services, run_id, "report.html")
+    path = _output_file(services, workspace, run_id, "report.html")
     return FileResponse(path, media_type="text/html")
 
 
@@ -240,7 +249,7 @@ def get_run_report(run_id: str, services: ServicesDep) -> FileResponse:
     response_class=FileResponse,
     responses={**NOT_READY, 200: {"content": {"text/csv": {}}}},
 )
-def get_run_allocation(run_id: str, services: ServicesDep) -> FileResponse:
+def get_run_allocation(run_id: str, services: ServicesDep, workspace: WorkspaceDep) -> FileResponse:
     """The base variant's allocation: every segment x channel with bid multiplier and spend."""
-    path = _output_file(services, run_id, "allocation_base.csv")
+    path = _output_file(services, workspace, run_id, "allocation_base.csv")
     return FileResponse(path, media_type="text/csv", filename=f"{run_id}-allocation.csv")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+ORDERS_PARQUET = "orders.parquet"
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
 
 class DataDir:
     """The data directory: `datasets/<id>/` holds an upload, its loaded orders and fit outputs;
@@ -21,6 +24,14 @@ class DataDir:
         folder = self.root / "datasets" / dataset_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def orders(self, dataset_id: str, file_format: str) -> Path:
+        """The orders file every read of a dataset uses: the upload when it is Parquet, else
+        the Parquet copy made at upload (the CSV itself for datasets stored before copies)."""
+        folder = self.dataset(dataset_id)
+        if file_format not in PARQUET_SUFFIXES and (folder / ORDERS_PARQUET).exists():
+            return folder / ORDERS_PARQUET
+        return folder / f"source{file_format}"
 
     def run(self, run_id: str) -> Path:
         """The output folder of one scenario run (created by the run)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
@@ -52,6 +52,7 @@ class Dataset(Base):
     __tablename__ = "datasets"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(255))
     file_format: Mapped[str] = mapped_column(String(16))
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -71,6 +72,7 @@ class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     dataset_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("datasets.id", ondelete="CASCADE"), index=True
@@ -96,6 +98,7 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     inputs: Mapped[dict[str, Any]]
@@ -104,3 +107,13 @@ class Run(Base):
     elapsed_seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     job_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+
+
+Owned = TypeVar("Owned", Dataset, Job, Run)
+
+
+def owned(session: Session, model: type[Owned], object_id: str, workspace: str) -> Owned | None:
+    """The row with this id when it belongs to `workspace`, else None: another workspace's
+    object is as unknown as one that does not exist."""
+    row = session.get(model, object_id)
+    return row if row is not None and row.workspace == workspace else None

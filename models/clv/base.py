@@ -39,6 +39,13 @@ class InvalidSummaryError(ClvbidError, ValueError):
     """A per-customer summary (frequency, recency, T, ...) breaks the model's assumptions."""
 
 
+SUMMARY_HINT = (
+    "frequency counts repeat purchase periods, recency is the age at the last purchase and T "
+    "the age at the as-of date, in the same unit; build the summary with "
+    "models.customers.customer_summary"
+)
+
+
 @dataclass(frozen=True)
 class Compressed:
     """Unique rows of a data set with how many customers share each (`weights`).
@@ -62,16 +69,64 @@ def compress(**columns: np.ndarray) -> Compressed:
     return Compressed(columns=unique, weights=weights, inverse=inverse)
 
 
+@dataclass(frozen=True)
+class FitData:
+    """The distinct (x, t_x, T) rows a purchase model learns from, with customers per row.
+
+    Customers with T = 0 (first order on the as-of day) are counted in `n_customers` but left
+    out of the rows: their likelihood is exactly 1 under BG/NBD and Pareto/NBD, so they carry
+    no information about the parameters, and leaving them out keeps the fit of everyone else
+    (and the per-customer scale of the objective and penalizer) exactly unchanged.
+    """
+
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    weights: np.ndarray
+    n_customers: float
+
+    @property
+    def time_scale(self) -> float:
+        """The largest age T: the fit measures time in units of it (max T = 1), as lifetimes."""
+        return float(self.T.max())
+
+    def log_likelihood_offset(self) -> float:
+        """Log-likelihood in the data's unit minus that in units of the largest T.
+
+        Both models' likelihoods scale as c^x when times are divided by c (FHL 2005 eq. 6,
+        FH 2005 eq. 18), so the offset is -(sum of x) log c.
+        """
+        return -float((self.weights * self.x).sum()) * np.log(self.time_scale)
+
+
 def weighted_summary(
     frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None
-) -> tuple[Compressed, np.ndarray]:
-    """The checked summary with identical (x, t_x, T) rows merged, and how many customers each
-    merged row stands for (`weights` counts customers per input row when already aggregated)."""
+) -> FitData:
+    """The checked summary with identical (x, t_x, T) rows merged and T = 0 rows set aside.
+
+    `weights` counts customers per input row when the data is already aggregated.
+    """
     x, t_x, big_t = check_summary(frequency, recency, T)
     data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
-    if weights is None:
-        return data, data.weights
-    return data, np.bincount(data.inverse, weights=np.asarray(weights, dtype=float))
+    row_weights = (
+        data.weights
+        if weights is None
+        else np.bincount(data.inverse, weights=as_float(weights, "weights"))
+    )
+    observed = data.columns["T"] > 0
+    if not observed.any():
+        raise InvalidSummaryError(
+            "every customer has T = 0 (first order on the as-of date): nothing to learn from",
+            field="T",
+            hint="choose a later as-of date so that customers have some history",
+        )
+    return FitData(
+        x=data.columns["x"][observed],
+        t_x=data.columns["t_x"][observed],
+        T=data.columns["T"][observed],
+        weights=row_weights[observed],
+        n_customers=float(row_weights.sum()),
+    )
 
 
 def check_summary(
@@ -79,40 +134,54 @@ def check_summary(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate a BTYD summary and return (x, t_x, T) as arrays.
 
-    frequency must be a whole number >= 0, 0 <= recency <= T, T > 0, recency 0 when frequency
-    is 0; the error names the first offending row and field.
+    frequency must be a whole number >= 0, 0 <= recency <= T, recency 0 when frequency is 0.
+    T = 0 is valid (first order on the as-of date) and then needs frequency 0 (so recency 0).
+    The error names the field and the first offending customer (its index label when the
+    input is a pandas Series, else its position).
     """
-    x = as_float(frequency, "frequency")
-    t_x = as_float(recency, "recency")
-    big_t = as_float(T, "T")
+    labels = frequency.index if isinstance(frequency, pd.Series) else None
+    x = as_float(frequency, "frequency", labels)
+    t_x = as_float(recency, "recency", labels)
+    big_t = as_float(T, "T", labels)
     if len(x) == 0:
-        raise InvalidSummaryError("the summary has no customers")
+        raise InvalidSummaryError("the summary has no customers", hint=SUMMARY_HINT)
     if not (len(x) == len(t_x) == len(big_t)):
         raise InvalidSummaryError(
-            f"frequency, recency and T differ in length ({len(x)}, {len(t_x)}, {len(big_t)})"
+            f"frequency, recency and T differ in length ({len(x)}, {len(t_x)}, {len(big_t)})",
+            hint=SUMMARY_HINT,
         )
-    fail_first(x < 0, "frequency", x, "must be >= 0")
-    fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
-    fail_first(big_t < 0, "T", big_t, "must be >= 0")
-    fail_first(t_x < 0, "recency", t_x, "must be >= 0")
-    fail_first(t_x > big_t * (1 + 1e-12), "recency", t_x, "must be <= T")
-    fail_first((x == 0) & (t_x != 0), "recency", t_x, "must be 0 when frequency is 0")
+    fail_first(x < 0, "frequency", x, "must be >= 0", labels)
+    fail_first(x != np.round(x), "frequency", x, "must be a whole number", labels)
+    fail_first(big_t < 0, "T", big_t, "must be >= 0", labels)
+    fail_first(t_x < 0, "recency", t_x, "must be >= 0", labels)
+    fail_first(t_x > big_t * (1 + 1e-12), "recency", t_x, "must be <= T", labels)
+    fail_first((x == 0) & (t_x != 0), "recency", t_x, "must be 0 when frequency is 0", labels)
+    fail_first((big_t == 0) & (x != 0), "frequency", x, "must be 0 when T is 0", labels)
     return x, t_x, big_t
 
 
-def as_float(values: ArrayLike, field: str) -> np.ndarray:
-    """A 1-D float array with every value finite, or an error naming the first bad row."""
+def as_float(values: ArrayLike, field: str, labels: pd.Index | None = None) -> np.ndarray:
+    """A 1-D float array with every value finite, or an error naming the first bad customer."""
     array = np.asarray(values, dtype=float).reshape(-1)
-    fail_first(~np.isfinite(array), field, array, "must be a finite number")
+    fail_first(~np.isfinite(array), field, array, "must be a finite number", labels)
     return array
 
 
-def fail_first(bad: np.ndarray, field: str, values: np.ndarray, rule: str) -> None:
-    """Raise InvalidSummaryError naming the first row where `bad` holds."""
+def fail_first(
+    bad: np.ndarray,
+    field: str,
+    values: np.ndarray,
+    rule: str,
+    labels: pd.Index | None = None,
+) -> None:
+    """Raise InvalidSummaryError (with `field`) naming the first customer where `bad` holds."""
     if bad.any():
         row = int(np.argmax(bad))
+        who = f"customer {labels[row]!r}" if labels is not None else f"customer at position {row}"
         raise InvalidSummaryError(
-            f"row {row}: {field}={float(values[row])!r} {rule} ({int(bad.sum())} rows affected)"
+            f"{who}: {field}={float(values[row])!r} {rule} ({int(bad.sum())} customers affected)",
+            field=field,
+            hint=SUMMARY_HINT,
         )
 
 
@@ -159,6 +228,9 @@ class Estimator:
     """
 
     PARAMETER_NAMES: tuple[str, ...] = ()
+    # Upper bounds on the unit-free parameters (None: unbounded), for likelihoods whose
+    # supremum can lie at infinity; a fit that ends on a bound says so in `at_bound_`.
+    UPPER_BOUNDS: tuple[float | None, ...] | None = None
 
     def __init__(self, *, penalizer: float = 0.0, max_iterations: int = 2000) -> None:
         self.penalizer = penalizer
@@ -195,65 +267,96 @@ class Estimator:
 
     # -- fitting -------------------------------------------------------------------------
 
-    def _maximise(self, objective: Objective, initial: np.ndarray, n_customers: float) -> None:
+    def _maximise(
+        self,
+        objective: Objective,
+        initial: np.ndarray,
+        *,
+        n_fit: float,
+        scales: np.ndarray,
+        log_likelihood_offset: float,
+        n_customers: float,
+    ) -> None:
         """Maximise the weighted log-likelihood in log space; set params_, SEs, LL, AIC.
 
-        The optimiser minimises -LL/n + penalizer * sum(params**2) (lifetimes' convention),
-        so the penalizer does not depend on the data size.
+        As lifetimes does, `objective` sees the data in units of the data (times divided by
+        the largest T, money by the mean spend): its parameters times `scales` are the model's,
+        and its log-likelihood plus `log_likelihood_offset` (the Jacobian of that change of
+        unit) is the data's. The optimiser minimises -LL/n_fit + penalizer * sum(params**2) on
+        those unit-free parameters, so neither the data size nor the time or currency unit
+        changes what a penalizer does, or the optimiser's path. n_fit counts the customers who
+        carry information (T > 0), n_customers all of them.
+
+        Convergence is judged on the log-likelihood the optimum could still gain (the Newton
+        decrement g' (-H)^-1 g / 2 at the final point, in log-likelihood units), not on the
+        gradient's size: on a flat ridge (e.g. Pareto/NBD's s, beta -> infinity with s/beta
+        fixed when all customers share one dropout rate) the gradient stays ~1e-4 per customer
+        while less than 0.01 of log-likelihood is left to gain.
         """
 
-        def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        def penalized(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
+            """Total log-likelihood minus the penalty (in total, not per-customer, units)."""
             total, gradient = objective(log_params)
             params = np.exp(log_params)
-            value = -total / n_customers + self.penalizer * float(np.sum(params**2))
+            value = total - n_fit * self.penalizer * float(np.sum(params**2))
+            if gradient is None:
+                return value, None
+            return value, gradient - n_fit * 2 * self.penalizer * params**2
+
+        def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            value, gradient = penalized(log_params)
             if not np.isfinite(value):
                 return np.inf, np.zeros_like(log_params)
             if gradient is None:
-                gradient = _forward_gradient(lambda lp: objective(lp)[0], log_params, total)
-            return value, -gradient / n_customers + 2 * self.penalizer * params**2
+                gradient = _forward_gradient(lambda lp: penalized(lp)[0], log_params, value)
+            return -value / n_fit, -gradient / n_fit
 
+        bounds = self.UPPER_BOUNDS or (None,) * len(initial)
+        upper = np.log([np.inf if bound is None else bound for bound in bounds])
         result = minimize(
             negative,
             initial,
             jac=True,
             method="L-BFGS-B",
+            bounds=[(None, u if np.isfinite(u) else None) for u in upper],
             options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
-        final_gradient = objective(result.x)[1]
-        if final_gradient is None:
-            final_gradient = _central_gradient(lambda lp: objective(lp)[0], result.x)
-        final_gradient = -final_gradient / n_customers + 2 * self.penalizer * np.exp(2 * result.x)
-        if not (np.isfinite(result.fun) and np.max(np.abs(final_gradient)) < 1e-4):
+        hessian = _log_hessian(objective, result.x)
+        fitted = np.exp(result.x)
+        gradient = _gradient(objective, result.x) - n_fit * 2 * self.penalizer * fitted**2
+        # On a bound the likelihood may still rise outwards: only free directions count.
+        at_bound = (result.x >= upper - 1e-9) & (gradient > 0)
+        free = ~at_bound
+        penalized_hessian = hessian - np.diag(n_fit * 4 * self.penalizer * fitted**2)
+        gain = _newton_decrement(gradient[free], penalized_hessian[np.ix_(free, free)])
+        if not (np.isfinite(result.fun) and gain < CONVERGED_GAIN):
             raise ConvergenceError(
                 f"{type(self).__name__} did not converge after {result.nit} iterations: "
-                f"{result.message} (max |gradient| {np.max(np.abs(final_gradient)):.2e}); "
-                "try a penalizer > 0 or check the data"
+                f"{result.message} (log-likelihood still to gain {gain:.2g})",
+                hint="try a penalizer > 0 (e.g. 0.001) or check the data",
             )
         names = list(self.PARAMETER_NAMES)
-        params = np.exp(result.x)
-        self.params_ = pd.Series(params, index=names, dtype=float)
-        self.log_likelihood_ = float(objective(result.x)[0])
+        self.params_ = pd.Series(fitted * scales, index=names, dtype=float)
+        self.log_likelihood_ = float(objective(result.x)[0]) + log_likelihood_offset
         self.aic_ = 2 * len(names) - 2 * self.log_likelihood_
         self.n_customers_ = int(round(n_customers))
         self.n_iterations_ = int(result.nit)
-        self._set_standard_errors(objective, result.x)
+        self.at_bound_ = tuple(name for name, bound in zip(names, at_bound, strict=True) if bound)
+        self._set_standard_errors(hessian)
 
-    def _set_standard_errors(self, objective: Objective, log_params: np.ndarray) -> None:
-        """Standard errors from the Hessian of the log-likelihood in natural parameters.
+    def _set_standard_errors(self, hessian: np.ndarray) -> None:
+        """Standard errors from the observed information (`hessian` of the log-likelihood).
 
-        Central differences of the analytic gradient where the model has one (2k evaluations),
-        else second differences of the log-likelihood.
+        Its Hessian in log parameters gives cov(log p); cov(p) = diag(p) cov(log p) diag(p)
+        (the delta method, exact at a stationary point).
         """
         names = list(self.PARAMETER_NAMES)
-        params = np.exp(log_params)
-        if objective(log_params)[1] is None:
-            hessian = _numerical_hessian(lambda p: objective(np.log(p))[0], params)
-        else:
-            hessian = _hessian_from_gradient(lambda p: objective(np.log(p))[1] / p, params)
+        params = self.params_.to_numpy()
         try:
-            covariance = np.linalg.inv(-hessian)
+            log_covariance = np.linalg.inv(-hessian)
         except np.linalg.LinAlgError:
-            covariance = np.full_like(hessian, np.nan)
+            log_covariance = np.full((len(names), len(names)), np.nan)
+        covariance = params[:, None] * log_covariance * params[None, :]
         variances = np.diag(covariance)
         self._covariance = pd.DataFrame(covariance, index=names, columns=names)
         self.standard_errors_ = pd.Series(
@@ -285,15 +388,51 @@ class CountingModel(Estimator, ABC):
         return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
 
 
+# The fit has converged when less than this much log-likelihood (in total, not per customer)
+# is left to gain: the estimates are then within ~0.14 standard errors (sqrt(2 * 0.01)) of
+# the optimum, and a likelihood-ratio test could not tell them apart (it needs 1.92).
+CONVERGED_GAIN = 0.01
+
+
+def _newton_decrement(gradient: np.ndarray, hessian: np.ndarray) -> float:
+    """Log-likelihood a Newton step would gain: g' (-H)^-1 g / 2 (log-parameter space).
+
+    Directions of (numerically) zero or positive curvature count with the largest curvature's
+    1e-12 as a floor, so a flat ridge where the gradient vanishes does not block convergence.
+    """
+    if not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(gradient))):
+        return np.inf
+    curvature, vectors = np.linalg.eigh(-hessian)
+    floor = 1e-12 * max(float(np.max(np.abs(curvature))), 1e-300)
+    along = vectors.T @ gradient
+    return float(np.sum(along**2 / np.maximum(curvature, floor)) / 2)
+
+
+def _gradient(objective: Objective, point: np.ndarray) -> np.ndarray:
+    """The objective's analytic gradient, or central differences where it has none."""
+    gradient = objective(point)[1]
+    if gradient is None:
+        return _central_gradient(lambda p: objective(p)[0], point)
+    return gradient
+
+
+def _log_hessian(objective: Objective, point: np.ndarray) -> np.ndarray:
+    """Hessian of the objective in log parameters: central differences of the analytic
+    gradient where the model has one (2k evaluations), else second differences."""
+    if objective(point)[1] is None:
+        return _numerical_hessian(lambda p: objective(p)[0], point)
+    return _hessian_from_gradient(lambda p: objective(p)[1], point)
+
+
 def _hessian_from_gradient(
     gradient: Callable[[np.ndarray], np.ndarray], point: np.ndarray
 ) -> np.ndarray:
-    """Central differences of an analytic gradient, symmetrised (relative steps)."""
+    """Central differences of an analytic gradient in log parameters, symmetrised."""
     n = len(point)
     hessian = np.empty((n, n))
     for i in range(n):
         step = np.zeros(n)
-        step[i] = 1e-5 * point[i]
+        step[i] = 1e-5
         hessian[:, i] = (gradient(point + step) - gradient(point - step)) / (2 * step[i])
     return (hessian + hessian.T) / 2
 
@@ -302,8 +441,11 @@ def _forward_gradient(
     f: Callable[[np.ndarray], float], point: np.ndarray, value: float
 ) -> np.ndarray:
     """Forward-difference gradient of f at `point` (where f equals `value`), for likelihoods
-    without a closed-form gradient; k evaluations instead of central differences' 2k."""
-    step = 1e-7 * np.maximum(1.0, np.abs(point))
+    without a closed-form gradient; k evaluations instead of central differences' 2k.
+
+    The same step in every log parameter (a relative step in the parameter), so the path of
+    the optimiser does not depend on the unit the parameters are measured in."""
+    step = np.full(len(point), 1e-7)
     gradient = np.empty_like(point)
     for i in range(len(point)):
         shifted = point.copy()
@@ -314,7 +456,7 @@ def _forward_gradient(
 
 def _central_gradient(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
     """Central-difference gradient: to check convergence more precisely than forward steps."""
-    step = 1e-5 * np.maximum(1.0, np.abs(point))
+    step = np.full(len(point), 1e-5)
     gradient = np.empty_like(point)
     for i in range(len(point)):
         shift = np.zeros_like(point)
@@ -324,18 +466,18 @@ def _central_gradient(f: Callable[[np.ndarray], float], point: np.ndarray) -> np
 
 
 def _numerical_hessian(f: Callable[[np.ndarray], float], point: np.ndarray) -> np.ndarray:
-    """Central second differences with relative steps (parameters are positive)."""
+    """Central second differences in log parameters (a step of 1e-4 is 0.01% of a parameter)."""
     n = len(point)
-    step = 1e-4 * point
+    step = 1e-4
     hessian = np.empty((n, n))
     for i in range(n):
         for j in range(i, n):
             ei = np.zeros(n)
             ej = np.zeros(n)
-            ei[i] = step[i]
-            ej[j] = step[j]
+            ei[i] = step
+            ej[j] = step
             value = (
                 f(point + ei + ej) - f(point + ei - ej) - f(point - ei + ej) + f(point - ei - ej)
-            ) / (4 * step[i] * step[j])
+            ) / (4 * step * step)
             hessian[i, j] = hessian[j, i] = value
     return hessian

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, expit, gammaln
 
 from models.clv.base import (
     ArrayLike,
@@ -96,18 +96,31 @@ class BetaGeoModel(CountingModel):
         """Maximum-likelihood fit on per-customer frequency (repeat purchases), recency and T.
 
         recency and T are ages in `time_unit` (days or weeks); `weights` counts customers per
-        row when the data is already aggregated. Identical rows are merged before fitting.
+        row when the data is already aggregated. Identical rows are merged before fitting;
+        customers with T = 0 add exactly 0 to the log-likelihood and are set aside. time is
+        measured in units of the largest T (lifetimes' scaling), so a penalized fit does not
+        depend on the time unit.
         """
-        data, row_weights = weighted_summary(frequency, recency, T, weights)
-        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
+        data = weighted_summary(frequency, recency, T, weights)
+        scale = data.time_scale
+        t_x, big_t = data.t_x / scale, data.T / scale
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            return _weighted_log_likelihood_and_gradient(log_params, cx, ct_x, cT, row_weights)
+            return _weighted_log_likelihood_and_gradient(
+                log_params, data.x, t_x, big_t, data.weights
+            )
 
-        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * big_t).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
         self.time_unit_ = time_unit
-        self._maximise(objective, initial, float(row_weights.sum()))
+        self._maximise(
+            objective,
+            initial,
+            n_fit=float(data.weights.sum()),
+            scales=np.array([1.0, scale, 1.0, 1.0]),
+            log_likelihood_offset=data.log_likelihood_offset(),
+            n_customers=data.n_customers,
+        )
         return self
 
     # -- predictions (FHL 2005 section 4 and the 2007 technical notes) -----------------------
@@ -115,49 +128,47 @@ class BetaGeoModel(CountingModel):
     def expected_purchases_new_customer(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)]: expected repeat purchases in (0, t] of a customer who just made a first one.
 
-        FHL (2005) eq. 7; t in the fitted time unit.
+        FHL (2005) eq. 7, which is eq. 10's numerator with x = 0 and T = 0; t in the fitted unit.
         """
-        r, alpha, a, b = self._check_fitted()
+        params = self._check_fitted().to_numpy()
         t = np.asarray(t, dtype=float)
-        hyp = hyp2f1_stable(r, b, a + b - 1, t / (alpha + t))
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp)
+        return _expected_if_alive(params, t, np.zeros_like(t), np.zeros_like(t))
 
     def probability_alive(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
-        """P(alive at T | x, t_x, T): FHL (2005) eq. 12 (with the x = 0 case equal to 1)."""
+        """P(alive at T | x, t_x, T): FHL (2005) eq. 12 as expit(-log-odds of having dropped out).
+
+        The log-odds log(a/(b+x-1)) + (r+x) log1p((T-t_x)/(alpha+t_x)) stay finite for any x, so
+        P(alive) goes smoothly down to the smallest double (and is exactly 1 when x = 0).
+        """
         r, alpha, a, b = self._check_fitted()
         x, t_x, big_t = check_summary(frequency, recency, T)
         repeat = x > 0
-        log_ratio = (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
+        log_ratio = (r + x) * np.log1p((big_t - t_x) / (alpha + t_x))
         log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + log_ratio
-        return np.where(repeat, 1.0 / (1.0 + np.exp(np.minimum(log_odds, 700.0))), 1.0)
+        return np.where(repeat, expit(-log_odds), 1.0)
 
     def expected_purchases_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
-        """E[Y(t) | alive at T, history]: the numerator of FHL (2005) eq. 10.
-
-        Posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x); t in the fitted unit.
-        """
-        r, alpha, a, b = self._check_fitted()
+        """E[Y(t) | alive at T, history]: the numerator of FHL (2005) eq. 10 (see
+        `_expected_if_alive`); posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x)."""
+        params = self._check_fitted().to_numpy()
         x, _, big_t = check_summary(frequency, recency, T)
-        t = np.asarray(t, dtype=float)
-        hyp = hyp2f1_stable(r + x, b + x, a + b + x - 1, t / (alpha + big_t + t))
-        shrink = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
-        return (a + b + x - 1) / (a - 1) * (1 - shrink * hyp)
+        return _expected_if_alive(params, np.asarray(t, dtype=float), x, big_t)
 
     def probability_no_purchase_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
-        """P(no purchase in (T, T+t] | alive at T, history) = ((alpha+T)/(alpha+T+t))^(r+x).
+        """P(no purchase in (T, T+t] | alive at T, history) = (1 + t/(alpha+T))^-(r+x).
 
         A live BG/NBD customer can only drop out right after a purchase, so this is E[e^-lambda t].
         """
         r, alpha, _, _ = self._check_fitted()
         x, _, big_t = check_summary(frequency, recency, T)
         t = np.asarray(t, dtype=float)
-        return np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + big_t + t)))
+        return np.exp(-(r + x) * np.log1p(t / (alpha + big_t)))
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
         """P(X(t) = n) for a new customer: FHL (2005) eq. 8, in log space."""
@@ -180,3 +191,25 @@ class BetaGeoModel(CountingModel):
             0.0,
         )
         return first + tail
+
+
+def _expected_if_alive(
+    params: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)],
+    z = t/(alpha+T+t): FHL (2005) eq. 10's numerator, rewritten so that no term overflows.
+
+    As written, the power underflows and the 2F1 overflows once (r+x) log(1/(1-z)) passes ~709
+    (x = 500, T = 10 weeks, t = 52). Euler's transformation 2F1(A, B; C; z) =
+    (1-z)^(C-A-B) 2F1(C-A, C-B; C; z) turns the product into (1-z)^(a-1) F with
+    F = 2F1(a+b-1-r, a-1; a+b+x-1; z), whose parameters do not grow with x (lifetimes' fix of
+    its issue #25 switches to the same identity where the direct 2F1 is infinite). The bracket
+    is then -expm1((a-1) L) - (1-z)^(a-1) (F - 1) with L = log(1-z), free of cancellation.
+    """
+    r, alpha, a, b = params
+    shape = a + b + x - 1
+    log_keep = -np.log1p(t / (alpha + T))
+    z = -np.expm1(log_keep)
+    excess = hyp2f1_stable(a + b - 1 - r, a - 1, shape, z) - 1.0
+    bracket = -np.expm1((a - 1) * log_keep) - np.exp((a - 1) * log_keep) * excess
+    return shape / (a - 1) * bracket

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Self
 
 import numpy as np
+import pandas as pd
 from scipy.special import gammaln, psi
 
 from models.clv.base import ArrayLike, Estimator, InvalidSummaryError, as_float, fail_first
@@ -83,17 +84,19 @@ class _SpendLikelihood:
 
 def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate (x, zbar) of repeat customers: x a whole number >= 1, zbar > 0."""
-    x = as_float(frequency, "frequency")
-    zbar = as_float(monetary_value, "monetary_value")
+    labels = frequency.index if isinstance(frequency, pd.Series) else None
+    x = as_float(frequency, "frequency", labels)
+    zbar = as_float(monetary_value, "monetary_value", labels)
     if len(x) != len(zbar):
         raise InvalidSummaryError(
             f"frequency and monetary_value differ in length ({len(x)}, {len(zbar)})"
         )
     if len(x) == 0:
         raise InvalidSummaryError("no repeat customers with a positive spend to fit Gamma-Gamma")
-    fail_first(x < 1, "frequency", x, "must be >= 1 (fit Gamma-Gamma on repeat customers)")
-    fail_first(x != np.round(x), "frequency", x, "must be a whole number of repeat purchases")
-    fail_first(zbar <= 0, "monetary_value", zbar, "must be > 0")
+    rule = "must be >= 1 (fit Gamma-Gamma on repeat customers)"
+    fail_first(x < 1, "frequency", x, rule, labels)
+    fail_first(x != np.round(x), "frequency", x, "must be a whole number", labels)
+    fail_first(zbar <= 0, "monetary_value", zbar, "must be > 0", labels)
     return x, zbar
 
 
@@ -105,14 +108,26 @@ class GammaGammaModel(Estimator):
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
     ) -> Self:
-        """Maximum-likelihood fit on repeat customers (frequency >= 1, mean repeat spend > 0)."""
+        """Maximum-likelihood fit on repeat customers (frequency >= 1, mean repeat spend > 0).
+
+        Spend is measured in units of the mean spend (gamma is an amount of money), so a
+        penalized fit does not depend on the currency unit; the density of zbar then scales by
+        that mean, hence the log-likelihood offset.
+        """
         x, zbar = check_spend(frequency, monetary_value)
         row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
 
-        objective = _SpendLikelihood(x, zbar, row_weights)
-        mean_spend = float((row_weights * zbar).sum() / row_weights.sum())
-        initial = np.log([1.0, 2.0, mean_spend])
-        self._maximise(objective, initial, float(row_weights.sum()))
+        n_fit = float(row_weights.sum())
+        mean_spend = float((row_weights * zbar).sum() / n_fit)
+        objective = _SpendLikelihood(x, zbar / mean_spend, row_weights)
+        self._maximise(
+            objective,
+            np.log([1.0, 2.0, 1.0]),
+            n_fit=n_fit,
+            scales=np.array([1.0, 1.0, mean_spend]),
+            log_likelihood_offset=-n_fit * np.log(mean_spend),
+            n_customers=n_fit,
+        )
         return self
 
     def conditional_expected_spend(

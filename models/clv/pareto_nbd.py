@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Self
 
 import numpy as np
-from scipy.special import gammaln, roots_legendre
+from scipy.special import expit, gammaln, roots_legendre
 
 from models.clv.base import (
     ArrayLike,
@@ -28,20 +28,31 @@ _NODES, _NODE_WEIGHTS = roots_legendre(48)
 def log_tail_term(params: ArrayLike, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """log of (r+s+x) * integral_y^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du.
 
-    FH (2005) write it as 2F1(r+s+x, s+1; r+s+x+1; z) / (alpha+y)^(r+s+x), z=(alpha-beta)/(alpha+y),
-    (alpha >= beta; alpha and beta swap roles otherwise). Euler's transformation
-    2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z) leaves a series of positive terms
-    bounded by its value at z=1, so only that factor is evaluated and the powers stay in logs.
+    FH (2005) write it as 2F1(r+s+x, s+1; r+s+x+1; z) / (alpha+y)^(r+s+x), z=(alpha-beta)/(alpha+y)
+    (alpha >= beta; alpha and beta swap roles otherwise); see `log_power_integral`.
     """
     r, alpha, s, beta = np.asarray(params, dtype=float)
-    log_alpha_y = np.log(alpha + y)
-    log_beta_y = np.log(beta + y)
-    c = r + s + x + 1
-    if alpha >= beta:
-        hyp = hyp2f1_stable(1.0, r + x, c, (alpha - beta) / (alpha + y))
-        return -(r + x) * log_alpha_y - s * log_beta_y + np.log(hyp)
-    hyp = hyp2f1_stable(1.0, s + 1, c, (beta - alpha) / (beta + y))
-    return (1 - r - x) * log_alpha_y - (s + 1) * log_beta_y + np.log(hyp)
+    return log_power_integral(r + x, s + 1, alpha + y, beta + y)
+
+
+def log_power_integral(
+    m: ArrayLike, n: ArrayLike, big_a: ArrayLike, big_b: ArrayLike
+) -> np.ndarray:
+    """log of (m+n-1) * integral_0^inf (A+u)^-m (B+u)^-n du, for A, B > 0 and m + n > 1.
+
+    With A >= B it is 2F1(m+n-1, n; m+n; z) / A^(m+n-1), z = (A-B)/A (swap A, m with B, n
+    otherwise). Euler's transformation 2F1(a, b; a+1; z) = (1-z)^(1-b) 2F1(1, a+1-b; a+1; z)
+    leaves a series of positive terms, so only that factor goes through scipy's hyp2f1 and
+    the powers stay in logs: the log is finite whatever the size of m (the purchase count).
+    """
+    m, n, big_a, big_b = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (m, n, big_a, big_b))
+    )
+    a_leads = big_a >= big_b
+    lead, other = np.where(a_leads, big_a, big_b), np.where(a_leads, big_b, big_a)
+    lead_power, other_power = np.where(a_leads, m, n), np.where(a_leads, n, m)
+    hyp = hyp2f1_stable(1.0, lead_power, m + n, (lead - other) / lead)
+    return -lead_power * np.log(lead) - (other_power - 1) * np.log(other) + np.log(hyp)
 
 
 def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -58,12 +69,15 @@ def _combine(
 ) -> np.ndarray:
     """LL = log[Gamma(r+x) alpha^r beta^s / Gamma(r)] + log[alive-at-T term + s/(r+s+x) A0].
 
-    A0 = tail(t_x) - tail(T) is the (scaled) probability of dying in (t_x, T].
+    A0 = tail(t_x) - tail(T) is the (scaled) probability of dying in (t_x, T]. NaN where
+    scipy's hyp2f1 fails (s in the hundreds with beta >> alpha): the optimiser treats it as
+    outside the domain and steps back.
     """
     r, alpha, s, beta = np.asarray(params, dtype=float)
     head = log_rising_factorial(r, x) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
+    with np.errstate(invalid="ignore"):
+        return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
 
 
 def _log_died_term(
@@ -81,6 +95,11 @@ class ParetoNBDModel(CountingModel):
     """Pareto/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, s, beta."""
 
     PARAMETER_NAMES = ("r", "alpha", "s", "beta")
+    # s <= 100: dropout rates that differ by less than 1/sqrt(s) = 10% between customers are
+    # one common rate in all but name. When they do not differ at all (e.g. data from BG/NBD)
+    # the likelihood rises towards s, beta -> infinity with s/beta fixed, and past s ~ 300
+    # scipy's hyp2f1 returns NaN; the fit then stops on the bound (`at_bound_ == ("s",)`).
+    UPPER_BOUNDS = (None, None, 100.0, None)
 
     def fit(
         self,
@@ -94,25 +113,35 @@ class ParetoNBDModel(CountingModel):
         """Maximum-likelihood fit on frequency, recency and T (ages in `time_unit`).
 
         Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
-        distinct (x, t_x) and (x, T) pair, which is where the time goes.
+        distinct (x, t_x) and (x, T) pair, which is where the time goes. Customers with T = 0
+        add exactly 0 to the log-likelihood and are set aside; time is measured in units of
+        the largest T (lifetimes' scaling), so a penalized fit does not depend on the time unit.
         """
-        data, row_weights = weighted_summary(frequency, recency, T, weights)
-        cx, ct_x, cT = data.columns["x"], data.columns["t_x"], data.columns["T"]
-        at_t_x = compress(x=cx, y=ct_x)
-        at_T = compress(x=cx, y=cT)
+        data = weighted_summary(frequency, recency, T, weights)
+        scale = data.time_scale
+        big_t = data.T / scale
+        at_t_x = compress(x=data.x, y=data.t_x / scale)
+        at_T = compress(x=data.x, y=big_t)
 
         def objective(log_params: np.ndarray) -> tuple[float, None]:
             params = np.exp(log_params)
             tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
             tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
-            ll = _combine(params, cx, cT, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
-            return float((row_weights * ll).sum()), None
+            ll = _combine(params, data.x, big_t, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
+            return float((data.weights * ll).sum()), None
 
-        mean_t = float((row_weights * cT).sum() / row_weights.sum())
-        mean_rate = ((row_weights * cx).sum() + 1.0) / ((row_weights * cT).sum())
+        mean_t = float((data.weights * big_t).sum() / data.weights.sum())
+        mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * big_t).sum())
         initial = np.log([1.0, 1.0 / mean_rate, 1.0, mean_t])
         self.time_unit_ = time_unit
-        self._maximise(objective, initial, float(row_weights.sum()))
+        self._maximise(
+            objective,
+            initial,
+            n_fit=float(data.weights.sum()),
+            scales=np.array([1.0, scale, 1.0, scale]),
+            log_likelihood_offset=data.log_likelihood_offset(),
+            n_customers=data.n_customers,
+        )
         return self
 
     # -- predictions (FH 2005 note, sections 3-5) -------------------------------------------
@@ -126,7 +155,8 @@ class ParetoNBDModel(CountingModel):
     def probability_alive(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
-        """P(alive at T | x, t_x, T) = alive term / likelihood, FH (2005) eq. 23."""
+        """P(alive at T | x, t_x, T) = alive term / likelihood, FH (2005) eq. 23, as the expit
+        of log(alive term) - log(died term): finite for any purchase count."""
         params = self._check_fitted().to_numpy()
         r, alpha, s, beta = params
         x, t_x, big_t = check_summary(frequency, recency, T)
@@ -134,7 +164,7 @@ class ParetoNBDModel(CountingModel):
         died = _log_died_term(
             params, x, log_tail_term(params, x, t_x), log_tail_term(params, x, big_t)
         )
-        return np.exp(alive - np.logaddexp(alive, died))
+        return expit(alive - died)
 
     def expected_purchases_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -153,26 +183,22 @@ class ParetoNBDModel(CountingModel):
     def probability_no_purchase_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
-        """P(no purchase in (T, T+t] | alive at T, history).
+        """P(no purchase in (T, T+t] | alive at T, history), in closed form.
 
-        1 - integral_0^t E[lambda e^-lambda u] E[e^-mu u] du over the posterior gammas: the
-        first purchase comes at u while still alive; Gauss-Legendre on [0, t].
+        Over the posterior lambda ~ Gamma(k, A), mu ~ Gamma(s, B) (k = r+x, A = alpha+T,
+        B = beta+T) it is E[mu/(lambda+mu)] (dies before the next purchase) plus
+        E[lambda/(lambda+mu) e^-(lambda+mu) t] (the next purchase comes after t): two positive
+        terms, each a `log_power_integral` times A^k B^s, so nothing cancels or overflows
+        (quadrature over the purchase time missed the narrow peak of large counts).
         """
         r, alpha, s, beta = self._check_fitted()
         x, _, big_t = check_summary(frequency, recency, T)
-        t = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        u = (t[:, None] / 2) * (_NODES + 1)
-        shape, scale_a, scale_b = (
-            (r + x)[:, None],
-            (alpha + big_t)[:, None],
-            (beta + big_t)[:, None],
-        )
-        density = (
-            shape
-            / (scale_a + u)
-            * np.exp(-shape * np.log1p(u / scale_a) - s * np.log1p(u / scale_b))
-        )
-        return 1.0 - (t / 2) * (density * _NODE_WEIGHTS).sum(axis=1)
+        t = np.asarray(t, dtype=float)
+        k, big_a, big_b = r + x, alpha + big_t, beta + big_t
+        head = k * np.log(big_a) + s * np.log(big_b) - np.log(k + s)
+        dies_first = np.log(s) + log_power_integral(k, s + 1, big_a, big_b)
+        buys_later = np.log(k) + log_power_integral(k + 1, s, big_a + t, big_b + t)
+        return np.exp(head + dies_first) + np.exp(head + buys_later)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
         """P(X(t) = n) for a new customer.

@@ -62,6 +62,9 @@ def settings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         solver_grace_seconds=2.0,
         workers=1,
         job_workers=1,
+        max_segments=20,
+        max_upload_rows=10_000,
+        max_generator_customers=1_000,
     )
 
 

@@ -240,3 +240,54 @@ def test_an_invalid_problem_past_its_deadline_is_422(tmp_path: Path) -> None:
         loc = response.json()["detail"][0]["loc"]
         assert loc[:3] == ["body", "segments", 19999], loc
         assert client.get("/v1/allocations").json()["runs"] == []
+
+
+def _with_curve(**curve: float) -> dict[str, Any]:
+    """The two-segment problem with loyal-top's search landscape given as a response curve."""
+    body = problem()
+    channel = body["segments"][0]["channels"][0]
+    del channel["landscape"]
+    channel["curve"] = {"cost": 100.0, "conversions": 3.0, **curve}
+    return body
+
+
+def _extreme(path: str, value: float) -> dict[str, Any]:
+    """The problem with one number pushed to the edge of what a float holds."""
+    if path.startswith("curve."):
+        return _with_curve(**{path.removeprefix("curve."): value})
+    body = problem()
+    segment = body["segments"][0]
+    if path == "value_per_conversion":
+        segment["value_per_conversion"] = value
+    else:
+        segment["channels"][0]["landscape"][-1][path] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("cost", 1e308),
+        ("conversions", 1e308),
+        ("value_per_conversion", 1e300),
+        ("curve.cost_exponent", 1e308),
+        ("curve.cost", 1e308),
+    ],
+)
+def test_numbers_the_solver_cannot_take_are_422_never_500(
+    client: TestClient, path: str, value: float
+) -> None:
+    response = client.post("/v1/allocations", json=_extreme(path, value))
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert errors and all(error["loc"][0] == "body" for error in errors)
+
+
+def test_more_segments_than_the_limit_is_422(client: TestClient, settings: Settings) -> None:
+    body = problem()
+    template = body["segments"][1]
+    body["segments"] = [{**template, "id": f"s{i}"} for i in range(settings.max_segments + 1)]
+    response = client.post("/v1/allocations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "segments"]
+    assert str(settings.max_segments) in response.json()["detail"][0]["msg"]

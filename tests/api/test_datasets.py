@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from api.settings import Settings
+from models.customers import load_orders
 from tests.api.orders import BAD_ROWS, GOOD_ROWS, cdnow_sample, orders_csv, parquet_bytes
 
 
@@ -90,6 +92,7 @@ def test_unknown_dataset_is_404(client: TestClient) -> None:
         assert response.json() == {
             "detail": "no dataset with id 'nope'",
             "where": "path.dataset_id",
+            "hint": None,
         }
 
 
@@ -107,10 +110,16 @@ def test_file_without_valid_rows_is_422(client: TestClient) -> None:
     assert "no valid orders" in response.json()["detail"][0]["msg"]
 
 
-def test_garbage_parquet_is_422(client: TestClient) -> None:
+def test_garbage_parquet_is_422_without_server_paths_or_sql(
+    client: TestClient, settings: Settings
+) -> None:
     response = client.post("/v1/datasets", files={"file": ("x.parquet", b"PAR1 not really")})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "file"]
+    message = response.json()["detail"][0]["msg"]
+    assert "could not read the file" in message
+    assert str(settings.data_dir.resolve()) not in response.text
+    assert "SELECT" not in response.text and "\\n" not in response.text
 
 
 def test_missing_file_field_is_422(client: TestClient) -> None:
@@ -127,6 +136,17 @@ def test_oversized_upload_is_413(client: TestClient) -> None:
     assert str(limit) in response.json()["detail"]
 
 
+def test_more_rows_than_the_limit_is_413_and_nothing_is_kept(client: TestClient) -> None:
+    limit = client.app.state.services.settings.max_upload_rows
+    rows = [(f"c{i}", "2024-01-05", "20.00") for i in range(limit + 1)]
+    before = client.get("/v1/datasets").json()["datasets"]
+    response = client.post("/v1/datasets", files={"file": ("many.csv", orders_csv(rows))})
+    assert response.status_code == 413, response.text
+    assert response.json()["where"] == "body.file"
+    assert f"{limit + 1} rows" in response.json()["detail"]
+    assert client.get("/v1/datasets").json()["datasets"] == before
+
+
 def test_oversized_streamed_upload_is_413(client: TestClient) -> None:
     limit = client.app.state.services.settings.max_upload_bytes
     chunks = (b"x" * 2**16 for _ in range(limit // 2**16 + 2))
@@ -137,3 +157,21 @@ def test_oversized_streamed_upload_is_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert "detail" in response.json()
+
+
+def test_a_csv_is_parsed_once_into_parquet_that_loads_the_same_orders(
+    client: TestClient, settings: Settings
+) -> None:
+    content = orders_csv(GOOD_ROWS + BAD_ROWS)
+    dataset = _upload(client, "mixed.csv", content)
+    folder = settings.data_dir / "datasets" / dataset["id"]
+    stored = folder / "orders.parquet"
+    assert stored.exists()
+    limit = {"max_timestamp": "2030-01-01"}
+    from_csv = load_orders(folder / "source.csv", **limit)
+    from_parquet = load_orders(stored, **limit)
+    assert from_parquet.report == from_csv.report
+    query = "SELECT * FROM orders ORDER BY ALL"
+    assert from_parquet.connection.execute(query).fetchall() == (
+        from_csv.connection.execute(query).fetchall()
+    )

@@ -8,6 +8,7 @@ from api.jobs import create_job
 from api.main import create_app
 from api.settings import Settings
 from api.store import Database
+from api.workspaces import DEFAULT_WORKSPACE
 from tests.api.conftest import API_KEY
 from tests.api.orders import GOOD_ROWS, orders_csv
 from tests.api.test_allocations import problem
@@ -34,7 +35,7 @@ def test_restart_keeps_datasets_and_runs(settings: Settings) -> None:
 
 def test_restart_fails_jobs_it_interrupted(settings: Settings) -> None:
     database = Database(settings.database_url)
-    job = create_job(database, "clv_fit", None, {})
+    job = create_job(database, DEFAULT_WORKSPACE, "clv_fit", None, {})
     database.close()
     with _client(settings) as client:
         stored = client.get(f"/v1/jobs/{job.id}").json()

@@ -156,6 +156,20 @@ def test_a_restarted_service_keeps_the_run(settings: Settings, finished: dict[st
             "valid number",
         ),
         ({"modle": {}}, ["body", "modle"], "unknown field"),
+        (
+            {"data": {"source": "generator", "customers": 100_000_000}},
+            ["body", "data", "customers"],
+            "at most 1000 on this service",
+        ),
+        (
+            {
+                "variants": [
+                    {"name": "x", "set": {"data": {"source": "generator", "prospects": 1001}}}
+                ]
+            },
+            ["body", "variants", 0, "set", "data", "prospects"],
+            "at most 1000 on this service",
+        ),
     ],
 )
 def test_refused_documents_are_422_with_the_field_path(

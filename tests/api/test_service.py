@@ -27,7 +27,11 @@ def test_readyz_reaches_the_database(client: TestClient) -> None:
 def test_missing_key_is_401(client: TestClient) -> None:
     response = client.get("/v1/jobs/abc", headers={"X-API-Key": ""})
     assert response.status_code == 401
-    assert response.json() == {"detail": "missing API key", "where": "header.X-API-Key"}
+    assert response.json() == {
+        "detail": "missing API key",
+        "where": "header.X-API-Key",
+        "hint": None,
+    }
 
 
 def test_unknown_key_is_401(client: TestClient) -> None:
@@ -44,7 +48,11 @@ def test_every_configured_key_is_accepted(client: TestClient) -> None:
 def test_unknown_job_is_404_naming_it(client: TestClient) -> None:
     response = client.get("/v1/jobs/nope")
     assert response.status_code == 404
-    assert response.json() == {"detail": "no job with id 'nope'", "where": "path.job_id"}
+    assert response.json() == {
+        "detail": "no job with id 'nope'",
+        "where": "path.job_id",
+        "hint": None,
+    }
 
 
 def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:

@@ -58,3 +58,13 @@ def example(request: pytest.FixtureRequest) -> Example:
 def demo() -> Example:
     """The demo scenario, run."""
     return run_example(next(p for p in EXAMPLES if p.stem == "demo"))
+
+
+PLANNER = Path(__file__).parent / "data" / "planner_50k.yaml"
+
+
+@pytest.fixture(scope="session")
+def planner() -> Example:
+    """The planner's 50,000-budget case of issue 17 (search, Meta, display; min ROAS 3;
+    loyal-top protected), run."""
+    return run_example(PLANNER)

@@ -66,9 +66,9 @@ def test_predicting_before_fit_says_so(model: BetaGeoModel | ParetoNBDModel) -> 
 
 
 def test_bad_summary_names_row_and_field() -> None:
-    with pytest.raises(InvalidSummaryError, match=r"row 1: recency=5\.0 must be <= T"):
+    with pytest.raises(InvalidSummaryError, match=r"position 1: recency=5\.0 must be <= T"):
         BetaGeoModel().fit([0, 2], [0.0, 5.0], [3.0, 4.0])
-    with pytest.raises(InvalidSummaryError, match=r"row 0: frequency=1\.5 must be a whole"):
+    with pytest.raises(InvalidSummaryError, match=r"position 0: frequency=1\.5 must be a whole"):
         ParetoNBDModel().fit([1.5], [1.0], [4.0])
     with pytest.raises(InvalidSummaryError, match="monetary_value"):
         GammaGammaModel().fit([1, 2], [10.0, -1.0])

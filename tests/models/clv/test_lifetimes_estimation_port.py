@@ -75,9 +75,6 @@ from models.settings import ValuationSettings
 DATA = Path(__file__).parents[2] / "data"
 Model = TypeVar("Model", BetaGeoModel, ParetoNBDModel)
 PURCHASE_MODELS = ["bgf", "ptf"]
-T_ZERO_REFUSED = pytest.mark.xfail(
-    strict=True, raises=InvalidSummaryError, reason="issue 12: T=0 customers are refused"
-)
 
 
 @pytest.fixture(scope="module")
@@ -224,18 +221,26 @@ def test_conditional_probability_alive_is_between_0_and_1(
         model.probability_alive(x[impossible], t_x[impossible], age[impossible])
 
 
-@T_ZERO_REFUSED
 @pytest.mark.parametrize("model_name", PURCHASE_MODELS)
 def test_conditional_probability_alive_is_between_0_and_1_at_age_0(
     model_name: str, request: pytest.FixtureRequest
 ) -> None:
     """Ports the T = 0 cells of test_conditional_probability_alive_is_between_0_and_1
-    (TestBetaGeoFitter and TestParetoNBDFitter): frequency 0..90, recency 0, age 0."""
+    (TestBetaGeoFitter and TestParetoNBDFitter): frequency 0..90, recency 0, age 0.
+
+    Differs by design: a customer of age 0 (first order on the as-of day) has made no repeat
+    purchase, so clvbid values frequency 0 at age 0 (P(alive) exactly 1, it has just bought)
+    and refuses frequency > 0 at age 0 (an impossible history) where lifetimes returns a
+    number."""
     model = request.getfixturevalue(model_name)
     x, t_x, age = _alive_grid()
-    at_zero = age == 0
-    p_alive = model.probability_alive(x[at_zero], t_x[at_zero], age[at_zero])
-    assert ((p_alive >= 0) & (p_alive <= 1)).all()
+    newcomer = (age == 0) & (x == 0)
+    assert newcomer.any()
+    p_alive = model.probability_alive(x[newcomer], t_x[newcomer], age[newcomer])
+    np.testing.assert_array_equal(p_alive, 1.0)
+    impossible = (age == 0) & (x > 0)
+    with pytest.raises(InvalidSummaryError, match="must be 0 when T is 0"):
+        model.probability_alive(x[impossible], t_x[impossible], age[impossible])
 
 
 def test_bgf_penalizer_term_will_shrink_coefs_to_0(cdnow_customers: pd.DataFrame) -> None:
@@ -332,11 +337,6 @@ def test_bgf_save_load(bgf: BetaGeoModel) -> None:
     assert reloaded.expected_purchases_new_customer(1) == bgf.expected_purchases_new_customer(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 12: BG/NBD P(alive) is floored at 9.9e-305 (log-odds capped at 700)",
-)
 def test_bgf_no_runtime_warnings_high_frequency(bgf: BetaGeoModel) -> None:
     """Ports TestBetaGeoFitter.test_no_runtime_warnings_high_frequency."""
     with np.errstate(all="raise"):

@@ -1,0 +1,1 @@
+"""The browser dashboard: sign-in, datasets, segments, runs and their reports."""
