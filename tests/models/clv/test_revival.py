@@ -71,7 +71,7 @@ def test_pareto_nbd_revival_matches_the_dead_customers_rates() -> None:
     _check(model, {"x": x, "t_x": t_x, "dead": dead}, truth)
 
 
-def test_a_customer_who_cannot_be_dead_gets_the_alive_posterior() -> None:
-    model = BetaGeoModel().fit([1, 2, 0, 3], [1.0, 3.0, 0.0, 40.0], [T, T, T, T])
+def test_a_customer_who_cannot_be_dead_gets_the_alive_posterior(cdnow_summary) -> None:
+    model = BetaGeoModel().fit(cdnow_summary["x"], cdnow_summary["t_x"], cdnow_summary["T"])
     alive = model.expected_purchases_if_alive(HORIZON, [0.0], [0.0], [T])
     assert expected_purchases_if_revived(model, HORIZON, [0.0], [0.0], [T]) == pytest.approx(alive)
