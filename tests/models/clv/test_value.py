@@ -74,26 +74,34 @@ def test_clv_if_alive_matches_posterior_simulation(cdnow_summary: pd.DataFrame) 
 
 
 def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> None:
+    """P(alive) x P(no own purchase | alive) x order margin + P(dead) x (order margin + CLV if
+    revived); a stage's lift factor replaces the order's incrementality."""
     bg, gg = _models(cdnow_summary)
     summary = cdnow_summary.rename(
         columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
     )
     values = customer_value(bg, gg, summary, SETTINGS)
-    reactivation = values["clv_if_alive"] - values["clv"]
-    own_margin = SETTINGS.margin * values["expected_order_value"] * values["incrementality"]
-    np.testing.assert_allclose(values["value_per_conversion"], own_margin + reactivation)
     window = SETTINGS.campaign_window_days / 7
     no_purchase = bg.probability_no_purchase_if_alive(
         window, summary["frequency"], summary["recency"], summary["T"]
     )
-    np.testing.assert_allclose(values["incrementality"], no_purchase)
+    alive = bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
+    order_margin = SETTINGS.margin * values["expected_order_value"]
+    expected = alive * no_purchase * order_margin + (1 - alive) * (
+        order_margin + values["clv_if_revived"]
+    )
+    np.testing.assert_allclose(values["value_per_conversion"], expected)
+    np.testing.assert_allclose(values["incrementality"], alive * no_purchase + 1 - alive)
+    one_time = summary["frequency"] == 0
+    assert (values.loc[one_time, "incrementality"] == no_purchase[one_time]).all()
     staged = summary.assign(stage=np.where(summary["frequency"] > 2, "loyal", "new"))
-    settings = ValuationSettings(stage_incrementality={"loyal": 0.1})
+    settings = SETTINGS.model_copy(update={"stage_incrementality": {"loyal": 0.1}})
     with_lift = customer_value(bg, gg, staged, settings)
     loyal = staged["stage"] == "loyal"
-    assert (with_lift.loc[loyal, "incrementality"] == 0.1).all()
+    lifted = 0.1 * order_margin + (1 - alive) * values["clv_if_revived"]
+    np.testing.assert_allclose(with_lift.loc[loyal, "value_per_conversion"], lifted[loyal])
     np.testing.assert_allclose(
-        with_lift.loc[~loyal, "incrementality"], values.loc[~loyal, "incrementality"]
+        with_lift.loc[~loyal, "value_per_conversion"], values.loc[~loyal, "value_per_conversion"]
     )
 
 
