@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from optimizer.conflicts import family
 from optimizer.formulation import STRUCTURAL, Formulation
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from optimizer.solve import Outcome
 
 _TOL = 1e-7
+_ROWS = TypeAdapter(list[Allocation])
 BUDGET_FAMILIES = ("budget_total", "budget_period", "channel_cap")
 
 
@@ -106,35 +108,37 @@ def allocation_rows(grid: Grid, x: Vector) -> list[Allocation]:
     now = np.where(last >= 0, roas[np.maximum(last, 0)], np.nan)
     has_next = following < ends
     after = np.where(has_next, roas[np.minimum(following, grid.n_columns - 1)], np.nan)
-    # rows are built from numbers computed here, so they skip pydantic's validation: at a
-    # million pairs that is seconds of the call
-    return [
-        Allocation.model_construct(
-            segment=key[0],
-            channel=key[1],
-            period=period,
-            bid_multiplier=b if c else None,
-            spend=s,
-            conversions=n,
-            value=v,
-            roas=_finite(r),
-            marginal_roas=_finite(m),
-            next_marginal_roas=_finite(a),
-        )
-        for key, period, c, b, s, n, v, r, m, a in zip(
-            grid.pairs,
-            grid.period,
-            chosen.tolist(),
-            bid.tolist(),
-            spend.tolist(),
-            conversions.tolist(),
-            value.tolist(),
-            pair_roas.tolist(),
-            now.tolist(),
-            after.tolist(),
-            strict=True,
-        )
-    ]
+    # one bulk validation of plain rows (pydantic-core) rather than one model per pair:
+    # a million pairs take seconds less
+    return _ROWS.validate_python(
+        [
+            {
+                "segment": key[0],
+                "channel": key[1],
+                "period": period,
+                "bid_multiplier": b if c else None,
+                "spend": s,
+                "conversions": n,
+                "value": v,
+                "roas": _finite(r),
+                "marginal_roas": _finite(m),
+                "next_marginal_roas": _finite(a),
+            }
+            for key, period, c, b, s, n, v, r, m, a in zip(
+                grid.pairs,
+                grid.period,
+                chosen.tolist(),
+                bid.tolist(),
+                spend.tolist(),
+                conversions.tolist(),
+                value.tolist(),
+                pair_roas.tolist(),
+                now.tolist(),
+                after.tolist(),
+                strict=True,
+            )
+        ]
+    )
 
 
 def _finite(number: float) -> float | None:

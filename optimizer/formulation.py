@@ -249,26 +249,32 @@ def _check_constant_rows(formulation: Formulation) -> None:
 
 def _context(problem: AllocationProblem, grid: Grid) -> _Context:
     """Column and pair indices per segment, channel and period."""
-    by_segment = _group_pairs(grid.segment)
-    columns = lambda groups: {k: _columns_of(grid, v) for k, v in groups.items()}  # noqa: E731
+    pair = grid.column_pair()
+
+    def groups(labels: Sequence[str | None]) -> tuple[dict, dict]:
+        pairs = _group(labels, np.arange(len(labels)))
+        return _group(labels, pair), pairs
+
+    by_segment, pairs_by_segment = groups(grid.segment)
     return _Context(
         problem=problem,
         grid=grid,
         rows=_Rows(),
-        pair=grid.column_pair(),
-        by_segment=columns(by_segment),
-        by_channel=columns(_group_pairs(grid.channel)),
-        by_period=columns(_group_pairs(grid.period)),
-        pairs_by_segment=by_segment,
+        pair=pair,
+        by_segment=by_segment,
+        by_channel=groups(grid.channel)[0],
+        by_period=groups(grid.period)[0],
+        pairs_by_segment=pairs_by_segment,
     )
 
 
-def _group_pairs(labels: Sequence[str | None]) -> dict:
-    """Pair indices per label, labels in order of first appearance."""
+def _group(labels: Sequence[str | None], pair: Columns) -> dict:
+    """Indices of `pair` (a pair index per item) grouped by the pair's label, labels in order
+    of first appearance, items in their order."""
     index: dict[str | None, int] = {}
     codes = np.fromiter(
         (index.setdefault(label, len(index)) for label in labels), np.int64, len(labels)
-    )
+    )[pair]
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(index) + 1))
     return {label: order[bounds[c] : bounds[c + 1]] for label, c in index.items()}

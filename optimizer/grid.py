@@ -2,7 +2,7 @@
 each segment x channel (x period) pair, with its cost, conversions and value.
 
 The formulation, the solution reader and the explanation all index the same arrays, so the
-maths stays vectorised and the Pyomo layer only names things.
+maths stays vectorised and the formulation only names rows.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class LandscapeTable:
 
     sizes: NDArray[np.int64]
     start: NDArray[np.int64]
+    curve: NDArray[np.bool_]
     worth: NDArray[np.float64]
     multiplier: NDArray[np.float64]
     cost: NDArray[np.float64]
@@ -128,6 +129,9 @@ def landscape_table(problem: AllocationProblem) -> LandscapeTable:
     table = LandscapeTable(
         sizes=np.asarray(sizes, dtype=np.int64),
         start=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        curve=np.array(
+            [c.curve is not None for s in problem.segments for c in s.channels], dtype=bool
+        ),
         worth=np.asarray(worth, dtype=np.float64),
         multiplier=np.asarray(multipliers, dtype=np.float64),
         cost=np.asarray(cost, dtype=np.float64),
