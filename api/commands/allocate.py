@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.commands.common import fail
+from api.commands.output import fail
 from models.errors import ClvbidError
 from optimizer import AllocationProblem, AllocationResult, SolverSettings, solve
 from optimizer.result import Allocation

@@ -10,14 +10,11 @@ from typing import Annotated
 import duckdb
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from api.commands.output import fail
 from models.clv import ConvergenceError, InvalidSummaryError
 from models.customers import LoadedOrders, OrdersSchemaError, OrdersValidationError, load_orders
 from models.customers.summary import reference_day
-
-error_console = Console(stderr=True)
 
 MODEL_ERRORS = (ValueError, ConvergenceError, InvalidSummaryError)
 """What the CLV and audience models raise on data they cannot value: a message, not a bug."""
@@ -47,13 +44,6 @@ FormatOpt = Annotated[
     str | None,
     typer.Option("--timestamp-format", help="strptime format for dates, e.g. %Y%m%d."),
 ]
-
-
-def fail(*messages: str, code: int = 1) -> typer.Exit:
-    """Print each domain error (red, unwrapped, on stderr) and return the Exit to raise."""
-    for message in messages:
-        error_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
 
 
 def parse_window(text: str) -> int:
