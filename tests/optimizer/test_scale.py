@@ -9,12 +9,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.problems import account_problem
 from optimizer import AllocationProblem, AllocationResult, SolverSettings, SolveStatus, solve
+from optimizer.highs import rows_hold
 
 CENT = 0.005  # half a cent: a spend that rounds to the budget's cent holds
 
@@ -60,3 +62,12 @@ def test_import_pulls_in_no_statistics_dataframes_or_modelling_layer() -> None:
     code = f"import sys, optimizer; print(sorted(set(sys.modules) & {heavy}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("bound", [100.0, 41_057_144.16, 1e11])
+def test_a_row_holds_to_the_cent_whatever_its_size(bound: float) -> None:
+    """The check the rounding, local search and HiGHS's plans pass: a relative tolerance let
+    a 41M budget break by 41 (issue 18); half a cent is the same at every size."""
+    lower, upper = np.array([-np.inf]), np.array([bound])
+    assert rows_hold(np.array([bound + 0.004]), lower, upper).all()
+    assert not rows_hold(np.array([bound + 0.01]), lower, upper).any()
