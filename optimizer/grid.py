@@ -7,6 +7,7 @@ maths stays vectorised and the formulation only names rows.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,21 @@ class LandscapeTable:
 
 
 def landscape_table(problem: AllocationProblem) -> LandscapeTable:
-    """The landscape points of every entry as flat arrays, curves evaluated in bulk."""
+    """The landscape points of every entry as flat arrays, curves evaluated in bulk; computed
+    once per problem object (validation needs it, then the grid: 1-2 s each at 100,000
+    pairs), and forgotten when the problem is."""
+    key = id(problem)
+    if key not in _TABLES:
+        _TABLES[key] = _landscape_table(problem)
+        weakref.finalize(problem, _TABLES.pop, key, None)
+    return _TABLES[key]
+
+
+_TABLES: dict[int, LandscapeTable] = {}
+
+
+def _landscape_table(problem: AllocationProblem) -> LandscapeTable:
+    """The landscape table, computed."""
     multipliers: list[float] = []
     cost: list[float] = []
     conversions: list[float] = []
