@@ -14,13 +14,16 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from optimizer.formulation import Formulation
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 from optimizer.result import SolveStatus
 
 Vector = NDArray[np.float64]
