@@ -114,7 +114,7 @@ def run(
     try:
         scenario_file = load_scenario(file, _overrides(set_ or []))
     except ScenarioError as error:
-        raise fail(*error.problems, code=2) from None
+        raise fail(*map(str, error.problems), code=2) from None
     # the runner and the report (matplotlib) load only once the file is valid
     from api.commands.common import MODEL_ERRORS
     from models.customers import OrdersSchemaError, OrdersValidationError
@@ -128,7 +128,7 @@ def run(
             result = run_scenario(scenario_file, progress)
         written = write_outputs(result, folder)
     except ScenarioError as error:
-        raise fail(*error.problems, code=2) from None
+        raise fail(*map(str, error.problems), code=2) from None
     except (*MODEL_ERRORS, OrdersSchemaError, OrdersValidationError) as error:
         raise fail(f"{file}: {error}") from None
     except OSError as error:
