@@ -456,7 +456,9 @@ def test_check_inputs() -> None:
         check_summary(np.array([0, 0.5, 2]), recency, T)
     bad_monetary_value = monetary_value.copy()
     bad_monetary_value[1] = 0
-    with pytest.raises(InvalidSummaryError, match="row 0: monetary_value=0.0 must be > 0"):
+    with pytest.raises(
+        InvalidSummaryError, match="customer at position 0: monetary_value=0.0 must be > 0"
+    ):
         check_spend(frequency[1:], bad_monetary_value[1:])
 
 
