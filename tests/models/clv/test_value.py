@@ -74,27 +74,40 @@ def test_clv_if_alive_matches_posterior_simulation(cdnow_summary: pd.DataFrame) 
 
 
 def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> None:
+    """Three customers by hand, from the published parameters in closed form (Fader, Hardie
+    and Lee 2005, eq. 13 for P(alive); Gamma(r + x, alpha + T) posterior for no purchase in the
+    campaign window; Fader, Hardie and Lee 2005b for the expected order): value = margin x order
+    x P(no own purchase | alive) + P(dead) x CLV-if-alive (CLV-if-alive is checked against
+    simulation above)."""
     bg, gg = _models(cdnow_summary)
-    summary = cdnow_summary.rename(
-        columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
+    summary = pd.DataFrame(
+        {
+            "frequency": [0, 2, 10],
+            "recency": [0.0, 20.0, 35.0],
+            "T": [30.0, 38.86, 38.86],
+            "monetary_value": [0.0, 30.0, 55.0],
+        }
     )
-    values = customer_value(bg, gg, summary, SETTINGS)
-    reactivation = values["clv_if_alive"] - values["clv"]
-    own_margin = SETTINGS.margin * values["expected_order_value"] * values["incrementality"]
-    np.testing.assert_allclose(values["value_per_conversion"], own_margin + reactivation)
+    got = customer_value(bg, gg, summary, SETTINGS)
+    r, alpha, a, b = BG["r"], BG["alpha"], BG["a"], BG["b"]
+    p, q, gamma = GG["p"], GG["q"], GG["gamma"]
     window = SETTINGS.campaign_window_days / 7
-    no_purchase = bg.probability_no_purchase_if_alive(
-        window, summary["frequency"], summary["recency"], summary["T"]
-    )
-    np.testing.assert_allclose(values["incrementality"], no_purchase)
-    staged = summary.assign(stage=np.where(summary["frequency"] > 2, "loyal", "new"))
-    settings = ValuationSettings(stage_incrementality={"loyal": 0.1})
-    with_lift = customer_value(bg, gg, staged, settings)
-    loyal = staged["stage"] == "loyal"
-    assert (with_lift.loc[loyal, "incrementality"] == 0.1).all()
-    np.testing.assert_allclose(
-        with_lift.loc[~loyal, "incrementality"], values.loc[~loyal, "incrementality"]
-    )
+    for i, (x, t_x, big_t, zbar) in enumerate(summary.itertuples(index=False)):
+        odds = a / (b + x - 1) * ((alpha + big_t) / (alpha + t_x)) ** (r + x) if x else 0.0
+        p_alive = 1 / (1 + odds)
+        order = p * (gamma + x * zbar) / (p * x + q - 1)
+        no_purchase = ((alpha + big_t) / (alpha + big_t + window)) ** (r + x)
+        row = got.iloc[i]
+        assert row["p_alive"] == pytest.approx(p_alive, rel=1e-9)
+        assert row["expected_order_value"] == pytest.approx(order, rel=1e-9)
+        assert row["incrementality"] == pytest.approx(no_purchase, rel=1e-9)
+        assert row["clv"] == pytest.approx(p_alive * row["clv_if_alive"], rel=1e-9)
+        expected = SETTINGS.margin * order * no_purchase + (1 - p_alive) * row["clv_if_alive"]
+        assert row["value_per_conversion"] == pytest.approx(expected, rel=1e-9)
+    staged = summary.assign(stage=["new", "loyal", "loyal"])
+    lift = ValuationSettings(stage_incrementality={"loyal": 0.1})
+    with_lift = customer_value(bg, gg, staged, lift)
+    np.testing.assert_allclose(with_lift["incrementality"], [got["incrementality"][0], 0.1, 0.1])
 
 
 def test_clv_does_not_depend_on_the_time_unit(cdnow_summary: pd.DataFrame) -> None:
