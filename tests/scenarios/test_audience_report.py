@@ -4,6 +4,7 @@ and the report and scenario JSON show the MVC profile, lookalikes, movers and de
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -57,14 +58,64 @@ def test_stop_segment_excluded_and_unpaid(reactivation: Example) -> None:
     assert base.get(MOVER_SEGMENTS["reengage"], 0.0) > 0  # worth re-engaging at this budget
 
 
+class _Tables(HTMLParser):
+    """Every table of a page as rows of cell texts, keyed by the heading just before it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.heading = ""
+        self._text: list[str] | None = None
+        self._in_heading = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Open a heading, a table (under the last heading), a row or a cell."""
+        if tag in ("h2", "h3"):
+            self._in_heading, self.heading = True, ""
+        elif tag == "table":
+            self.tables[self.heading] = []
+        elif tag == "tr":
+            self.tables[self.heading].append([])
+        elif tag in ("td", "th"):
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close a heading or a cell (its text becomes the row's next cell)."""
+        if tag in ("h2", "h3"):
+            self._in_heading = False
+        elif tag in ("td", "th") and self._text is not None:
+            self.tables[self.heading][-1].append("".join(self._text).strip())
+            self._text = None
+
+    def handle_data(self, data: str) -> None:
+        """Text of the current heading or cell."""
+        if self._in_heading:
+            self.heading += data
+        elif self._text is not None:
+            self._text.append(data)
+
+
+def report_table(html: str, heading: str) -> pd.DataFrame:
+    """The table under `heading` in a report, parsed (first row as the header)."""
+    parser = _Tables()
+    parser.feed(html)
+    header, *rows = parser.tables[heading]
+    return pd.DataFrame(rows, columns=header)
+
+
 def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
+    """The movers table, parsed cell by cell: each move's row shows its own count and mean
+    CLVs (in the report's formats), no move missing or extra."""
     report = reactivation.written["report"].read_text(encoding="utf-8")
-    assert "Segments on the move" in report
     movers = reactivation.run.base.formed.movers
     assert movers is not None
+    table = report_table(report, "Segments on the move").set_index("move")
+    assert sorted(table.index) == sorted(m.move for m in movers.moves)
     for move in movers.moves:
-        assert f"<td>{move.move}</td>" in report
-        assert f"<td>{move.customers}</td>" in report
+        row = table.loc[move.move]
+        assert int(row["customers"].replace(",", "")) == move.customers, move.move
+        assert row["CLV at start"] == f"€{move.clv_start_mean:,.2f}", move.move
+        assert row["CLV now"] == f"€{move.clv_end_mean:,.2f}", move.move
     data = json.loads(Path(reactivation.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]
     assert {m["move"]: m["customers"] for m in figures["movers"]["moves"]} == {
