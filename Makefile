@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint serve bench clean
+.PHONY: demo test test-fuzz lint serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Schemathesis with FUZZ_EXAMPLES examples per operation, a fresh random seed each run (printed
+# with any failure) and every check; the whole run is stopped after FUZZ_SECONDS.
+FUZZ_EXAMPLES ?= 40
+FUZZ_SECONDS ?= 300
+test-fuzz: $(VENV)/.installed-dev
+	CLVBID_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/api/test_openapi_fuzz.py
 
 serve: $(VENV)/.installed-dev
 	$(BIN)/clvbid serve --host 127.0.0.1 --port 8000
