@@ -30,7 +30,7 @@ test: lint
 
 # Schemathesis with FUZZ_EXAMPLES examples per operation, a fresh random seed each run (printed
 # with any failure) and every check; the whole run is stopped after FUZZ_SECONDS.
-FUZZ_EXAMPLES ?= 40
+FUZZ_EXAMPLES ?= 100
 FUZZ_SECONDS ?= 300
 test-fuzz: $(VENV)/.installed-dev
 	CLVBID_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) timeout $(FUZZ_SECONDS) \
