@@ -41,7 +41,7 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the response."""
-        return ErrorBody(detail=self.detail, where=self.where).model_dump(exclude={"hint"})
+        return ErrorBody(detail=self.detail, where=self.where).model_dump()
 
 
 class NotFoundError(ApiError):
@@ -67,7 +67,7 @@ class ConflictError(ApiError):
     def body(self) -> dict[str, Any]:
         """The JSON body, with the conflicting names."""
         body = ConflictBody(detail=self.detail, where=self.where, conflicts=self.conflicts)
-        return body.model_dump(exclude={"hint"})
+        return body.model_dump()
 
 
 class TooLargeError(ApiError):

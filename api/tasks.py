@@ -31,15 +31,16 @@ class TaskError(ClvbidError):
         super().__init__(message, field=where, hint=hint)
 
 
-def _located(error: OrdersError) -> str:
+def _located(error: OrdersError, path: Path) -> str:
     """What is wrong in an uploaded file, with the row and column but not the server's path."""
     where = error.where
     parts = [f"row {where.row}" if where.row is not None else None, where.field]
     located = ", ".join(p for p in parts if p)
-    return f"{located}: {error.what}" if located else error.what
+    what = _reason(error.what, path)
+    return f"{located}: {what}" if located else what
 
 
-def _reason(error: Exception, path: Path) -> str:
+def _reason(error: Exception | str, path: Path) -> str:
     """DuckDB's reason a file could not be read, in one line, without the server's path or
     the SQL it ran (the client knows the file only by the name it uploaded)."""
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -55,7 +56,7 @@ def _load(
             source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
         )
     except OrdersError as error:
-        raise TaskError(_located(error), "body.file", error.hint) from error
+        raise TaskError(_located(error, source), "body.file", error.hint) from error
     except duckdb.Error as error:
         raise TaskError(
             f"could not read the file: {_reason(error, source)}", "body.file"
@@ -67,7 +68,7 @@ def _check_contacts(contacts: Path) -> None:
     try:
         load_contacts(duckdb.connect(), contacts)
     except OrdersError as error:
-        raise TaskError(_located(error), "body.contacts", error.hint) from error
+        raise TaskError(_located(error, contacts), "body.contacts", error.hint) from error
     except duckdb.Error as error:
         raise TaskError(
             f"could not read the contacts file: {_reason(error, contacts)}", "body.contacts"

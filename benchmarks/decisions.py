@@ -10,8 +10,9 @@ share of the budget pays for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -33,8 +34,11 @@ ACQUISITION_WEEKS = 72.0  # first orders up to ~6 weeks before observation_end: 
 BEST_SEGMENT_MIN_SHARE = 0.01  # of customers, for "all to the best segment"
 BUDGET_SHARES = (0.10, 0.30, 0.60)  # of the maximum spend
 SOLVER = SolverSettings(mip_gap=1e-7, explain=False)
+# Tiers ranked by whichever of CLV and value per conversion explains more of the value (the
+# library's default ranks by CLV, DESIGN.md's tier, which the movers rely on).
+HARNESS_VALUATION: dict[str, Any] = {"tiers": {"by": "auto"}}
 RULES = ("order_value", "revenue_share", "equal_split", "best_segment")
-SWAPS = ("spend", "purchases_if_alive", "p_alive", "incrementality", "dead_weighting")
+SWAPS = ("spend", "purchases_if_revived", "p_alive", "incrementality")
 CLVBID_COLUMNS = [
     "stage",
     "tier",
@@ -43,6 +47,8 @@ CLVBID_COLUMNS = [
     "p_alive",
     "expected_order_value",
     "clv_if_alive",
+    "clv_if_revived",
+    "no_own_purchase_if_alive",
     "incrementality",
 ]
 
@@ -108,8 +114,15 @@ class Market:
         return table
 
 
-def build_market(config: SimulationConfig, detargeting: DetargetingOptions | None = None) -> Market:
-    """Generate the retailer, value it with clvbid at `observation_end`, join the truth."""
+def build_market(
+    config: SimulationConfig,
+    detargeting: DetargetingOptions | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Market:
+    """Generate the retailer, value it with clvbid at `observation_end`, join the truth.
+
+    `overrides` are valuation settings other than the defaults (to measure what each part of
+    the valuation contributes, e.g. `{"spend_model": "gamma_gamma"}`)."""
     data = simulate(config)
     loaded = load_orders(data.orders)
     settings = ValuationSettings(
@@ -117,6 +130,7 @@ def build_market(config: SimulationConfig, detargeting: DetargetingOptions | Non
         margin=config.clv_margin,
         monthly_discount_rate=config.clv_monthly_discount,
         campaign_window_days=config.campaign_window_days,
+        **{**HARNESS_VALUATION, **(overrides or {})},
     )
     values = clvbid_values(loaded, settings, detargeting)
     truth = customer_truth(loaded, data, values.index)
@@ -140,12 +154,12 @@ def build_market(config: SimulationConfig, detargeting: DetargetingOptions | Non
 
 def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
     """clvbid's value per conversion with the parts named in `swaps` (SWAPS) taken from the
-    truth, per customer; no swap gives today's formula, every swap gives the truth for
+    truth, per customer; no swap gives clvbid's formula, every swap gives the truth for
     Poisson buying.
 
-    Today: margin x order x incrementality + (1 - P(alive)) x CLV-if-alive, CLV-if-alive =
-    margin x order x discounted purchases if alive. `dead_weighting` uses instead
-    P(alive) x incrementality x margin x order + (1 - P(alive)) x (margin x order + CLV-if-alive).
+    clvbid's formula (models/clv/value.py): P(alive) x P(no own order in the window | alive)
+    x margin x order + (1 - P(alive)) x (margin x order + CLV-if-revived), CLV-if-revived =
+    margin x order x discounted purchases of the revived customer.
     """
     swaps = set(swaps)
     unknown = swaps - set(SWAPS)
@@ -153,19 +167,14 @@ def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
         raise ValueError(f"unknown swaps {sorted(unknown)}; choose from {SWAPS}")
     c, margin = market.customers, market.margin
     order = c["true_order_value"] if "spend" in swaps else c["expected_order_value"]
-    if "purchases_if_alive" in swaps:
+    if "purchases_if_revived" in swaps:
         purchases = c["true_clv_if_revived"] / (margin * c["true_order_value"])
     else:
-        purchases = c["clv_if_alive"] / (margin * c["expected_order_value"])
+        purchases = c["clv_if_revived"] / (margin * c["expected_order_value"])
     p_alive = c["true_alive"] if "p_alive" in swaps else c["p_alive"]
-    incrementality = c["true_no_own_order"] if "incrementality" in swaps else c["incrementality"]
+    no_own = c["true_no_own_order"] if "incrementality" in swaps else c["no_own_purchase_if_alive"]
     order_margin = margin * order
-    clv_if_alive = order_margin * purchases
-    if "dead_weighting" in swaps:
-        return p_alive * incrementality * order_margin + (1 - p_alive) * (
-            order_margin + clv_if_alive
-        )
-    return order_margin * incrementality + (1 - p_alive) * clv_if_alive
+    return p_alive * no_own * order_margin + (1 - p_alive) * order_margin * (1 + purchases)
 
 
 def landscapes(segments: pd.DataFrame) -> dict[str, SegmentChannel]:

@@ -18,16 +18,27 @@ from models.vocabulary import Stage
 Share = Annotated[float, Field(ge=0, le=1)]
 ModelChoice = Literal["auto", "bgnbd", "pnbd"]
 PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd")
+SpendChoice = Literal["auto", "gamma_gamma", "gamma_gamma_all_orders"]
+SPEND_MODELS: tuple[str, ...] = ("gamma_gamma", "gamma_gamma_all_orders")
+TierBasis = Literal["auto", "clv", "value_per_conversion"]
 
 
 class TierSettings(BaseModel):
-    """Value tiers by predicted CLV: `top` is the best `top_share` of customers, `mid` the next
-    `mid_share`, `low` the rest (DESIGN.md: 20% and 30%)."""
+    """Value tiers: `top` is the best `top_share` of customers, `mid` the next `mid_share`,
+    `low` the rest (DESIGN.md: 20% and 30%), ranked `by` predicted CLV (the default: DESIGN's
+    tier, which the movers rely on), by the value of one more conversion, or `auto`: whichever
+    ranking makes the stage x tier segments explain more of the variance of customers' value
+    per conversion (the optimizer bids one value per segment, so what a segment leaves
+    unexplained is bid wrongly). A stage x tier cell with
+    fewer than `min_segment_size` customers joins the neighbouring tier of its stage
+    (models/audiences/segments.py `merge_small_cells`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     top_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
     mid_share: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    by: TierBasis = "clv"
+    min_segment_size: Annotated[int, Field(ge=1)] = 100
 
     @model_validator(mode="after")
     def _shares_fit(self) -> TierSettings:
@@ -42,8 +53,13 @@ class ValuationSettings(BaseModel):
     """How orders become customer values (docs/clv.md).
 
     `clv_model` `auto` fits BG/NBD and Pareto/NBD on a calibration period and keeps the one
-    with the lower per-customer holdout error (a model that does not converge is dropped,
-    with the reason reported); `holdout_weeks` None takes half the history, at most 52 weeks.
+    with the lower holdout Brier score of buying again (P(alive) and P(no purchase | alive),
+    what values rest on; the per-customer MAE is reported beside it; a model that does not
+    converge is dropped, with the reason reported); `spend_model` `auto` likewise keeps the
+    Gamma-Gamma variant (repeat orders only, or every order including the first) with the
+    lower per-customer
+    error of the mean holdout order value (models/clv/spend.py); `holdout_weeks` None takes
+    half the history, at most 52 weeks.
     `penalizer` is an L2 penalty on the purchase model's parameters, on time scaled to the
     longest customer age, so it means the same in days and weeks. `stage_incrementality`
     gives, per stage, the share of conversions the ads cause (from lift tests); stages not
@@ -59,7 +75,11 @@ class ValuationSettings(BaseModel):
     clv_model: ModelChoice = Field(
         default="auto",
         validation_alias=AliasChoices("clv_model", "model"),
-        description="Purchase model: bgnbd, pnbd, or auto (lower holdout error).",
+        description="Purchase model: bgnbd, pnbd, or auto (lower holdout Brier score).",
+    )
+    spend_model: SpendChoice = Field(
+        default="auto",
+        description="Spend model: gamma_gamma, gamma_gamma_all_orders, or auto (holdout).",
     )
     penalizer: Annotated[float, Field(ge=0, le=100)] = Field(
         default=0.0, description="L2 penalty on the purchase model's (scaled) parameters."
@@ -81,5 +101,7 @@ class ValuationSettings(BaseModel):
     tiers: TierSettings = Field(default_factory=TierSettings)
 
 
-FIT_FIELDS = frozenset({"as_of", "window_months", "clv_model", "penalizer", "holdout_weeks"})
+FIT_FIELDS = frozenset(
+    {"as_of", "window_months", "clv_model", "spend_model", "penalizer", "holdout_weeks"}
+)
 """The settings the model fit reads (models.valuation.fit_models); the others only revalue."""

@@ -1,8 +1,8 @@
 """The one valuation pipeline: loaded orders and one `ValuationSettings` in, values out.
 
 orders -> customer table at `as_of` (summary, stage, RFM; prospects from contacts) -> the
-purchase model chosen on a calibration/holdout split (or the one asked for) -> the purchase
-model and Gamma-Gamma fitted on every customer -> per-customer values (P(alive), expected
+purchase and spend models chosen on a calibration/holdout split (or the ones asked for) ->
+both fitted on every customer -> per-customer values (P(alive), expected
 purchases, expected order value, CLV, value of one more conversion, tier) -> the stage x tier
 segment table. `clvbid clv fit`, the API's fit task, the scenario runner and the audience
 commands all call `value_orders`; nothing else chains these steps.
@@ -11,16 +11,19 @@ commands all call `value_orders`; nothing else chains these steps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
 from models.audiences.segments import customer_values, segment_table, top_tier_share
-from models.clv.base import ConvergenceError
+from models.clv.base import ConvergenceError, InvalidSummaryError
 from models.clv.gamma_gamma import GammaGammaModel
+from models.clv.spend import SpendReport, fit_spend_model, validate_spend
 from models.clv.validation import (
     MODELS,
+    HoldoutData,
     ValidationReport,
     calibration_holdout,
     default_calibration_end,
@@ -32,10 +35,11 @@ from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import reference_day
 from models.customers.table import customer_table
 from models.errors import ClvbidError
-from models.settings import PURCHASE_MODELS, ValuationSettings
+from models.settings import PURCHASE_MODELS, SPEND_MODELS, ValuationSettings
 
 TIME_UNIT = "weeks"
 Progress = Callable[[str], None]
+Fitted = TypeVar("Fitted")
 
 
 class NotValuableError(ClvbidError, ValueError):
@@ -43,22 +47,34 @@ class NotValuableError(ClvbidError, ValueError):
 
 
 @dataclass(frozen=True)
+class SpendChoice:
+    """Which spend model was kept and why, with each candidate's holdout figures."""
+
+    chosen: str = "gamma_gamma"
+    reason: str = "Gamma-Gamma on repeat purchases (not validated)."
+    reports: dict[str, SpendReport] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ModelChoice:
     """Which purchase model was kept and why: each candidate's holdout report, the candidates
-    dropped with the reason, and the sentence a user reads."""
+    dropped with the reason, and the sentence a user reads; likewise the spend model."""
 
     chosen: str
     reason: str
     reports: dict[str, ValidationReport]
     dropped: dict[str, str]
+    spend: SpendChoice = field(default_factory=SpendChoice)
 
     def to_markdown(self) -> str:
-        """The validation report: the choice and why, then each candidate's holdout figures."""
+        """The validation report: each choice and why, then each candidate's holdout figures."""
         selected = f"Selected: **{self.chosen}**. {self.reason}"
+        spend = f"Spend model: **{self.spend.chosen}**. {self.spend.reason}"
         lines = ["# Calibration/holdout validation", "", selected]
         lines += [f"- {name} dropped: {why}" for name, why in self.dropped.items()]
-        text = "\n".join(lines) + "\n\n"
-        return text + "".join(report.to_markdown() + "\n" for report in self.reports.values())
+        text = "\n".join([*lines, "", spend]) + "\n\n"
+        reports = [*self.reports.values(), *self.spend.reports.values()]
+        return text + "".join(report.to_markdown() + "\n" for report in reports)
 
 
 @dataclass(frozen=True)
@@ -136,9 +152,10 @@ def fit_models(
     _check_valuable(ordered, day)
     say("validating the purchase models on a holdout")
     choice = choose_model(loaded, day, settings)
-    say(f"fitting {choice.chosen} and Gamma-Gamma")
+    say(f"fitting {choice.chosen} and {choice.spend.chosen}")
     choice, purchases = _fit_purchases(ordered, choice, settings.penalizer)
-    return FittedModels(day, customers, choice, purchases, fit_spend(ordered))
+    choice, spend = _fit_spend(ordered, choice)
+    return FittedModels(day, customers, choice, purchases, spend)
 
 
 def value_customers(
@@ -174,9 +191,10 @@ def customers_at(loaded: OrdersInput, day: pd.Timestamp, window_months: int) -> 
 def choose_model(
     orders: OrdersInput, day: pd.Timestamp, settings: ValuationSettings
 ) -> ModelChoice:
-    """Fit each candidate on the calibration period and keep the lowest per-customer holdout
-    MAE; a candidate that does not converge is dropped with the reason. With one model asked
-    for, it is still validated (its report is kept) but never replaced."""
+    """Fit each candidate on the calibration period and keep the lowest holdout Brier score of
+    buying again (models.clv.validation); a candidate that does not converge is dropped with
+    the reason. With one model asked for, it is still validated (its report is kept) but
+    never replaced."""
     candidates = PURCHASE_MODELS if settings.clv_model == "auto" else (settings.clv_model,)
     try:
         data = calibration_holdout(
@@ -187,7 +205,11 @@ def choose_model(
         )
     except ValueError as error:
         chosen = candidates[0]
-        return ModelChoice(chosen, f"No holdout validation ({error}); {chosen} is used.", {}, {})
+        spend_chosen = "gamma_gamma" if settings.spend_model == "auto" else settings.spend_model
+        spend = SpendChoice(spend_chosen, f"No holdout validation; {spend_chosen} is used.")
+        reason = f"No holdout validation ({error}); {chosen} is used."
+        return ModelChoice(chosen, reason, {}, {}, spend)
+    spend = choose_spend(data, settings)
     reports: dict[str, ValidationReport] = {}
     dropped: dict[str, str] = {}
     summary = data.calibration
@@ -202,16 +224,50 @@ def choose_model(
         reports[name] = validate(model, data, name)
     if not reports:
         chosen = candidates[0]
-        return ModelChoice(chosen, "No candidate converged on the calibration period.", {}, dropped)
-    chosen = min(reports, key=lambda name: reports[name].mae)
+        reason = "No candidate converged on the calibration period."
+        return ModelChoice(chosen, reason, {}, dropped, spend)
+    chosen = min(reports, key=lambda name: reports[name].brier)
     if len(candidates) == 1:
-        reason = f"{chosen} was asked for (holdout MAE {reports[chosen].mae:.4f})."
+        reason = f"{chosen} was asked for (holdout Brier {reports[chosen].brier:.5f})."
     elif len(reports) == 1:
         reason = f"{chosen} is the only candidate that converged."
     else:
+        figures = ", ".join(
+            f"{name} {report.brier:.5f} (MAE {report.mae:.4f})" for name, report in reports.items()
+        )
+        reason = (
+            "Lowest holdout Brier score of buying again, which tests the P(alive) and "
+            f"P(no own purchase) that values rest on ({figures})."
+        )
+    return ModelChoice(chosen, reason, reports, dropped, spend)
+
+
+def choose_spend(data: HoldoutData, settings: ValuationSettings) -> SpendChoice:
+    """Fit each spend model on the calibration customers and keep the lowest per-customer
+    error of the mean holdout order value (the one asked for is validated, never replaced)."""
+    candidates = SPEND_MODELS if settings.spend_model == "auto" else (settings.spend_model,)
+    reports: dict[str, SpendReport] = {}
+    failures: list[str] = []
+    for name in candidates:
+        try:
+            model = fit_spend_model(name, data.calibration)
+        except (ConvergenceError, InvalidSummaryError) as error:
+            failures.append(f"{name} could not be fitted on the calibration period ({error})")
+            continue
+        report = validate_spend(model, data.calibration, data.holdout_purchases, data.holdout_spend)
+        if report.customers:
+            reports[name] = report
+    if not reports:
+        chosen = candidates[0]
+        why = "; ".join(failures) or "nobody bought in the holdout"
+        return SpendChoice(chosen, f"No spend validation ({why}); {chosen} is used.")
+    chosen = min(reports, key=lambda name: reports[name].mae)
+    if len(candidates) == 1:
+        reason = f"{chosen} was asked for (holdout order-value MAE {reports[chosen].mae:.4f})."
+    else:
         figures = ", ".join(f"{name} {report.mae:.4f}" for name, report in reports.items())
-        reason = f"Lowest per-customer holdout MAE ({figures})."
-    return ModelChoice(chosen, reason, reports, dropped)
+        reason = f"Lowest per-customer error of the mean holdout order value ({figures})."
+    return SpendChoice(chosen, " ".join([reason, *failures]), reports)
 
 
 def _fit_purchases(
@@ -220,39 +276,52 @@ def _fit_purchases(
     """Fit the chosen purchase model on every customer; if it does not converge and another
     candidate validated, fall back to it (and say so), else raise with the fix."""
     order = [choice.chosen, *(name for name in choice.reports if name != choice.chosen)]
-    failures = {}
-    for name in order:
-        try:
-            model = MODELS[name](penalizer=penalizer).fit(
-                ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
-            )
-        except ConvergenceError as error:
-            failures[name] = f"did not converge on all customers ({error})"
-            continue
-        if name == choice.chosen:
-            return choice, model
-        reason = f"{choice.chosen} {failures[choice.chosen]}; {name} is used instead."
-        return ModelChoice(name, reason, choice.reports, {**choice.dropped, **failures}), model
-    raise NotValuableError(
-        "; ".join(f"{name} {why}" for name, why in failures.items()),
+    name, model, failures = _first_that_fits(
+        order,
+        lambda name: MODELS[name](penalizer=penalizer).fit(
+            ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
+        ),
         field="model.clv_model",
         hint="set a small penalizer (e.g. 0.001) or choose the other purchase model",
     )
+    if name == choice.chosen:
+        return choice, model
+    reason = f"{choice.chosen} {failures[choice.chosen]}; {name} is used instead."
+    dropped = {**choice.dropped, **failures}
+    return replace(choice, chosen=name, reason=reason, dropped=dropped), model
 
 
-def fit_spend(ordered: pd.DataFrame) -> GammaGammaModel:
-    """Gamma-Gamma on the repeat buyers with a positive mean repeat spend (Fader, Hardie & Lee
-    2005)."""
-    repeat = ordered[(ordered["frequency"] > 0) & (ordered["monetary_value"] > 0)]
-    try:
-        return GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
-    except ConvergenceError as error:
-        raise NotValuableError(
-            f"the spend model (Gamma-Gamma) did not converge on the {len(repeat):,} repeat "
-            f"buyers ({error.what})",
-            field="model.as_of",
-            hint="value a longer order history, with more customers who bought again",
-        ) from error
+def _fit_spend(ordered: pd.DataFrame, choice: ModelChoice) -> tuple[ModelChoice, GammaGammaModel]:
+    """Fit the chosen spend model on every customer; if it does not converge, fall back to
+    the other spend model (and say so), else raise with the fix."""
+    spend = choice.spend
+    order = [spend.chosen, *(name for name in SPEND_MODELS if name != spend.chosen)]
+    name, model, failures = _first_that_fits(
+        order,
+        lambda name: fit_spend_model(name, ordered),
+        field="model.spend_model",
+        hint="check the order amounts (Gamma-Gamma needs varied positive amounts)",
+    )
+    if name == spend.chosen:
+        return choice, model
+    reason = f"{spend.chosen} {failures[spend.chosen]}; {name} is used instead."
+    return replace(choice, spend=replace(spend, chosen=name, reason=reason)), model
+
+
+def _first_that_fits(
+    names: list[str], fit: Callable[[str], Fitted], *, field: str, hint: str
+) -> tuple[str, Fitted, dict[str, str]]:
+    """The first of `names` whose model `fit` fits on all customers, the model and why the
+    ones before it failed; NotValuableError naming `field` when none fits."""
+    failures: dict[str, str] = {}
+    for name in names:
+        try:
+            return name, fit(name), failures
+        except (ConvergenceError, InvalidSummaryError) as error:
+            failures[name] = f"did not converge on all customers ({error})"
+    raise NotValuableError(
+        "; ".join(f"{name} {why}" for name, why in failures.items()), field=field, hint=hint
+    )
 
 
 def _check_finite(values: pd.DataFrame, fitted: FittedModels) -> None:

@@ -52,9 +52,11 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session (Playwright with Debian's binary)."""
+    """One headless Chromium per test module (Playwright with Debian's binary); closed with the
+    module because Playwright's sync API holds an event loop that later tests' asyncio.run
+    would otherwise find running."""
     executable = chromium()
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as playwright:

@@ -110,7 +110,7 @@ def text_options(command: Callable[..., R]) -> Callable[..., R]:
 
 HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in months.")]
 ModelOpt = Annotated[
-    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout error).")
+    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout Brier score).")
 ]
 PenalizerOpt = Annotated[
     float,

@@ -43,6 +43,7 @@ STAGE_COLOURS = {
     "inactive": "#bababa",
 }
 SIGNED_IN = [Depends(signed_in)]
+SessionWorkspace = Annotated[str, Depends(signed_in)]
 
 router = APIRouter(include_in_schema=False)
 pages = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=SIGNED_IN)
@@ -122,28 +123,30 @@ def signout() -> RedirectResponse:
 
 
 @pages.get("")
-def home(services: ServicesDep) -> HTMLResponse:
+def home(services: ServicesDep, workspace: SessionWorkspace) -> HTMLResponse:
     """Datasets and runs, with the forms to upload orders and to run a scenario."""
     return _page(
         "home.html.j2",
-        datasets=datasets.list_datasets(services).datasets,
-        runs=runs.list_runs(services, limit=20).runs,
+        datasets=datasets.list_datasets(services, workspace).datasets,
+        runs=runs.list_runs(services, workspace, limit=20).runs,
         bundled=sorted(p.stem for p in BUNDLED.glob("*.yaml")),
         error=None,
     )
 
 
 @pages.post("/datasets")
-async def upload(services: ServicesDep, file: Annotated[UploadFile, File()]) -> Response:
+async def upload(
+    services: ServicesDep, workspace: SessionWorkspace, file: Annotated[UploadFile, File()]
+) -> Response:
     """Upload an orders file as POST /v1/datasets does, then open its page."""
     try:
-        dataset = await datasets.upload_dataset(services, Response(), file, None, None)
+        dataset = await datasets.upload_dataset(services, workspace, Response(), file, None, None)
     except (ApiError, ClvbidError, RequestValidationError) as error:
-        return _error_page(services, error)
+        return _error_page(services, workspace, error)
     return RedirectResponse(f"/dashboard/datasets/{dataset.id}", status_code=303)
 
 
-def _error_page(services: Services, error: Exception) -> HTMLResponse:
+def _error_page(services: Services, workspace: str, error: Exception) -> HTMLResponse:
     """The home page again, with what went wrong."""
     if isinstance(error, RequestValidationError):
         text = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in error.errors())
@@ -152,8 +155,8 @@ def _error_page(services: Services, error: Exception) -> HTMLResponse:
     return _page(
         "home.html.j2",
         422,
-        datasets=datasets.list_datasets(services).datasets,
-        runs=runs.list_runs(services, limit=20).runs,
+        datasets=datasets.list_datasets(services, workspace).datasets,
+        runs=runs.list_runs(services, workspace, limit=20).runs,
         bundled=sorted(p.stem for p in BUNDLED.glob("*.yaml")),
         error=text,
     )
@@ -180,10 +183,12 @@ def _lifecycle_charts(figures: dict[str, Any]) -> tuple[str, str]:
 
 
 @pages.get("/datasets/{dataset_id}")
-async def dataset_page(dataset_id: str, services: ServicesDep) -> HTMLResponse:
+async def dataset_page(
+    dataset_id: str, services: ServicesDep, workspace: SessionWorkspace
+) -> HTMLResponse:
     """The ten LTV questions and the lifecycle indicator of one dataset."""
-    dataset = datasets.get_dataset(dataset_id, services)
-    answers = await datasets.get_dashboard(dataset_id, services)
+    dataset = datasets.get_dataset(dataset_id, services, workspace)
+    answers = await datasets.get_dashboard(dataset_id, services, workspace)
     figures = await services.solvers.run(
         lifecycle,
         services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}",
@@ -217,20 +222,24 @@ async def dataset_page(dataset_id: str, services: ServicesDep) -> HTMLResponse:
 
 
 @pages.get("/datasets/{dataset_id}/segments")
-def segments_page(dataset_id: str, services: ServicesDep) -> HTMLResponse:
+def segments_page(
+    dataset_id: str, services: ServicesDep, workspace: SessionWorkspace
+) -> HTMLResponse:
     """The segments of the dataset's latest CLV fit and their values, or a button to fit."""
-    dataset = datasets.get_dataset(dataset_id, services)
+    dataset = datasets.get_dataset(dataset_id, services, workspace)
     try:
-        table = datasets.get_segments(dataset_id, services)
+        table = datasets.get_segments(dataset_id, services, workspace)
     except ApiError as error:
         return _page("segments.html.j2", dataset=dataset, table=None, note=error.detail)
     return _page("segments.html.j2", dataset=dataset, table=table, note=None)
 
 
 @pages.post("/datasets/{dataset_id}/clv")
-async def fit(dataset_id: str, services: ServicesDep) -> RedirectResponse:
+async def fit(
+    dataset_id: str, services: ServicesDep, workspace: SessionWorkspace
+) -> RedirectResponse:
     """Start a CLV fit with the default settings; its segments appear when it succeeds."""
-    await datasets.start_clv_fit(dataset_id, services, Response())
+    await datasets.start_clv_fit(dataset_id, services, workspace, Response())
     return RedirectResponse(f"/dashboard/datasets/{dataset_id}/segments", status_code=303)
 
 
@@ -264,6 +273,7 @@ def _document(
 @pages.post("/runs")
 async def start_run(
     services: ServicesDep,
+    workspace: SessionWorkspace,
     scenario: Annotated[str, Form()] = "",
     dataset_id: Annotated[str, Form()] = "",
     budget_change_pct: Annotated[str, Form()] = "",
@@ -274,11 +284,12 @@ async def start_run(
         upload = await file.read() if file is not None else b""
         change = float(budget_change_pct) if budget_change_pct.strip() else None
         document = _document(scenario, upload, dataset_id, change)
-        run = await runs.create_scenario_run(services, Response(), document)
+        run = await runs.create_scenario_run(services, workspace, Response(), document)
     except ValueError as error:
-        return _error_page(services, ClvbidError(str(error), field="budget_change_pct"))
+        error = ClvbidError(str(error), field="budget_change_pct")
+        return _error_page(services, workspace, error)
     except (ApiError, ClvbidError, RequestValidationError, yaml.YAMLError) as error:
-        return _error_page(services, error)
+        return _error_page(services, workspace, error)
     return RedirectResponse(f"/dashboard/runs/{run.id}", status_code=303)
 
 
@@ -291,9 +302,9 @@ def _exports(services: Services, run_id: str) -> list[str]:
 
 
 @pages.get("/runs/{run_id}")
-def run_page(run_id: str, services: ServicesDep) -> HTMLResponse:
+def run_page(run_id: str, services: ServicesDep, workspace: SessionWorkspace) -> HTMLResponse:
     """A run's status (the page refreshes while it works), its report and its exports."""
-    run = runs.get_run(run_id, services)
+    run = runs.get_run(run_id, services, workspace)
     done = run.status == "succeeded"
     return _page(
         "run.html.j2",
@@ -305,15 +316,19 @@ def run_page(run_id: str, services: ServicesDep) -> HTMLResponse:
 
 
 @pages.get("/runs/{run_id}/report")
-def run_report(run_id: str, services: ServicesDep) -> FileResponse:
+def run_report(run_id: str, services: ServicesDep, workspace: SessionWorkspace) -> FileResponse:
     """The run's report, opened with the session instead of the X-API-Key header."""
-    return runs.get_run_report(run_id, services)
+    return runs.get_run_report(run_id, services, workspace)
 
 
 @pages.get("/runs/{run_id}/files/{name:path}")
-def run_file(run_id: str, name: str, services: ServicesDep) -> FileResponse:
+def run_file(
+    run_id: str, name: str, services: ServicesDep, workspace: SessionWorkspace
+) -> FileResponse:
     """One export file of a succeeded run, as a download."""
-    runs.get_run_report(run_id, services)  # 404 for an unknown run, 409 before it succeeded
+    runs.get_run_report(
+        run_id, services, workspace
+    )  # 404 for an unknown run, 409 before it succeeded
     if name not in _exports(services, run_id) and name != "allocation_base.csv":
         raise NotFoundError("file", name)
     path = services.data_dir.run(run_id) / name

@@ -14,8 +14,9 @@ import time
 
 from fastapi import Request, Response
 
-from api.deps import UnauthorizedError, get_settings, require_api_key
+from api.deps import get_settings, require_api_key
 from api.settings import Settings
+from api.workspaces import split_key
 
 COOKIE = "clvbid_session"
 LIFETIME_SECONDS = 12 * 3600
@@ -41,7 +42,8 @@ def _signature(key: str, payload: str) -> str:
 
 def sign_in(settings: Settings, api_key: str, request: Request, response: Response) -> None:
     """Check the key as the API does (raises UnauthorizedError) and set the session cookie."""
-    key = require_api_key(settings, api_key.strip())
+    key = api_key.strip()
+    require_api_key(settings, key)
     payload = f"{_fingerprint(key)}.{int(time.time()) + LIFETIME_SECONDS}"
     response.set_cookie(
         COOKIE,
@@ -59,27 +61,25 @@ def sign_out(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def session_key(request: Request) -> str | None:
-    """The API key of a valid, unexpired session cookie, or None."""
+def session_workspace(request: Request) -> str | None:
+    """The workspace of the API key of a valid, unexpired session cookie, or None."""
     parts = request.cookies.get(COOKIE, "").split(".")
     if len(parts) != 3 or not parts[1].isdigit() or int(parts[1]) < time.time():
         return None
     settings = get_settings(request)
     payload = f"{parts[0]}.{parts[1]}"
-    for key in settings.api_keys:
+    for entry in settings.api_keys:
+        workspace, key = split_key(entry)
         if hmac.compare_digest(_fingerprint(key), parts[0]) and hmac.compare_digest(
             _signature(key, payload), parts[2]
         ):
-            try:
-                return require_api_key(settings, key)
-            except UnauthorizedError:
-                return None
+            return workspace
     return None
 
 
 def signed_in(request: Request) -> str:
-    """Dependency of every dashboard page: the session's API key, else off to sign in."""
-    key = session_key(request)
-    if key is None:
+    """Dependency of every dashboard page: the session's workspace, else off to sign in."""
+    workspace = session_workspace(request)
+    if workspace is None:
         raise SignInRequired(request.url.path)
-    return key
+    return workspace

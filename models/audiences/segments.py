@@ -37,13 +37,67 @@ SEGMENT_COLUMNS = [
 
 
 def value_tiers(clv: pd.Series, tiers: TierSettings | None = None) -> pd.Series:
-    """`top` for the top 20% by CLV, `mid` for the next 30%, `low` for the rest (ties by order;
-    shares from `tiers`)."""
+    """`top` for the top 20% by `clv` (or any value), `mid` for the next 30%, `low` for the
+    rest (ties by order; shares from `tiers`)."""
     tiers = tiers or TierSettings()
     share = clv.rank(ascending=False, method="first") / max(len(clv), 1)
     mid_end = tiers.top_share + tiers.mid_share
     tier = np.where(share <= tiers.top_share, "top", np.where(share <= mid_end, "mid", "low"))
     return pd.Series(pd.Categorical(tier, categories=TIERS), index=clv.index, name="tier")
+
+
+def merge_small_cells(stage: pd.Series, tier: pd.Series, min_size: int) -> pd.Series:
+    """Each stage x tier cell smaller than `min_size` joins the neighbouring tier of its stage:
+    `top` and `low` join `mid`; `mid` joins the larger of `top` and `low`; smallest cell first,
+    until every cell of the stage has `min_size` customers or the stage is one cell. A cell
+    with no neighbour left joins the nearest non-empty tier (low -> top when mid is empty)."""
+    merged = tier.astype(str).copy()
+    for name in stage.unique():
+        members = stage == name
+        while True:
+            sizes = merged[members].value_counts()
+            small = sizes[sizes < min_size]
+            if small.empty or len(sizes) == 1:
+                break
+            cell = str(small.idxmin())
+            merged[members & (merged == cell)] = _neighbour(cell, sizes)
+    return pd.Series(pd.Categorical(merged, categories=TIERS), index=tier.index, name="tier")
+
+
+def _neighbour(cell: str, sizes: pd.Series) -> str:
+    """The tier a too-small `cell` joins among the non-empty tiers `sizes` of its stage."""
+    others = [tier for tier in TIERS if tier != cell and sizes.get(tier, 0) > 0]
+    if cell != "mid" and "mid" in others:
+        return "mid"
+    return max(others, key=lambda tier: sizes[tier])
+
+
+def explained_share(values: pd.Series, keys: pd.Series) -> float:
+    """Share of the variance of `values` explained by the groups `keys` (between-group sum of
+    squares / total): how much of customers' value the segment means carry."""
+    total = float(((values - values.mean()) ** 2).sum())
+    if total <= 0:
+        return 1.0
+    means = values.groupby(keys).transform("mean")
+    return float(((means - values.mean()) ** 2).sum() / total)
+
+
+def assign_tiers(values: pd.DataFrame, tiers: TierSettings) -> tuple[pd.Series, dict[str, float]]:
+    """Each customer's tier (by `tiers.by`, small cells merged) and, per ranking tried, the
+    share of the variance of value per conversion its stage x tier segments explain; `auto`
+    keeps the ranking with the higher share (TierSettings)."""
+    bases = ("clv", "value_per_conversion") if tiers.by == "auto" else (tiers.by,)
+    candidates = {
+        basis: merge_small_cells(
+            values["stage"], value_tiers(values[basis], tiers), tiers.min_segment_size
+        )
+        for basis in bases
+    }
+    shares = {
+        basis: explained_share(values["value_per_conversion"], values["stage"] + tier.astype(str))
+        for basis, tier in candidates.items()
+    }
+    return candidates[max(shares, key=shares.__getitem__)], shares
 
 
 def top_tier_share(values: pd.DataFrame) -> float:
@@ -72,7 +126,8 @@ def customer_values(
     ordered = customers[customers["stage"].astype(str) != "prospect"]
     values = customer_value(purchases, spend, ordered, settings)
     values.insert(0, "stage", ordered["stage"].astype(str))
-    values["tier"] = value_tiers(values["clv"], (settings or ValuationSettings()).tiers)
+    values["tier"], shares = assign_tiers(values, (settings or ValuationSettings()).tiers)
+    values.attrs["tier_explained_share"] = shares
     return values
 
 
@@ -118,7 +173,11 @@ def segment_table(
     table["order"] = table["stage"].map({s: i for i, s in enumerate(STAGES)}).fillna(len(STAGES))
     table["tier_order"] = table["tier"].map({t: i for i, t in enumerate(TIERS)})
     table = table.sort_values(["order", "tier_order", "id"]).reset_index(drop=True)
-    table.attrs.update(top_tier_clv_share=top_tier_share(values), settings=settings)
+    table.attrs.update(
+        top_tier_clv_share=top_tier_share(values),
+        tier_explained_share=values.attrs["tier_explained_share"],
+        settings=settings,
+    )
     return table[SEGMENT_COLUMNS]
 
 

@@ -2,7 +2,9 @@
 
 Split the orders at a date, fit on the calibration period, and compare predicted with actual
 repeat purchase days in the holdout: in total, per week (cumulative), by calibration frequency,
-and per customer (MAE) against the naive forecast "same repeat rate as so far".
+per customer (MAE) against the naive forecast "same repeat rate as so far", and the Brier
+score of "buys again in the holdout" (predicted 1 - P(dead) - P(alive) P(no purchase | alive)),
+which tests exactly the P(alive) and P(no own purchase) that the value of a conversion uses.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class HoldoutData:
 
     calibration: pd.DataFrame
     holdout_purchases: pd.Series
+    holdout_spend: pd.Series
     weekly_actual: pd.Series
     calibration_end: pd.Timestamp
     holdout_end: pd.Timestamp
@@ -68,7 +71,8 @@ def calibration_holdout(
     """Summarise orders up to `calibration_end` and count repeat purchase days after it.
 
     Only customers with a first order by `calibration_end` are followed; purchase days in
-    (calibration_end, holdout_end] are counted (as in the summary, one per day).
+    (calibration_end, holdout_end] are counted (as in the summary, one per day) and their
+    value summed (`holdout_spend`, for the spend models).
     """
     loaded = as_loaded(orders)
     cal_end = pd.Timestamp(calibration_end).normalize()
@@ -82,17 +86,21 @@ def calibration_holdout(
             "(choose a later calibration end or a shorter holdout)"
         )
     days = loaded.connection.sql(
-        f"""SELECT DISTINCT customer_id, day FROM orders
-        WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'"""
+        f"""SELECT customer_id, day, sum(amount) AS value FROM orders
+        WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'
+        GROUP BY customer_id, day"""
     ).df()
     days = days[days["customer_id"].isin(calibration.index)]
-    holdout = days.groupby("customer_id").size().reindex(calibration.index, fill_value=0)
+    per_customer = days.groupby("customer_id")
+    holdout = per_customer.size().reindex(calibration.index, fill_value=0)
+    spend = per_customer["value"].sum().reindex(calibration.index, fill_value=0.0)
     week = np.ceil((pd.to_datetime(days["day"]) - cal_end).dt.days / 7).astype(int)
     n_weeks = int(np.ceil((end - cal_end).days / 7))
     weekly = week.value_counts().reindex(range(1, n_weeks + 1), fill_value=0).cumsum()
     return HoldoutData(
         calibration=calibration,
         holdout_purchases=holdout.rename("holdout_purchases"),
+        holdout_spend=spend.rename("holdout_spend"),
         weekly_actual=weekly.rename("actual"),
         calibration_end=cal_end,
         holdout_end=end,
@@ -112,6 +120,7 @@ class ValidationReport:
     by_frequency: pd.DataFrame
     mae: float
     naive_mae: float
+    brier: float
 
     def as_rows(self) -> list[tuple[str, str]]:
         """Label/value pairs for a two-column table."""
@@ -123,6 +132,7 @@ class ValidationReport:
             ("holdout purchases: predicted", f"{self.totals['predicted']:,.1f}"),
             ("per-customer MAE: model", f"{self.mae:.4f}"),
             ("per-customer MAE: naive repeat rate", f"{self.naive_mae:.4f}"),
+            ("Brier score of buying again in the holdout", f"{self.brier:.5f}"),
         ]
 
     def to_markdown(self) -> str:
@@ -171,6 +181,9 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     horizon = float(days_to_model_time(data.holdout_days, unit))
     predicted = model.conditional_expected_purchases(horizon, x, t_x, big_t)
     actual = data.holdout_purchases.to_numpy(float)
+    alive = model.probability_alive(x, t_x, big_t)
+    silent = model.probability_no_purchase_if_alive(horizon, x, np.zeros_like(x), big_t)
+    buys_again = alive * (1 - silent)
     # customers first seen on the calibration end (T = 0) have no rate yet: naive 0
     naive = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0) * horizon
     weeks = data.weekly_actual.index.to_numpy()
@@ -199,4 +212,5 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
         by_frequency=by_frequency,
         mae=float(np.abs(predicted - actual).mean()),
         naive_mae=float(np.abs(naive - actual).mean()),
+        brier=float(((buys_again - (actual > 0)) ** 2).mean()),
     )

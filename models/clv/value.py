@@ -3,6 +3,14 @@
 CLV = margin x expected order value x sum over months m of the expected purchases in month m,
 discounted by (1 + monthly rate)^m. A month is 365.25/12 days, converted explicitly to the
 model's time unit (weeks = days/7), so twelve months are exactly one calendar year.
+
+Value of one more conversion, weighting the dead (issue 13):
+P(alive) x P(no own purchase in the window | alive) x margin x order
++ (1 - P(alive)) x (margin x order + CLV if revived): a live customer's converted order is
+incremental only if they would not have bought anyway; a dead customer's is incremental in
+full, and the conversion revives them (CLV if revived uses the posterior given death,
+models/clv/revival.py). The order term's factor is the `incrementality` column; a per-stage
+lift-test factor replaces it where given.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import pandas as pd
 
 from models.clv.base import DAYS_PER_UNIT, ArrayLike, compress
 from models.clv.gamma_gamma import GammaGammaModel
+from models.clv.revival import expected_purchases_if_revived
+from models.clv.spend import expected_order_value
 from models.settings import ValuationSettings
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -89,9 +99,12 @@ def customer_value(
 ) -> pd.DataFrame:
     """Per-customer CLV and value of one more conversion, indexed like `summary`.
 
-    `summary` has frequency, recency, T (in the model's time unit), monetary_value and,
-    optionally, stage. Columns returned: p_alive, expected_purchases (undiscounted, horizon),
-    expected_order_value, clv, clv_if_alive, incrementality, value_per_conversion.
+    `summary` has frequency, recency, T (in the model's time unit), monetary_value (and
+    first_order_value for the all-orders spend model) and, optionally, stage. Columns
+    returned: p_alive, expected_purchases (undiscounted, horizon), expected_order_value, clv,
+    clv_if_alive, clv_if_revived, no_own_purchase_if_alive, incrementality (of the converted
+    order: P(alive) x P(no own purchase | alive) + P(dead), or the stage's lift factor),
+    value_per_conversion (module docstring).
     """
     settings = settings or ValuationSettings()
     x = summary["frequency"].to_numpy(dtype=float)
@@ -101,11 +114,10 @@ def customer_value(
     horizon = float(months_to_model_time(settings.horizon_months, unit))
     window = float(days_to_model_time(settings.campaign_window_days, unit))
 
-    # P(alive) depends on (x, t_x, T); every "if alive" quantity only on (x, T).
+    # P(alive) and the revived purchases depend on (x, t_x, T); "if alive" ones only on (x, T).
     rows = compress(x=x, t_x=t_x, T=big_t)
-    p_alive = purchases.probability_alive(
-        rows.columns["x"], rows.columns["t_x"], rows.columns["T"]
-    )[rows.inverse]
+    rx, r_tx, r_t = rows.columns["x"], rows.columns["t_x"], rows.columns["T"]
+    p_alive = purchases.probability_alive(rx, r_tx, r_t)[rows.inverse]
     ages = compress(x=x, T=big_t)
     ax, a_t = ages.columns["x"], ages.columns["T"]
     zeros = np.zeros_like(ax)
@@ -113,18 +125,25 @@ def customer_value(
     def if_alive(t: float) -> np.ndarray:
         return purchases.expected_purchases_if_alive(t, ax, zeros, a_t)
 
-    discounted = discounted_purchases(
-        if_alive,
-        horizon_months=settings.horizon_months,
-        monthly_discount_rate=settings.monthly_discount_rate,
-        time_unit=unit,
-    )[ages.inverse]
+    def discount(cumulative: Callable[[float], np.ndarray]) -> np.ndarray:
+        return discounted_purchases(
+            cumulative,
+            horizon_months=settings.horizon_months,
+            monthly_discount_rate=settings.monthly_discount_rate,
+            time_unit=unit,
+        )
+
+    discounted = discount(if_alive)[ages.inverse]
+    revived = discount(lambda t: expected_purchases_if_revived(purchases, t, rx, r_tx, r_t))
     expected_if_alive = if_alive(horizon)[ages.inverse]
     no_purchase = purchases.probability_no_purchase_if_alive(window, ax, zeros, a_t)[ages.inverse]
 
-    order_value = spend.conditional_expected_spend(x, summary["monetary_value"].to_numpy(float))
-    clv_if_alive = settings.margin * order_value * discounted
-    incrementality = _incrementality(summary, no_purchase, settings.stage_incrementality)
+    order_value = expected_order_value(spend, summary)
+    order_margin = settings.margin * order_value
+    clv_if_alive = order_margin * discounted
+    clv_if_revived = order_margin * revived[rows.inverse]
+    model_factor = p_alive * no_purchase + (1 - p_alive)
+    incrementality = _incrementality(summary, model_factor, settings.stage_incrementality)
     return pd.DataFrame(
         {
             "p_alive": p_alive,
@@ -132,9 +151,10 @@ def customer_value(
             "expected_order_value": order_value,
             "clv": p_alive * clv_if_alive,
             "clv_if_alive": clv_if_alive,
+            "clv_if_revived": clv_if_revived,
+            "no_own_purchase_if_alive": no_purchase,
             "incrementality": incrementality,
-            "value_per_conversion": settings.margin * order_value * incrementality
-            + (1 - p_alive) * clv_if_alive,
+            "value_per_conversion": order_margin * incrementality + (1 - p_alive) * clv_if_revived,
         },
         index=summary.index,
     )
@@ -143,7 +163,8 @@ def customer_value(
 def _incrementality(
     summary: pd.DataFrame, model_factor: np.ndarray, by_stage: Mapping[str, float]
 ) -> np.ndarray:
-    """Per-stage lift-test factors where given, else the model's P(no own purchase | alive)."""
+    """Per-stage lift-test factors where given, else the model's share of converted orders
+    that are incremental (P(alive) x P(no own purchase | alive) + P(dead))."""
     if not by_stage or "stage" not in summary:
         return model_factor
     given = summary["stage"].astype(str).map(dict(by_stage)).to_numpy(dtype=float)

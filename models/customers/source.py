@@ -78,7 +78,7 @@ def _check_not_empty(path: Path) -> None:
         try:
             head = stream.read(SNIFF_BYTES)
         except (OSError, EOFError) as error:
-            raise OrdersFileError(f"cannot read the file: {error}", file=str(path)) from error
+            raise OrdersFileError(f"could not read the file: {error}", file=str(path)) from error
     if not head.strip():
         raise EmptyFileError(
             "the file is empty: it has no header and no rows",
@@ -269,7 +269,7 @@ def read_source(
         if "unicode" in str(error).lower():
             raise _undecodable(path, _codec(encoding, str(path))) from error
         raise OrdersFileError(
-            f"cannot read the file: {str(error).splitlines()[0]}",
+            f"could not read the file: {str(error).splitlines()[0]}",
             file=str(path),
             hint="give delimited text (CSV) or a Parquet file",
         ) from error

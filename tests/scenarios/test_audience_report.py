@@ -4,7 +4,6 @@ and the report and scenario JSON show the MVC profile, lookalikes, movers and de
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +11,7 @@ import pytest
 
 from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
 from optimizer import AllocationResult
+from tests.html_tables import table_with
 from tests.scenarios.conftest import EXAMPLES, Example, run_example
 
 
@@ -58,64 +58,16 @@ def test_stop_segment_excluded_and_unpaid(reactivation: Example) -> None:
     assert base.get(MOVER_SEGMENTS["reengage"], 0.0) > 0  # worth re-engaging at this budget
 
 
-class _Tables(HTMLParser):
-    """Every table of a page as rows of cell texts, keyed by the heading just before it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self.heading = ""
-        self._text: list[str] | None = None
-        self._in_heading = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        """Open a heading, a table (under the last heading), a row or a cell."""
-        if tag in ("h2", "h3"):
-            self._in_heading, self.heading = True, ""
-        elif tag == "table":
-            self.tables[self.heading] = []
-        elif tag == "tr":
-            self.tables[self.heading].append([])
-        elif tag in ("td", "th"):
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        """Close a heading or a cell (its text becomes the row's next cell)."""
-        if tag in ("h2", "h3"):
-            self._in_heading = False
-        elif tag in ("td", "th") and self._text is not None:
-            self.tables[self.heading][-1].append("".join(self._text).strip())
-            self._text = None
-
-    def handle_data(self, data: str) -> None:
-        """Text of the current heading or cell."""
-        if self._in_heading:
-            self.heading += data
-        elif self._text is not None:
-            self._text.append(data)
-
-
-def report_table(html: str, heading: str) -> pd.DataFrame:
-    """The table under `heading` in a report, parsed (first row as the header)."""
-    parser = _Tables()
-    parser.feed(html)
-    header, *rows = parser.tables[heading]
-    return pd.DataFrame(rows, columns=header)
-
-
 def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
-    """The movers table, parsed cell by cell: each move's row shows its own count and mean
-    CLVs (in the report's formats), no move missing or extra."""
     report = reactivation.written["report"].read_text(encoding="utf-8")
+    assert "Segments on the move" in report
     movers = reactivation.run.base.formed.movers
     assert movers is not None
-    table = report_table(report, "Segments on the move").set_index("move")
-    assert sorted(table.index) == sorted(m.move for m in movers.moves)
-    for move in movers.moves:
-        row = table.loc[move.move]
-        assert int(row["customers"].replace(",", "")) == move.customers, move.move
-        assert row["CLV at start"] == f"€{move.clv_start_mean:,.2f}", move.move
-        assert row["CLV now"] == f"€{move.clv_end_mean:,.2f}", move.move
+    table = table_with(report, "move")
+    assert {move: row[1:4] for move, row in table.items()} == {
+        m.move: [f"{m.customers:,}", f"€{m.clv_start_mean:,.2f}", f"€{m.clv_end_mean:,.2f}"]
+        for m in movers.moves
+    }
     data = json.loads(Path(reactivation.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]
     assert {m["move"]: m["customers"] for m in figures["movers"]["moves"]} == {
@@ -126,11 +78,12 @@ def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
 
 def test_demo_report_shows_the_mvc_profile(demo: Example) -> None:
     report = demo.written["report"].read_text(encoding="utf-8")
-    assert "<h2 id='audiences'>Audiences</h2>" in report and "MVC profile" in report
+    assert '<h2 id="audiences-title">Audiences</h2>' in report and "MVC profile" in report
     mvc = demo.run.base.customers.mvc
     # the top 1% by score: recomputed from the customer count
     assert mvc.mvc_customers == -(-mvc.customers // 100)
-    assert f"<td>{mvc.mvc_customers:,.2f}</td>" in report
+    row = table_with(report, "Measure")["customers"]
+    assert row[1:] == [f"{mvc.mvc_customers:,}", f"{mvc.customers:,}"]
     data = json.loads(Path(demo.written["json"]).read_text())
     assert data["variants"]["base"]["audiences"]["mvc"]["mvc_customers"] == mvc.mvc_customers
 
@@ -142,8 +95,9 @@ def test_acquisition_report_shows_the_lookalike_table() -> None:
     lookalikes = example.run.base.formed.lookalikes
     assert lookalikes is not None
     segments = example.run.base.formed.segments.set_index("id")
+    table = table_with(report, "audience")
     for audience in lookalikes.audiences:
-        assert f"<td>{audience.id}</td>" in report
+        assert table[audience.id][1] == f"{audience.size:,}"
         assert segments.loc[audience.id, "size"] == audience.size
     data = json.loads(Path(example.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]["lookalikes"]

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from models.clv import ParetoNBDModel
+from models.clv.spend import fit_spend_model
 from models.clv.validation import calibration_holdout, default_calibration_end
 from models.settings import ValuationSettings
-from models.valuation import choose_model, fit_spend
+from models.valuation import choose_model
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -51,10 +52,14 @@ def test_reports_and_selection(sample_orders: pd.DataFrame, tmp_path: Path) -> N
     settings = ValuationSettings(holdout_weeks=39)  # 1998-06-30 back to 1997-09-30
     choice = choose_model(sample_orders, pd.Timestamp("1998-06-30"), settings)
     best, reports = choice.chosen, choice.reports
-    assert best == min(reports, key=lambda name: reports[name].mae) and not choice.dropped
+    assert best == min(reports, key=lambda name: reports[name].brier) and not choice.dropped
+    assert f"{reports['bgnbd'].brier:.5f}" in choice.reason
     assert f"{reports['bgnbd'].mae:.4f}" in choice.reason
+    data = calibration_holdout(sample_orders, calibration_end="1997-09-30")
+    bought = (data.holdout_purchases > 0).mean()
     for report in reports.values():
         assert report.mae < report.naive_mae
+        assert report.brier < bought * (1 - bought)  # beats the best constant forecast
         assert report.totals["predicted"] == pytest.approx(report.totals["actual"], rel=0.15)
         assert report.weekly["predicted"].iloc[-1] == pytest.approx(report.totals["predicted"])
         counts = report.by_frequency["customers"]
@@ -77,6 +82,6 @@ def test_default_split_and_the_published_fits(sample_orders: pd.DataFrame) -> No
     summary = data.calibration
     purchases = ParetoNBDModel().fit(summary["frequency"], summary["recency"], summary["T"])
     assert purchases.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
-    assert fit_spend(summary).params_["p"] == pytest.approx(6.25, rel=0.01)
+    assert fit_spend_model("gamma_gamma", summary).params_["p"] == pytest.approx(6.25, rel=0.01)
     with pytest.raises(ValueError, match="clv_model"):
         ValuationSettings(clv_model="xyz")

@@ -76,9 +76,10 @@ def test_clv_if_alive_matches_posterior_simulation(cdnow_summary: pd.DataFrame) 
 def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> None:
     """Three customers by hand, from the published parameters in closed form (Fader, Hardie
     and Lee 2005, eq. 13 for P(alive); Gamma(r + x, alpha + T) posterior for no purchase in the
-    campaign window; Fader, Hardie and Lee 2005b for the expected order): value = margin x order
-    x P(no own purchase | alive) + P(dead) x CLV-if-alive (CLV-if-alive is checked against
-    simulation above)."""
+    campaign window; Fader, Hardie and Lee 2005b for the expected order): value = P(alive) x
+    P(no own purchase | alive) x order margin + P(dead) x (order margin + CLV if revived), the
+    last checked on simulated histories in test_revival; a stage's lift replaces the order's
+    factor."""
     bg, gg = _models(cdnow_summary)
     summary = pd.DataFrame(
         {
@@ -89,6 +90,9 @@ def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> Non
         }
     )
     got = customer_value(bg, gg, summary, SETTINGS)
+    staged = summary.assign(stage=["new", "loyal", "loyal"])
+    lift = SETTINGS.model_copy(update={"stage_incrementality": {"loyal": 0.1}})
+    with_lift = customer_value(bg, gg, staged, lift)
     r, alpha, a, b = BG["r"], BG["alpha"], BG["a"], BG["b"]
     p, q, gamma = GG["p"], GG["q"], GG["gamma"]
     window = SETTINGS.campaign_window_days / 7
@@ -98,16 +102,18 @@ def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> Non
         order = p * (gamma + x * zbar) / (p * x + q - 1)
         no_purchase = ((alpha + big_t) / (alpha + big_t + window)) ** (r + x)
         row = got.iloc[i]
+        margin = SETTINGS.margin * order
         assert row["p_alive"] == pytest.approx(p_alive, rel=1e-9)
         assert row["expected_order_value"] == pytest.approx(order, rel=1e-9)
-        assert row["incrementality"] == pytest.approx(no_purchase, rel=1e-9)
         assert row["clv"] == pytest.approx(p_alive * row["clv_if_alive"], rel=1e-9)
-        expected = SETTINGS.margin * order * no_purchase + (1 - p_alive) * row["clv_if_alive"]
+        revived = row["clv_if_revived"]
+        expected = p_alive * no_purchase * margin + (1 - p_alive) * (margin + revived)
         assert row["value_per_conversion"] == pytest.approx(expected, rel=1e-9)
-    staged = summary.assign(stage=["new", "loyal", "loyal"])
-    lift = ValuationSettings(stage_incrementality={"loyal": 0.1})
-    with_lift = customer_value(bg, gg, staged, lift)
-    np.testing.assert_allclose(with_lift["incrementality"], [got["incrementality"][0], 0.1, 0.1])
+        if i:  # loyal: the lift factor replaces the order's incrementality
+            lifted = 0.1 * margin + (1 - p_alive) * revived
+            assert with_lift["value_per_conversion"].iloc[i] == pytest.approx(lifted, rel=1e-9)
+        else:
+            assert with_lift["value_per_conversion"].iloc[i] == pytest.approx(expected, rel=1e-9)
 
 
 def test_clv_does_not_depend_on_the_time_unit(cdnow_summary: pd.DataFrame) -> None:

@@ -448,7 +448,7 @@ def test_check_inputs() -> None:
         check_summary(frequency, T + 1, T)
     bad_recency = recency.copy()
     bad_recency[0] = 1
-    with pytest.raises(InvalidSummaryError, match="row 0: recency=1.0 must be 0"):
+    with pytest.raises(InvalidSummaryError, match="customer at position 0: recency=1.0 must be 0"):
         check_summary(frequency, bad_recency, T)
     with pytest.raises(InvalidSummaryError, match="row 1: frequency=0.5 must be a whole number"):
         check_summary(np.array([0, 0.5, 2]), recency, T)
