@@ -84,11 +84,23 @@ def test_marginal_roas_is_the_slope_of_value(seed: int) -> None:
     assert point.marginal_roas == pytest.approx((ahead.value - point.value) / step, rel=1e-3)
 
 
-def test_profit_marginal_roas_is_one_plus_the_dual() -> None:
-    problem = random_problem(1, "profit")
-    point = budget_sweep(problem, [300.0])[0]
-    assert point.marginal_roas == pytest.approx(1 + (point.marginal_value_of_budget or 0.0))
-    assert point.marginal_roas is not None and point.marginal_roas >= 1.0
+@pytest.mark.parametrize("seed", range(3))
+def test_profit_marginal_roas_is_the_slope_of_the_frontier(seed: int) -> None:
+    """For profit, one more unit of a binding budget buys marginal_roas of value and
+    marginal_value_of_budget of profit: both against a forward finite difference of two
+    warm solves, and a third cold solve checks the point itself."""
+    problem = random_problem(seed, "profit")
+    sweep = BudgetSweep(problem, 300.0)
+    point = sweep.solve_at(300.0)
+    step = 1e-3
+    ahead = sweep.solve_at(300.0 + step)
+    assert point.spend == pytest.approx(300.0)  # the budget binds
+    assert None not in (point.value, point.profit, ahead.value, ahead.profit)
+    assert point.marginal_roas == pytest.approx((ahead.value - point.value) / step, rel=1e-3)
+    assert point.marginal_value_of_budget == pytest.approx(
+        (ahead.profit - point.profit) / step, rel=1e-3, abs=1e-6
+    )
+    assert point.objective == pytest.approx(cold(problem, 300.0)[2], rel=1e-6)
 
 
 def test_budget_that_does_not_bind_has_no_marginal_roas() -> None:
