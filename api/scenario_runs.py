@@ -16,7 +16,7 @@ from typing import Any
 from rich.progress import Progress, TaskID
 
 from api.jobs import job_progress, publish_outputs
-from scenarios.loader import ScenarioError, ScenarioFile, scenario_from_document
+from scenarios.loader import ScenarioFile, scenario_from_document
 from scenarios.outputs import write_outputs
 from scenarios.runner import STEPS, ScenarioRun, run_scenario
 from scenarios.schema import FileSource
@@ -124,7 +124,7 @@ def dataset_files(resolved: Mapping[str, Any]) -> set[Path]:
 def validate_document(document: Mapping[str, Any], allowed_files: set[Path]) -> ScenarioFile:
     """The scenario file of a resolved document; only `allowed_files` may be read.
 
-    Raises ScenarioError (problems `body: field.path: message`) for an invalid scenario and
+    Raises ScenarioError (each problem located by its field path) for an invalid scenario and
     DocumentError when a resolved scenario still reads a file not allowed (defence in depth).
     """
     scenario_file = scenario_from_document(document, origin=ORIGIN)
@@ -136,18 +136,6 @@ def validate_document(document: Mapping[str, Any], allowed_files: set[Path]) -> 
             where: Loc = ("data", "source") if name == "base" else ("variants",)
             raise DocumentError([(where, "the service reads no server files")])
     return scenario_file
-
-
-def problem_locations(error: ScenarioError) -> list[tuple[Loc, str]]:
-    """Each `body: field.path: message` problem as (("body", "field", "path"), message)."""
-    located: list[tuple[Loc, str]] = []
-    for problem in error.problems:
-        _origin, _, rest = problem.partition(": ")
-        where, _, message = rest.partition(": ")
-        parts = [] if where == "(document)" else where.split(".")
-        loc = tuple(int(part) if part.isdigit() else part for part in parts)
-        located.append((loc, message or rest))
-    return located
 
 
 def total_steps(scenario_file: ScenarioFile) -> int:

@@ -63,7 +63,7 @@ def _ready() -> bool:
 class WorkerPool:
     """A pool of worker processes; `run` awaits one task with an optional deadline.
 
-    Workers are forked from a forkserver that has already imported the task modules (pyomo,
+    Workers are forked from a forkserver that has already imported the task modules (numpy,
     highspy, duckdb, the models), so a new or replaced worker starts in milliseconds, and no
     worker inherits the threads of the service process.
     """

@@ -1,4 +1,5 @@
-"""Customer summary + lifecycle stages on 10M generated orders (Parquet and CSV), against lifetimes.
+"""Customer summary + lifecycle stages on 10M generated orders (Parquet and CSV), against
+lifetimes, plain pandas and a bare DuckDB query, interleaved, summary alone and end to end.
 
 Data: `models.simulate` in chunks (identifiers prefixed per chunk so chunks never share a
 person), observation and holdout orders together, cached under benchmarks/data/customers/.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from benchmarks.results import markdown_table, write_section
+from benchmarks.results import interleave, markdown_table, write_section
 
 DATA = Path(__file__).parent / "data" / "customers"
 TARGET_ORDERS = 10_000_000
@@ -101,31 +103,71 @@ def _read_unified() -> pd.DataFrame:
 
 
 def run_lifetimes() -> dict[str, float]:
-    """lifetimes 0.11.3 on the same orders, unified ids given, frame already in memory."""
+    """lifetimes 0.11.3 on the same orders, unified ids given: read the file, then summarise."""
     from lifetimes.utils import summary_data_from_transaction_data
 
+    read_at = time.perf_counter()
     orders = _read_unified()
     start, cpu_start = time.perf_counter(), time.process_time()
     summary = summary_data_from_transaction_data(
         orders, "customer_id", "timestamp", "amount", observation_period_end=AS_OF
     )
-    return _summary_figures(orders, summary, start, cpu_start)
+    return _summary_figures(orders, summary, start, cpu_start, read_at)
 
 
 def _summary_figures(
-    orders: pd.DataFrame, summary: pd.DataFrame, start: float, cpu_start: float
+    orders: pd.DataFrame, summary: pd.DataFrame, start: float, cpu_start: float, read_at: float
 ) -> dict[str, float]:
-    """Sizes, wall and CPU seconds of a summary computed from a frame in memory."""
+    """Sizes, wall and CPU seconds of a summary computed from a frame in memory, and the
+    whole run from reading the file."""
+    end = time.perf_counter()
     return {
         "orders": len(orders),
         "customers": len(summary),
-        "summary_s": time.perf_counter() - start,
+        "summary_s": end - start,
         "summary_cpu_s": time.process_time() - cpu_start,
+        "total_s": end - read_at,
+    }
+
+
+def run_duckdb() -> dict[str, float]:
+    """The same summary as one bare DuckDB query over the unified Parquet file (per
+    customer-day, then per customer): the engine's own limit, with no validation or identity
+    resolution around it."""
+    start, cpu_start = time.perf_counter(), time.process_time()
+    connection = duckdb.connect()
+    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    summary = connection.execute(
+        f"""
+        WITH days AS (
+            SELECT customer_id, CAST(timestamp AS DATE) AS day, sum(amount) AS amount
+            FROM read_parquet('{UNIFIED}')
+            WHERE timestamp < TIMESTAMP '{NOT_AFTER}'
+            GROUP BY ALL
+        )
+        SELECT customer_id,
+               count(*) - 1 AS frequency,
+               date_diff('day', min(day), max(day)) AS recency,
+               date_diff('day', min(day), DATE '{AS_OF}') AS T,
+               CASE WHEN count(*) > 1
+                    THEN (sum(amount) - arg_min(amount, day)) / (count(*) - 1)
+                    ELSE 0 END AS monetary_value
+        FROM days GROUP BY customer_id
+        """
+    ).df()
+    end = time.perf_counter()
+    return {
+        "orders": 0,
+        "customers": len(summary),
+        "summary_s": end - start,
+        "summary_cpu_s": time.process_time() - cpu_start,
+        "total_s": end - start,
     }
 
 
 def run_pandas() -> dict[str, float]:
     """The same summary as a plain pandas groupby (per customer-day, then per customer)."""
+    read_at = time.perf_counter()
     orders = _read_unified()
     start, cpu_start = time.perf_counter(), time.process_time()
     orders["day"] = orders["timestamp"].dt.normalize()
@@ -144,20 +186,21 @@ def run_pandas() -> dict[str, float]:
             ).where(per_customer["n"] > 1, 0.0),
         }
     )
-    return _summary_figures(orders, summary, start, cpu_start)
+    return _summary_figures(orders, summary, start, cpu_start, read_at)
 
 
 RUNS = {
     "clvbid-unified": lambda: run_clvbid(UNIFIED),
     "lifetimes": run_lifetimes,
     "pandas": run_pandas,
+    "duckdb": run_duckdb,
     "clvbid-parquet": lambda: run_clvbid(PARQUET),
     "clvbid-csv": lambda: run_clvbid(CSV),
 }
-# The summary comparison runs alternate clvbid and lifetimes this many times and keep the
-# fastest of each, so that both see the same load from other jobs on the machine.
-COMPARED = ("clvbid-unified", "lifetimes", "pandas")
-REPEATS = 2
+# The compared runs alternate (order reversed every round) this many times, so that all see
+# the same load from other jobs on the machine; min and median are reported.
+COMPARED = ("clvbid-unified", "lifetimes", "pandas", "duckdb")
+ROUNDS = 3
 
 
 def measure(name: str) -> dict[str, float]:
@@ -176,46 +219,44 @@ def main() -> None:
     started = time.perf_counter()
     orders = build_data()
     print(f"data: {orders:,} orders ready in {time.perf_counter() - started:.0f} s", flush=True)
-    results: dict[str, dict[str, float]] = {}
-    for name in [*COMPARED * REPEATS, *(n for n in RUNS if n not in COMPARED)]:
-        figures = measure(name)
-        print(name, figures, flush=True)
-        if name not in results or figures["summary_s"] < results[name]["summary_s"]:
-            results[name] = figures
-    ours = results["clvbid-unified"]["summary_s"]
+    timed = interleave({name: lambda name=name: measure(name) for name in COMPARED}, ROUNDS)
+    for name in RUNS:
+        if name not in COMPARED:
+            timed[name] = interleave({name: lambda name=name: measure(name)}, rounds=1)[name]
+    for name, runs in timed.items():
+        print(name, runs.results, flush=True)
+
+    def figure(name: str, key: str, digits: int = 2) -> str:
+        values = [r[key] for r in timed[name].results]
+        loads = timed[name].loads
+        return (
+            f"{min(values):.{digits}f} / {statistics.median(values):.{digits}f} "
+            f"(load {min(loads):.1f}-{max(loads):.1f})"
+        )
+
+    def median(name: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in timed[name].results))
+
     rows = []
     for name, label in [
-        ("clvbid-parquet", "clvbid, Parquet file (load+validate+unify, summary, stages)"),
-        ("clvbid-csv", "clvbid, CSV file (load+validate+unify, summary, stages)"),
+        ("clvbid-parquet", "clvbid, Parquet file (load+validate+unify, summary, stages), 1 run"),
+        ("clvbid-csv", "clvbid, CSV file (load+validate+unify, summary, stages), 1 run"),
         ("clvbid-unified", "clvbid, Parquet with unified ids (customer_id only)"),
+        ("lifetimes", "lifetimes 0.11.3 summary_data_from_transaction_data (read + summary)"),
+        ("pandas", "plain pandas groupby summary (read + summary)"),
+        ("duckdb", "bare DuckDB GROUP BY over the Parquet file (the engine's limit)"),
     ]:
-        r = results[name]
+        clvbid = name.startswith("clvbid")
+        peak = max(r["peak_mb"] for r in timed[name].results)
         rows.append(
             [
                 label,
-                f"{r['load_s']:.1f}",
-                f"{r['summary_s']:.2f}",
-                f"{r['summary_cpu_s']:.2f}",
-                f"{r['stages_s']:.2f}",
-                f"{r['total_s']:.1f}",
-                f"{r['peak_mb']:,.0f}",
-            ]
-        )
-    for name, label in [
-        ("lifetimes", "lifetimes 0.11.3 summary_data_from_transaction_data (frame in memory)"),
-        ("pandas", "plain pandas groupby summary (frame in memory)"),
-    ]:
-        r = results[name]
-        seconds, cpu_s = r["summary_s"], r["summary_cpu_s"]
-        rows.append(
-            [
-                label,
-                "-",
-                f"{seconds:.2f}",
-                f"{cpu_s:.2f}",
-                "-",
-                f"{seconds:.1f}",
-                f"{r['peak_mb']:,.0f}",
+                figure(name, "load_s", 1) if clvbid else "-",
+                figure(name, "summary_s"),
+                figure(name, "summary_cpu_s"),
+                figure(name, "stages_s") if clvbid else "-",
+                figure(name, "total_s", 1),
+                f"{peak:,.0f}",
             ]
         )
     table = markdown_table(
@@ -225,28 +266,36 @@ def main() -> None:
             "summary s",
             "summary CPU s",
             "stages s",
-            "total s",
+            "end to end s",
             "peak MB (process)",
         ],
         rows,
     )
-    lifetimes_s, pandas_s = results["lifetimes"]["summary_s"], results["pandas"]["summary_s"]
-    cpu_ratio = results["lifetimes"]["summary_cpu_s"] / results["clvbid-unified"]["summary_cpu_s"]
-    full = results["clvbid-parquet"]
+    ours, ours_total = median("clvbid-unified", "summary_s"), median("clvbid-unified", "total_s")
+    ratios = [
+        ("lifetimes", "summary", median("lifetimes", "summary_s") / ours),
+        ("lifetimes", "end to end", median("lifetimes", "total_s") / ours_total),
+        ("pandas", "summary", median("pandas", "summary_s") / ours),
+        ("pandas", "end to end", median("pandas", "total_s") / ours_total),
+        ("bare DuckDB", "end to end", median("duckdb", "total_s") / ours_total),
+    ]
+    full = timed["clvbid-parquet"].results[0]
     body = (
         f"{orders:,} generated orders (`models.simulate`, {full['customers']:,} unified "
         f"customers), as of {AS_OF}, 6-month window, DuckDB memory_limit {MEMORY_LIMIT}. "
-        "The machine's 2 cores were shared with other jobs: times are provisional. The summary "
-        f"runs of clvbid, lifetimes and pandas alternate {REPEATS} times; each keeps its fastest. "
-        "Summary = `customer_summary` on the loaded orders (DuckDB, 2 threads; CPU s adds both "
-        "threads) vs lifetimes and pandas on a frame already in memory (one thread)."
+        f"The compared runs alternate over {ROUNDS} rounds, each in a fresh process; cells are "
+        "min / median with the 1-minute load average over the runs (2 cores shared with other "
+        "sessions). Summary = `customer_summary` on the loaded orders (DuckDB, 2 threads; CPU "
+        "s adds both threads) vs lifetimes and pandas on a frame in memory (one thread); end to "
+        "end = from the same unified Parquet file: clvbid's load, validation, summary and "
+        "stages; the others' read and summary."
         f"\n\n{table}\n\n"
-        f"Summary vs lifetimes: {lifetimes_s / ours:.1f}x faster by the wall clock, "
-        f"{cpu_ratio:.1f}x by CPU time; vs plain pandas: "
-        f"{pandas_s / ours:.1f}x. Whole clvbid pipeline from the Parquet file (load, validation, "
-        f"identity resolution, summary, stages) vs lifetimes' summary alone: "
-        f"{lifetimes_s / full['total_s']:.1f}x. Targets: < 30 s and < 4 GB for summary + stages "
-        "on 10M orders; >= 3x faster than lifetimes."
+        + "\n".join(
+            f"- {peer} / clvbid, {what}: {ratio:.1f}x (ratio of medians; above 1 clvbid is faster)"
+            for peer, what, ratio in ratios
+        )
+        + "\n\nTargets: < 30 s and < 4 GB for summary + stages on 10M orders; >= 3x faster "
+        "than lifetimes."
     )
     print(body)
     write_section("customers", body)

@@ -33,7 +33,7 @@ def family(name: str) -> str:
 
 def find_conflicts(loaded: LoadedModel, deadline: float) -> list[str]:
     """Names of an irreducible set of conflicting rules (a superset if time runs out)."""
-    rules = [i for i in range(len(loaded.rows)) if loaded.row_family(i) not in STRUCTURAL]
+    rules = loaded.formulation.rows_of(STRUCTURAL, exclude=True).tolist()
     costs = loaded.matrix[3]
     n = len(costs)
     columns = np.arange(n, dtype=np.int32)

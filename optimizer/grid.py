@@ -2,18 +2,19 @@
 each segment x channel (x period) pair, with its cost, conversions and value.
 
 The formulation, the solution reader and the explanation all index the same arrays, so the
-maths stays vectorised and the Pyomo layer only names things.
+maths stays vectorised and the formulation only names rows.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from optimizer.landscape import curve_points
-from optimizer.schema import AllocationProblem, Period, SegmentChannel
+from optimizer.landscape import hill_curve, power_curve
+from optimizer.schema import AllocationProblem, Period, ResponseCurve
 
 PairKey = tuple[str, ...]  # (segment, channel) or (segment, channel, period)
 
@@ -51,51 +52,128 @@ def periods_of(problem: AllocationProblem) -> list[Period | None]:
     return list(problem.periods) or [None]
 
 
-def _point_table(entry: SegmentChannel) -> list[tuple[float, float, float]]:
-    """Rows (bid multiplier, cost, conversions) of one landscape."""
-    if entry.curve is not None:
-        return list(zip(*(values.tolist() for values in curve_points(entry.curve)), strict=True))
-    return [(p.bid_multiplier, p.cost, p.conversions) for p in entry.landscape or []]
-
-
 def build_grid(problem: AllocationProblem) -> Grid:
     """Flatten segments x channels x periods x landscape points into columns.
 
     In period p a point's cost is scaled by p.cost_index and its conversions by p.seasonality.
+    One pass over the landscapes gathers their points (or curve parameters) into flat arrays;
+    curves, period scaling and values are then evaluated on the arrays at once.
     """
-    pairs: list[PairKey] = []
-    segments: list[str] = []
-    channels: list[str] = []
-    periods: list[str | None] = []
-    sizes: list[int] = []
-    rows: list[tuple[float, float, float, float]] = []
-    for segment in problem.segments:
-        worth = segment.value_per_conversion
-        for entry in segment.channels:
-            points = _point_table(entry)
-            for period in periods_of(problem):
-                key = (segment.id, entry.channel)
-                cost_index, season = 1.0, 1.0
-                if period is not None:
-                    key = (*key, period.id)
-                    cost_index, season = period.cost_index, period.seasonality
-                pairs.append(key)
-                segments.append(segment.id)
-                channels.append(entry.channel)
-                periods.append(None if period is None else period.id)
-                sizes.append(len(points))
-                rows.extend(
-                    (m, c * cost_index, n * season, n * season * worth) for m, c, n in points
-                )
-    table = np.array(rows, dtype=np.float64)
+    periods = periods_of(problem)
+    table = landscape_table(problem)
+    n_entries = len(table.sizes)
+    cost_index = np.array([1.0 if p is None else p.cost_index for p in periods])
+    season = np.array([1.0 if p is None else p.seasonality for p in periods])
+    # pairs are entry-major, period-minor; columns of a pair are its entry's points
+    pair_entry = np.repeat(np.arange(n_entries), len(periods))
+    pair_period = np.tile(np.arange(len(periods)), n_entries)
+    sizes = table.sizes[pair_entry]
+    point = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    source = np.repeat(table.start[pair_entry], sizes) + point
+    period_of_column = np.repeat(pair_period, sizes)
+    conversions = table.conversions[source] * season[period_of_column]
+    worth = np.repeat(table.worth[pair_entry], sizes)
+    ids = [(s.id, c.channel) for s in problem.segments for c in s.channels]
+    pairs: list[PairKey] = [
+        key if period is None else (*key, period.id) for key in ids for period in periods
+    ]
     return Grid(
         pairs=pairs,
-        segment=segments,
-        channel=channels,
-        period=periods,
+        segment=[key[0] for key in pairs],
+        channel=[key[1] for key in pairs],
+        period=[None if period is None else period.id for _ in ids for period in periods],
         start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        multiplier=table[:, 0],
-        cost=table[:, 1],
-        conversions=table[:, 2],
-        value=table[:, 3],
+        multiplier=table.multiplier[source],
+        cost=table.cost[source] * cost_index[period_of_column],
+        conversions=conversions,
+        value=conversions * worth,
+    )
+
+
+@dataclass(frozen=True)
+class LandscapeTable:
+    """Every landscape point of every segment x channel entry, in document order: entry e's
+    points are start[e]:start[e] + sizes[e]; `worth` is its segment's value per conversion."""
+
+    sizes: NDArray[np.int64]
+    start: NDArray[np.int64]
+    curve: NDArray[np.bool_]
+    worth: NDArray[np.float64]
+    multiplier: NDArray[np.float64]
+    cost: NDArray[np.float64]
+    conversions: NDArray[np.float64]
+
+
+def landscape_table(problem: AllocationProblem) -> LandscapeTable:
+    """The landscape points of every entry as flat arrays, curves evaluated in bulk; computed
+    once per problem object (validation needs it, then the grid: 1-2 s each at 100,000
+    pairs), and forgotten when the problem is."""
+    key = id(problem)
+    if key not in _TABLES:
+        _TABLES[key] = _landscape_table(problem)
+        weakref.finalize(problem, _TABLES.pop, key, None)
+    return _TABLES[key]
+
+
+_TABLES: dict[int, LandscapeTable] = {}
+
+
+def _landscape_table(problem: AllocationProblem) -> LandscapeTable:
+    """The landscape table, computed."""
+    multipliers: list[float] = []
+    cost: list[float] = []
+    conversions: list[float] = []
+    sizes: list[int] = []
+    worth: list[float] = []
+    curves: list[tuple[int, ResponseCurve]] = []  # (first point, curve)
+    for segment in problem.segments:
+        for entry in segment.channels:
+            worth.append(segment.value_per_conversion)
+            if entry.curve is not None:
+                curves.append((len(multipliers), entry.curve))
+                multipliers.extend(entry.curve.multipliers)
+                cost.extend([0.0] * len(entry.curve.multipliers))
+                conversions.extend([0.0] * len(entry.curve.multipliers))
+                sizes.append(len(entry.curve.multipliers))
+                continue
+            points = entry.landscape or []
+            multipliers.extend([p.bid_multiplier for p in points])
+            cost.extend([p.cost for p in points])
+            conversions.extend([p.conversions for p in points])
+            sizes.append(len(points))
+    table = LandscapeTable(
+        sizes=np.asarray(sizes, dtype=np.int64),
+        start=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        curve=np.array(
+            [c.curve is not None for s in problem.segments for c in s.channels], dtype=bool
+        ),
+        worth=np.asarray(worth, dtype=np.float64),
+        multiplier=np.asarray(multipliers, dtype=np.float64),
+        cost=np.asarray(cost, dtype=np.float64),
+        conversions=np.asarray(conversions, dtype=np.float64),
+    )
+    if curves:
+        _fill_curves(table, curves)
+    return table
+
+
+def _fill_curves(table: LandscapeTable, curves: list[tuple[int, ResponseCurve]]) -> None:
+    """Cost and conversions of every curve entry at its multipliers, in one vectorised pass."""
+    first = np.array([at for at, _ in curves], dtype=np.int64)
+    counts = np.array([len(c.multipliers) for _, c in curves], dtype=np.int64)
+    where = np.repeat(first, counts) + (
+        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+
+    def param(name: str) -> NDArray[np.float64]:
+        return np.repeat(np.array([getattr(c, name) for _, c in curves]), counts)
+
+    m = table.multiplier[where]
+    table.cost[where] = power_curve(m, param("cost"), param("cost_exponent"))
+    power = np.repeat(np.array([c.shape == "power" for _, c in curves]), counts)
+    at_one = param("conversions")
+    table.conversions[where] = np.where(
+        power,
+        power_curve(m, at_one, param("conversion_exponent")),
+        hill_curve(m, at_one, param("half_saturation"), param("hill_exponent")),
     )

@@ -1,45 +1,69 @@
-"""The Pyomo model compiled to a matrix and loaded into HiGHS (highspy), and runs on it.
+"""The allocation matrix loaded into HiGHS (highspy), and runs on it.
 
-Pyomo's `LinearStandardFormCompiler` (the vectorised linear-representation walker behind its
-LP and NL writers) turns the model into A, bounds and c in one pass; highspy takes the CSC
-matrix in one `passModel`. At 10,000 pairs x 9 points that is 0.6 s where appsi's `Highs`
-needed about 4 s (it walks every expression for new variables and loads columns one constraint
-at a time), see docs/optimizer.md. Relaxing integrality, MIP starts, duals and the conflict
-search then all work on that same highspy object; rows keep their Pyomo constraint for names.
+highspy takes the formulation's CSC matrix, bounds and costs in one `passModel`; relaxing
+integrality, MIP starts, duals and the conflict search then all work on that same highspy
+object, and rows are named from the formulation. Every row check here is in the model's own
+units with an absolute tolerance of half a cent: spends are sums of landscape costs in
+currency, so a budget, cap or floor holds to the cent or not at all, whatever its size.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-import scipy.sparse as sp
 from numpy.typing import NDArray
-from pyomo.common.errors import InfeasibleConstraintException
-from pyomo.core.base.constraint import ConstraintData
-from pyomo.core.expr.numeric_expr import LinearExpression
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.formulation import Formulation
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 from optimizer.result import SolveStatus
 
 Vector = NDArray[np.float64]
-_FEASIBILITY_TOL = 1e-6
+# Rows are spends, values and counts in currency units or whole numbers: half a cent decides
+# whether a budget holds to the cent, and is far below the 1 a count row would need to break.
+ROW_TOLERANCE = 0.005
 _INF = highspy.kHighsInf
 _Status = highspy.HighsModelStatus
 # Options every run in this process gets; HiGHS sizes its thread pool once per process.
 _PROCESS_OPTIONS: dict[str, object] = {"output_flag": False}
+_BANNER: list[bool] = [False]
+_INTEGRAL_TOL = 1e-9  # whether this process has built its first Highs object
 
 
 def rows_hold(activity: Vector, lower: Vector, upper: Vector) -> NDArray[np.bool_]:
-    """Per row, whether its activity lies within its bounds, up to a relative tolerance."""
-    slack = _FEASIBILITY_TOL * (1.0 + np.abs(activity))
-    return (activity >= lower - slack) & (activity <= upper + slack)
+    """Per row, whether its activity lies within its bounds to half a cent (or half a unit
+    of a count row)."""
+    return (activity >= lower - ROW_TOLERANCE) & (activity <= upper + ROW_TOLERANCE)
+
+
+def new_highs() -> highspy.Highs:
+    """A silent Highs object. HiGHS prints its banner to file descriptor 1 when the first one
+    in a process is built, before any option can be set (highspy 1.16 has none for it), so
+    that construction alone runs with fd 1 pointed at /dev/null: a `--format json` answer on
+    stdout stays parseable."""
+    if _BANNER[0]:
+        highs = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER[0] = True
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 def use_threads(threads: int) -> None:
@@ -47,15 +71,6 @@ def use_threads(threads: int) -> None:
     run. A pool of solver processes, one solve per core, wants 1: on a 100-pair branch and
     bound two threads cost 115 ms of CPU where one costs 79 ms, for the same wall time."""
     _PROCESS_OPTIONS["threads"] = threads
-
-
-class ConstantRowsInfeasible(ValueError):
-    """Rows without a variable left that cannot hold (for example a bid floor above every
-    landscape point): each is a conflict on its own."""
-
-    def __init__(self, names: list[str]) -> None:
-        super().__init__(", ".join(names))
-        self.names = names
 
 
 class SolverError(RuntimeError):
@@ -94,75 +109,74 @@ def solve_status(run: Run) -> SolveStatus:
 
 @dataclass
 class LoadedModel:
-    """A formulation inside HiGHS: the highspy object, the HiGHS column of each grid column,
-    the column of each `on[s]`, and the Pyomo constraint behind every row."""
+    """A formulation inside HiGHS: the highspy object and the formulation it holds, whose
+    rows name HiGHS's rows and whose first columns are the grid's."""
 
     highs: highspy.Highs
-    x_columns: NDArray[np.int64]
-    active_columns: dict[str, int]
-    rows: list[ConstraintData]
-    integrality: NDArray[np.uint8]
-    maximize: bool
+    formulation: Formulation
     integer: bool = True
-    _names: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, formulation: Formulation) -> LoadedModel:
-        """Compile the Pyomo model to standard form and pass the matrix to HiGHS."""
-        model = formulation.model
-        try:
-            form = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-        except InfeasibleConstraintException:
-            raise ConstantRowsInfeasible(_constant_conflicts(model)) from None
-        column = {id(v): j for j, v in enumerate(form.columns)}
-        x_columns = np.fromiter((column[id(v)] for v in formulation.x), dtype=np.int64)
-        active = getattr(model, "on", None)
-        active_columns = (
-            {} if active is None else {key: column[id(var)] for key, var in active.items()}
-        )
-        kinds = np.fromiter((row.bound_type for row in form.rows), dtype=np.int64)
-        rhs = np.asarray(form.rhs, dtype=np.float64)
-        bounds = np.array([v.bounds for v in form.columns], dtype=np.float64)
-        integrality = np.fromiter((v.is_integer() for v in form.columns), dtype=np.uint8)
-        maximize = next(iter(form.objectives)).sense == pyo.maximize
-        matrix = sp.csc_matrix(form.A)
+        """Pass the formulation's matrix, bounds and costs to HiGHS in one call."""
+        matrix = formulation.matrix.tocsc()
+        n_columns, n_rows = formulation.n_columns, len(formulation.row_lower)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(form.columns), len(form.rows)
-        lp.col_cost_ = np.asarray(form.c.toarray()).ravel() if lp.num_col_ else []
-        lp.col_lower_, lp.col_upper_ = bounds[:, 0], bounds[:, 1]
-        lp.row_lower_ = np.where(kinds == 1, -_INF, rhs)
-        lp.row_upper_ = np.where(kinds == -1, _INF, rhs)
+        lp.num_col_, lp.num_row_ = n_columns, n_rows
+        lp.col_cost_ = formulation.objective
+        lp.col_lower_, lp.col_upper_ = np.zeros(n_columns), np.ones(n_columns)
+        lp.row_lower_ = np.where(np.isfinite(formulation.row_lower), formulation.row_lower, -_INF)
+        lp.row_upper_ = np.where(np.isfinite(formulation.row_upper), formulation.row_upper, _INF)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_, lp.a_matrix_.index_ = matrix.indptr, matrix.indices
         lp.a_matrix_.value_ = matrix.data
-        lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
-        highs.passModel(lp)
-        loaded = cls(
-            highs=highs,
-            x_columns=x_columns,
-            active_columns=active_columns,
-            rows=[row.constraint for row in form.rows],
-            integrality=integrality,
-            maximize=maximize,
+        lp.sense_ = (
+            highspy.ObjSense.kMaximize if formulation.maximize else highspy.ObjSense.kMinimize
         )
+        del matrix
+        highs = new_highs()
+        highs.passModel(lp)
+        loaded = cls(highs=highs, formulation=formulation)
         loaded.set_integer(True)
         return loaded
 
+    @property
+    def x_columns(self) -> NDArray[np.int64]:
+        """The HiGHS column of each grid column."""
+        return self.formulation.x_columns
+
+    @property
+    def active_columns(self) -> dict[str, int]:
+        """The HiGHS column of each segment's on/off variable."""
+        return self.formulation.active_columns
+
+    @property
+    def maximize(self) -> bool:
+        """Whether the objective is maximised."""
+        return self.formulation.maximize
+
+    @property
+    def integrality(self) -> NDArray[np.uint8]:
+        """1 for every column in MILP mode (all are binary), 0 in LP mode."""
+        return np.full(self.n_columns, int(self.formulation.mode == "milp"), dtype=np.uint8)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return len(self.formulation.row_lower)
+
     def row_name(self, i: int) -> str:
-        """The Pyomo name of row i (`channel_cap[search]`)."""
-        if i not in self._names:
-            self._names[i] = self.rows[i].name
-        return self._names[i]
+        """The name of row i (`channel_cap[search]`)."""
+        return self.formulation.row_name(i)
 
     def row_family(self, i: int) -> str:
-        """The constraint family of row i (`channel_cap`), cheap for every row."""
-        return self.rows[i].parent_component().local_name
+        """The constraint family of row i (`channel_cap`)."""
+        return self.formulation.families[self.formulation.row_family[i]]
 
     @property
     def n_columns(self) -> int:
-        return int(self.highs.getNumCol())
+        """Number of columns."""
+        return self.formulation.n_columns
 
     def set_integer(self, integer: bool) -> None:
         """Switch between the MILP and its LP relaxation on the same matrix.
@@ -172,11 +186,12 @@ class LoadedModel:
         (found by tests/optimizer/test_brute_force.py).
         """
         n = self.n_columns
-        flags = self.integrality if integer else np.zeros(n, dtype=np.uint8)
-        if n and self.integrality.any():
+        milp = self.formulation.mode == "milp"
+        if n and milp:
+            flags = np.full(n, int(integer), dtype=np.uint8)
             self.highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), flags)
             self.highs.clearSolver()
-        self.integer = integer and bool(self.integrality.any())
+        self.integer = integer and milp and n > 0
 
     def run(self, options: dict[str, object], deadline: float) -> Run:
         """Run HiGHS with `options` (on top of its defaults: options given to an earlier run do
@@ -204,29 +219,19 @@ class LoadedModel:
             seconds=seconds,
         )
 
-    @cached_property
+    @property
     def matrix(self) -> tuple[sp.csr_matrix, Vector, Vector, Vector]:
         """(A, row lower, row upper, objective) of the matrix as loaded."""
-        lp = self.highs.getLp()
-        a = lp.a_matrix_
-        parts = (np.array(a.value_), np.array(a.index_), np.array(a.start_))
-        shape = (lp.num_row_, lp.num_col_)
-        if a.format_ == highspy.MatrixFormat.kColwise:
-            matrix = sp.csc_matrix(parts, shape=shape).tocsr()
-        else:
-            matrix = sp.csr_matrix(parts, shape=shape)
-        return (
-            matrix,
-            np.array(lp.row_lower_),
-            np.array(lp.row_upper_),
-            np.array(lp.col_cost_),
-        )
+        f = self.formulation
+        return f.matrix, f.row_lower, f.row_upper, f.objective
 
     def is_feasible(self, values: Vector) -> bool:
-        """Whether `values` (0/1 by construction) satisfies every row of the loaded matrix."""
+        """Whether `values` (0/1 by construction) satisfies every row to half a cent."""
         matrix, lower, upper, _ = self.matrix
         rows_ok = np.all(rows_hold(matrix @ values, lower, upper))
-        return bool(rows_ok and np.all(values >= -_FEASIBILITY_TOL))
+        return bool(
+            rows_ok and np.all(values >= -_INTEGRAL_TOL) and np.all(values <= 1 + _INTEGRAL_TOL)
+        )
 
     def objective_of(self, values: Vector) -> float:
         """The objective at `values`."""
@@ -238,15 +243,3 @@ class LoadedModel:
         self.highs.setSolution(
             n, np.arange(n, dtype=np.int32), np.asarray(values, dtype=np.float64)
         )
-
-
-def _constant_conflicts(model: pyo.ConcreteModel) -> list[str]:
-    """Names of rows whose every coefficient is zero and whose bounds exclude zero."""
-    names = []
-    for row in model.component_data_objects(pyo.Constraint, active=True):
-        body = row.body
-        if isinstance(body, LinearExpression) and not any(body.linear_coefs):
-            low, high = row.lb, row.ub
-            if (low is not None and low > 0) or (high is not None and high < 0):
-                names.append(row.name)
-    return names

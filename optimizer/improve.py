@@ -12,13 +12,16 @@ keeps every rule that depends on them.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from optimizer.grid import Grid
 from optimizer.highs import LoadedModel, Vector, rows_hold
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 _MIN_GAIN = 1e-9
 
@@ -71,6 +74,8 @@ def _moves(
     """Every move with its row change and objective gain: a pair to any of its points (a
     point already taken is a move of zero), or a pair that takes a point to no spend.
     `targets[m]` is (a grid column of the moved pair, the column it moves to or -1)."""
+    import scipy.sparse as sp  # loaded by the formulation already; not at `import optimizer`
+
     base = current[pair]
     has = base >= 0
     n = x_matrix.shape[1]

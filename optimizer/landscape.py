@@ -17,12 +17,17 @@ if TYPE_CHECKING:
 Array = NDArray[np.float64]
 
 
-def power_curve(multipliers: Array, at_one: float, exponent: float) -> Array:
+def power_curve(multipliers: Array, at_one: float | Array, exponent: float | Array) -> Array:
     """y(m) = y(1) * m**exponent: the constant-elasticity curve of bid-landscape practice."""
     return at_one * np.power(multipliers, exponent)
 
 
-def hill_curve(multipliers: Array, at_one: float, half_saturation: float, exponent: float) -> Array:
+def hill_curve(
+    multipliers: Array,
+    at_one: float | Array,
+    half_saturation: float | Array,
+    exponent: float | Array,
+) -> Array:
     """Hill (1910) saturation y(m) = top * m**k / (h**k + m**k), scaled so that y(1) = at_one."""
     h_k = half_saturation**exponent
     m_k = np.power(multipliers, exponent)

@@ -8,21 +8,31 @@ unknown fields (typos are caught) and every error names its field path
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import pairwise
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from models.vocabulary import Stage, Tier
 from optimizer.landscape import curve_points
 
+if TYPE_CHECKING:
+    from optimizer.grid import LandscapeTable
+
 Kind = Literal["customers", "lookalike", "prospects"]
 Objective = Literal["profit", "value", "target"]
 Mode = Literal["milp", "lp"]
 
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# A hundred billion currency units (or conversions) per number: above any ad account, and
+# far enough below HiGHS's 1e15 limit on matrix entries that a ROAS floor times a cost, or a
+# value per conversion times conversions, stays a number HiGHS can solve with (1e300 did not).
+MAX_AMOUNT = 1e11
+MAX_FACTOR = 1e3  # ROAS ratios, seasonality, cost index, exponents, multipliers
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Factor = Annotated[float, Field(gt=0, le=MAX_FACTOR, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Name = Annotated[str, Field(min_length=1)]
 
@@ -56,7 +66,7 @@ class _Frozen(BaseModel):
 class LandscapePoint(_Frozen):
     """One point of a bid landscape, as a platform's bid simulator reports it."""
 
-    bid_multiplier: Positive
+    bid_multiplier: Factor
     cost: Amount
     conversions: Amount
     clicks: Amount | None = None
@@ -77,25 +87,13 @@ class ResponseCurve(_Frozen):
     shape: Literal["power", "hill"] = "power"
     cost: Positive
     conversions: Amount
-    cost_exponent: Positive = 1.5
-    conversion_exponent: Positive = 0.6
-    half_saturation: Positive = 1.0
-    hill_exponent: Positive = 1.0
-    multipliers: list[Positive] = Field(
+    cost_exponent: Factor = 1.5
+    conversion_exponent: Factor = 0.6
+    half_saturation: Factor = 1.0
+    hill_exponent: Factor = 1.0
+    multipliers: list[Factor] = Field(
         default_factory=lambda: list(DEFAULT_CURVE_MULTIPLIERS), min_length=1
     )
-
-    @model_validator(mode="after")
-    def _increasing(self) -> ResponseCurve:
-        _raise(
-            "ResponseCurve",
-            (
-                (("multipliers", i), f"multipliers must increase: {b} follows {a}")
-                for i, (a, b) in enumerate(pairwise(self.multipliers), 1)
-                if b <= a
-            ),
-        )
-        return self
 
 
 class SegmentChannel(_Frozen):
@@ -106,11 +104,11 @@ class SegmentChannel(_Frozen):
     curve: ResponseCurve | None = None
 
     @model_validator(mode="after")
-    def _one_source_monotone(self) -> SegmentChannel:
+    def _one_source(self) -> SegmentChannel:
+        """Exactly one of landscape and curve; the points themselves are checked in bulk by
+        the problem (`landscape_problems`), one array pass instead of a call per landscape."""
         if (self.landscape is None) == (self.curve is None):
             _raise("SegmentChannel", [((), "give exactly one of `landscape` or `curve`")])
-        points = self.landscape or []
-        _raise("SegmentChannel", _landscape_problems(points))
         return self
 
     @property
@@ -122,34 +120,6 @@ class SegmentChannel(_Frozen):
             LandscapePoint(bid_multiplier=float(m), cost=float(c), conversions=float(n))
             for m, c, n in zip(*curve_points(self.curve), strict=True)
         ]
-
-
-def _landscape_problems(points: list[LandscapePoint]) -> Iterator[Problem]:
-    """Points must be sorted by bid multiplier, with cost and conversions non-decreasing."""
-    if _sorted_landscape(points):
-        return
-    for i, (prev, point) in enumerate(pairwise(points), 1):
-        if point.bid_multiplier <= prev.bid_multiplier:
-            yield (
-                ("landscape", i, "bid_multiplier"),
-                f"points must be sorted by bid multiplier: {point.bid_multiplier} "
-                f"follows {prev.bid_multiplier}",
-            )
-        for field in ("cost", "conversions"):
-            if getattr(point, field) < getattr(prev, field):
-                yield (
-                    ("landscape", i, field),
-                    f"{field} must not decrease as the bid rises: {getattr(point, field)} "
-                    f"follows {getattr(prev, field)}",
-                )
-
-
-def _sorted_landscape(points: list[LandscapePoint]) -> bool:
-    """The common case, checked in one pass before any message is built."""
-    return all(
-        a.bid_multiplier < b.bid_multiplier and a.cost <= b.cost and a.conversions <= b.conversions
-        for a, b in pairwise(points)
-    )
 
 
 class Segment(_Frozen):
@@ -191,8 +161,8 @@ class Period(_Frozen):
     """A planning period: `seasonality` scales conversions, `cost_index` scales cost."""
 
     id: Name
-    seasonality: Positive = 1.0
-    cost_index: Positive = 1.0
+    seasonality: Factor = 1.0
+    cost_index: Factor = 1.0
     budget: Amount | None = None
 
 
@@ -273,7 +243,7 @@ class ShareBounds(_Range):
 class Constraints(_Frozen):
     """Optional business rules; each absent one adds nothing to the model."""
 
-    min_roas: Amount | dict[str, Amount] | None = None
+    min_roas: Ratio | dict[str, Ratio] | None = None
     protect: list[Protect] = Field(default_factory=list)
     segment_spend: list[SegmentSpend] = Field(default_factory=list)
     max_active_lookalikes: Annotated[int, Field(ge=0)] | None = None
@@ -287,16 +257,18 @@ class AllocationProblem(_Frozen):
 
     objective: Objective = "profit"
     target_value: Amount | None = None
-    target_roas: Amount | None = None
+    target_roas: Ratio | None = None
     budget: Budget = Field(default_factory=Budget)
-    bid_multiplier_range: tuple[Positive, Positive] = DEFAULT_BID_MULTIPLIER_RANGE
+    bid_multiplier_range: tuple[Factor, Factor] = DEFAULT_BID_MULTIPLIER_RANGE
     segments: list[Segment] = Field(min_length=1)
     constraints: Constraints = Field(default_factory=Constraints)
     periods: list[Period] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> AllocationProblem:
+        """Cross-field checks, then every landscape point at once."""
         _raise("AllocationProblem", _problem_problems(self))
+        _raise("AllocationProblem", landscape_problems(self))
         return self
 
     @property
@@ -316,24 +288,84 @@ def _problem_problems(problem: AllocationProblem) -> Iterator[Problem]:
     yield from _unique((p.id for p in problem.periods), "periods", "id")
     segments = {s.id: s for s in problem.segments}
     channels = set(problem.channels)
-    for i, segment in enumerate(problem.segments):
-        for j, entry in enumerate(segment.channels):
-            multipliers = (
-                entry.curve.multipliers
-                if entry.curve is not None
-                else [p.bid_multiplier for p in entry.landscape or []]
-            )
-            field = "curve" if entry.curve is not None else "landscape"
-            for k, m in enumerate(multipliers):
-                if not low <= m <= high:
-                    yield (
-                        ("segments", i, "channels", j, field, k),
-                        f"bid multiplier {m} outside the platform range [{low}, {high}]",
-                    )
     for channel in problem.budget.channels:
         if channel not in channels:
             yield ("budget", "channels", channel), f"unknown channel {channel!r}"
     yield from _constraint_problems(problem.constraints, segments, channels)
+
+
+def landscape_problems(problem: AllocationProblem) -> Iterator[Problem]:
+    """Every landscape at once, as arrays: multipliers increase within each landscape and lie
+    inside the platform range; given points have non-decreasing cost and conversions; no
+    point's cost or value (conversions x value per conversion, with the periods' factors)
+    exceeds MAX_AMOUNT. Errors name the point (`segments.3.channels.1.landscape.2.cost`)."""
+    from optimizer.grid import landscape_table  # the grid is built from this schema
+
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range curves are reported
+        table = landscape_table(problem)
+    n = len(table.multiplier)
+    entry = np.repeat(np.arange(len(table.sizes)), table.sizes)
+    point = np.arange(n) - table.start[entry]
+    follows = np.flatnonzero(point[1:] > 0) + 1  # points after the first of their landscape
+    landscape = ~table.curve[entry]
+    low, high = problem.bid_multiplier_range
+    checks = [
+        (follows[table.multiplier[follows] <= table.multiplier[follows - 1]], "order"),
+        (np.flatnonzero((table.multiplier < low) | (table.multiplier > high)), "range"),
+    ]
+    for field in ("cost", "conversions"):
+        values = getattr(table, field)
+        bad = follows[(values[follows] < values[follows - 1]) & landscape[follows]]
+        checks.append((bad, field))
+    season = max((p.seasonality for p in problem.periods), default=1.0)
+    cost_index = max((p.cost_index for p in problem.periods), default=1.0)
+    value = table.conversions * season * table.worth[entry]
+    checks.append((np.flatnonzero(~(table.cost * cost_index <= MAX_AMOUNT)), "cost_size"))
+    checks.append((np.flatnonzero(~(value <= MAX_AMOUNT)), "value_size"))
+    found = sorted((int(k), kind) for bad, kind in checks for k in bad)
+    if not found:
+        return
+    places = [(i, j) for i, s in enumerate(problem.segments) for j in range(len(s.channels))]
+    for k, kind in found:
+        i, j = places[entry[k]]
+        yield _point_problem(problem, table, (i, j, int(point[k])), k, kind, (low, high))
+
+
+def _point_problem(
+    problem: AllocationProblem,
+    table: LandscapeTable,
+    where: tuple[int, int, int],
+    k: int,
+    kind: str,
+    bid_range: tuple[float, float],
+) -> Problem:
+    """The path and message of one bad landscape point (flat index k)."""
+    i, j, p = where
+    curve = problem.segments[i].channels[j].curve is not None
+    base: tuple[str | int, ...] = ("segments", i, "channels", j)
+    at = (*base, "curve", "multipliers", p) if curve else (*base, "landscape", p)
+    m = table.multiplier[k]
+    if kind == "order":
+        if curve:
+            return at, f"multipliers must increase: {m} follows {table.multiplier[k - 1]}"
+        return (
+            (*at, "bid_multiplier"),
+            f"points must be sorted by bid multiplier: {m} follows {table.multiplier[k - 1]}",
+        )
+    if kind == "range":
+        return at, f"bid multiplier {m} outside the platform range [{bid_range[0]}, {bid_range[1]}]"
+    if kind in ("cost", "conversions"):
+        previous, now = getattr(table, kind)[k - 1], getattr(table, kind)[k]
+        return (*at, kind), f"{kind} must not decrease as the bid rises: {now} follows {previous}"
+    if kind == "cost_size":
+        target = (*base, "curve", "cost_exponent") if curve else (*at, "cost")
+        return target, f"cost {table.cost[k]:.3g} at bid {m} exceeds {MAX_AMOUNT:.0e}"
+    return (
+        ("segments", i, "value_per_conversion"),
+        f"conversions x value_per_conversion {table.conversions[k]:.3g} x "
+        f"{problem.segments[i].value_per_conversion:.3g} at channel {j}, bid {m}, "
+        f"exceeds {MAX_AMOUNT:.0e}",
+    )
 
 
 def _unique(

@@ -14,13 +14,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from pyomo.common.gc_manager import PauseGC
 
 from optimizer.conflicts import find_conflicts
 from optimizer.explain import build_result
-from optimizer.formulation import build_model
+from optimizer.formulation import ConstantRowsInfeasible, build_model
 from optimizer.grid import Grid
-from optimizer.highs import ConstantRowsInfeasible, LoadedModel, Run, Vector, solve_status
+from optimizer.highs import LoadedModel, Run, Vector, solve_status
 from optimizer.improve import improve_plan
 from optimizer.result import AllocationResult, SolveStatus
 from optimizer.schema import AllocationProblem, SolverSettings
@@ -55,11 +54,8 @@ def solve(problem: AllocationProblem, settings: SolverSettings | None = None) ->
     started = time.perf_counter()
     deadline = started + settings.time_limit_seconds
     try:
-        # Building creates ~10 Python objects per matrix entry; cyclic GC passes over them
-        # cost 3 s of 4 at 10,000 pairs, so pause GC as Pyomo's own writers do.
-        with PauseGC():
-            formulation = build_model(problem, settings.mode)
-            loaded = LoadedModel.load(formulation)
+        formulation = build_model(problem, settings.mode)
+        loaded = LoadedModel.load(formulation)
     except ConstantRowsInfeasible as error:
         return AllocationResult(
             status=SolveStatus.INFEASIBLE,
@@ -73,20 +69,19 @@ def solve(problem: AllocationProblem, settings: SolverSettings | None = None) ->
     else:
         outcome = _solve_milp(formulation.grid, loaded, settings, deadline)
     conflicts = find_conflicts(loaded, deadline) if outcome.status is SolveStatus.INFEASIBLE else []
-    return build_result(
-        problem,
-        formulation,
-        loaded,
-        outcome,
-        conflicts=conflicts,
-        explain=settings.explain,
-        seconds=time.perf_counter() - started,
+    result = build_result(
+        problem, formulation, loaded, outcome, conflicts=conflicts, explain=settings.explain
     )
+    # the whole call, explanation and result included, as docs/optimizer.md says
+    return result.model_copy(update={"solve_seconds": time.perf_counter() - started})
 
 
-def relative_gap(objective: float, bound: float) -> float:
-    """|bound - objective| / max(1, |objective|): HiGHS's relative gap, safe at zero."""
-    return abs(bound - objective) / max(1.0, abs(objective))
+def relative_gap(objective: float, bound: float, maximize: bool = True) -> float:
+    """How far the plan's objective lies inside the bound, relative to max(1, |objective|):
+    HiGHS's relative gap, safe at zero. A plan cannot beat a valid bound, so a plan above it
+    (by solver noise) has gap 0 rather than a gap measured from the wrong side."""
+    inside = (bound - objective) if maximize else (objective - bound)
+    return max(inside, 0.0) / max(1.0, abs(objective))
 
 
 def _solve_lp(loaded: LoadedModel, deadline: float) -> Outcome:
@@ -121,23 +116,29 @@ def _solve_milp(
         now = time.perf_counter()
         rounded = improve_plan(grid, loaded, rounded, now + _SEARCH_SHARE * (deadline - now))
         objective = loaded.objective_of(rounded)
-        gap = relative_gap(objective, lp.objective)
+        gap = relative_gap(objective, lp.objective, loaded.maximize)
         if gap <= settings.mip_gap + _GAP_NOISE:
             return Outcome(SolveStatus.OPTIMAL, rounded, objective, gap, relaxation=lp.relaxation)
     loaded.set_integer(True)
     if feasible:
         loaded.set_start(rounded)
-    outcome = _branch(loaded, settings, deadline)
-    if feasible and not _consistent(loaded, outcome):
+    outcome, sound = _branch(loaded, settings, deadline)
+    if feasible and not sound:
         # highspy 1.16.0 can answer a MIP start with the start's columns but another plan's
         # objective; the plan is then not the one HiGHS proved, so solve again without it
         loaded.set_integer(True)
-        outcome = _branch(loaded, settings, deadline)
-    if outcome.values is None and feasible and outcome.status is SolveStatus.TIME_LIMIT:
-        # out of time before HiGHS took up the start: the rounded plan is still a plan
+        outcome, sound = _branch(loaded, settings, deadline)
+    if feasible and (not sound or outcome.values is None):
+        # out of time before HiGHS took up the start, or its plan breaks a row by more than
+        # half a cent: the rounded plan is still a plan, with its gap to the LP bound
         objective = loaded.objective_of(rounded)
-        gap = relative_gap(objective, lp.objective)
-        return Outcome(SolveStatus.TIME_LIMIT, rounded, objective, gap, relaxation=lp.relaxation)
+        gap = relative_gap(objective, lp.objective, loaded.maximize)
+        status = outcome.status if outcome.status is SolveStatus.TIME_LIMIT else None
+        proven = gap <= settings.mip_gap + _GAP_NOISE
+        status = status or (SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE)
+        return Outcome(status, rounded, objective, gap, relaxation=lp.relaxation)
+    if not sound:
+        return Outcome(SolveStatus.FEASIBLE, message="HiGHS's plan breaks a rule by a cent or more")
     return Outcome(
         outcome.status,
         outcome.values,
@@ -148,23 +149,20 @@ def _solve_milp(
     )
 
 
-def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> Outcome:
-    """HiGHS branch and bound at the requested relative gap."""
+def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> tuple[Outcome, bool]:
+    """HiGHS branch and bound at the requested relative gap; its plan snapped to 0/1, with
+    the plan's own objective and gap, and whether that plan is sound: HiGHS reports the
+    objective of these columns, and they keep every row to half a cent."""
     run = loaded.run({**_MIP_OPTIONS, "mip_rel_gap": settings.mip_gap}, deadline)
     status = solve_status(run)
-    gap = None
-    if run.objective is not None and run.bound is not None:
-        gap = relative_gap(run.objective, run.bound)
-    return Outcome(status, run.values, run.objective, gap)
-
-
-def _consistent(loaded: LoadedModel, outcome: Outcome) -> bool:
-    """Whether the plan HiGHS returned is feasible and has the objective HiGHS reports."""
-    if outcome.values is None or outcome.objective is None:
-        return True
-    recomputed = loaded.objective_of(outcome.values)
-    same = abs(recomputed - outcome.objective) <= 1e-7 * max(1.0, abs(outcome.objective))
-    return same and loaded.is_feasible(outcome.values)
+    if run.values is None or run.objective is None:
+        return Outcome(status), True
+    plan = np.round(run.values)
+    objective = loaded.objective_of(plan)
+    gap = None if run.bound is None else relative_gap(objective, run.bound, loaded.maximize)
+    reported = loaded.objective_of(run.values)
+    same = abs(reported - run.objective) <= 1e-7 * max(1.0, abs(run.objective))
+    return Outcome(status, plan, objective, gap), same and loaded.is_feasible(plan)
 
 
 def _round_down(grid: Grid, loaded: LoadedModel, values: Vector) -> Vector:

@@ -15,15 +15,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
-from pyomo.common.gc_manager import PauseGC
 
-from optimizer.formulation import build_model
-from optimizer.highs import ConstantRowsInfeasible, LoadedModel, solve_status
+from models.errors import ClvbidError
+from optimizer.formulation import ConstantRowsInfeasible, build_model
+from optimizer.highs import LoadedModel, solve_status
 from optimizer.result import SolveStatus
 from optimizer.schema import AllocationProblem
 
 _FIRST_OPTIONS: dict[str, object] = {"solver": "ipm", "run_crossover": "on"}
 _WARM_OPTIONS: dict[str, object] = {"solver": "simplex", "simplex_strategy": 1}  # dual simplex
+
+
+class SweepError(ClvbidError, ValueError):
+    """A problem that cannot be swept over budgets."""
 
 
 @dataclass(frozen=True)
@@ -49,17 +53,19 @@ class BudgetSweep:
     def __init__(self, problem: AllocationProblem, start_budget: float) -> None:
         """Build and load `problem` in LP mode with its total budget at `start_budget`."""
         if problem.objective == "target":
-            raise ValueError("a budget sweep needs objective profit or value, not target")
+            raise SweepError(
+                "a budget sweep needs objective profit or value, not target",
+                field="objective",
+                hint="set objective to profit or value",
+            )
         problem = problem.model_copy(
             update={"budget": problem.budget.model_copy(update={"total": start_budget})}
         )
         self.problem = problem
-        with PauseGC():
-            self.formulation = build_model(problem, "lp")
-            self.loaded = LoadedModel.load(self.formulation)
+        self.formulation = build_model(problem, "lp")
+        self.loaded = LoadedModel.load(self.formulation)
         self.loaded.set_integer(False)
-        model = self.formulation.model
-        self.row = next(i for i, row in enumerate(self.loaded.rows) if row is model.budget_total)
+        self.row = int(self.formulation.rows_of(["budget_total"])[0])
         self._solved = False
 
     def solve_at(self, budget: float, time_limit_seconds: float = 60.0) -> FrontierPoint:

@@ -17,16 +17,40 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from models.errors import ClvbidError
 from scenarios.schema import FileSource, Scenario, Variant
 
 Loc = tuple[str | int, ...]
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be read or validated; `problems` are `file:line: path: message`."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: the file (or the document's origin), the line when it
+    was read from a file, the field path, and what is wrong."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    file: str
+    loc: Loc
+    message: str
+    line: int | None = None
+
+    @property
+    def path(self) -> str:
+        """The field path, dotted (`channels.0.groups`), or `(document)` for the whole."""
+        return ".".join(str(part) for part in self.loc) or "(document)"
+
+    def __str__(self) -> str:
+        """`file:line: path: message`, or `file: path: message` without a line."""
+        origin = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{origin}: {self.path}: {self.message}"
+
+
+class ScenarioError(ClvbidError, ValueError):
+    """A scenario that cannot be read or validated: every `Problem` found, located; the first
+    is also the error's own what and where."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        super().__init__(first.message, file=first.file, row=first.line, field=first.path)
         self.problems = problems
 
 
@@ -58,13 +82,9 @@ class _Source:
                 return self.lines[loc[:end]]
         return 1
 
-    def problem(self, loc: Loc, message: str) -> str:
-        """`file:line: path: message`, or `origin: path: message` for a document not read
-        from a file (no lines)."""
-        where = ".".join(str(part) for part in loc) or "(document)"
-        if not self.lines:
-            return f"{self.path}: {where}: {message}"
-        return f"{self.path}:{self.line(loc)}: {where}: {message}"
+    def problem(self, loc: Loc, message: str) -> Problem:
+        """The problem at `loc`, with its line when the document was read from a file."""
+        return Problem(str(self.path), loc, message, self.line(loc) if self.lines else None)
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> ScenarioFile:
@@ -117,7 +137,8 @@ def _read(path: Path) -> _Source:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ScenarioError([f"{path}: cannot read the scenario file: {error.strerror}"]) from None
+        reason = f"cannot read the scenario file: {error.strerror}"
+        raise ScenarioError([Problem(str(path), (), reason)]) from None
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -126,11 +147,12 @@ def _read(path: Path) -> _Source:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(error, "problem", None) or str(error)
-        raise ScenarioError([f"{path}:{line}: not valid YAML: {reason}"]) from None
+        raise ScenarioError([Problem(str(path), (), f"not valid YAML: {reason}", line)]) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ScenarioError([f"{path}:1: a scenario file is a mapping of fields (name, data, ...)"])
+        reason = "a scenario file is a mapping of fields (name, data, ...)"
+        raise ScenarioError([Problem(str(path), (), reason, 1)])
     lines: dict[Loc, int] = {}
     _index_lines(node, (), lines)
     return _Source(path=path, data=data, lines=lines)

@@ -21,7 +21,7 @@ from models.valuation import fit_models, value_customers
 from optimizer import AllocationProblem, AllocationResult, solve
 from scenarios.assemble import build_problem
 from scenarios.frontier import frontier
-from scenarios.loader import ScenarioError, ScenarioFile
+from scenarios.loader import Problem, ScenarioError, ScenarioFile
 from scenarios.pipeline import (
     Customers,
     FormedSegments,
@@ -209,10 +209,7 @@ def _run_variant(
         problem, notes = build_problem(scenario.problem, formed.segments, scenario.channels)
     except ValidationError as error:
         raise ScenarioError(
-            [
-                f"variant {name!r}: problem.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in error.errors()
-            ]
+            [Problem(f"variant {name!r}", ("problem", *e["loc"]), e["msg"]) for e in error.errors()]
         ) from None
     result = solve(problem, scenario.solver)
     cache.record(name, "solve", time.perf_counter() - started)

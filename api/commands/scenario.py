@@ -35,6 +35,18 @@ def _overrides(settings: list[str]) -> dict[str, object]:
     return parsed
 
 
+def _notes_once(run: ScenarioRun) -> dict[str, str]:
+    """Each distinct note once, with the variants it applies to ('every variant' when all)."""
+    variants: dict[str, list[str]] = {}
+    for name, variant in run.variants.items():
+        for note in variant.notes:
+            variants.setdefault(note, []).append(name)
+    return {
+        note: "every variant" if len(names) == len(run.variants) > 1 else ", ".join(names)
+        for note, names in variants.items()
+    }
+
+
 def allocation_table(run: ScenarioRun) -> Table:
     """The base plan: segment, channel, bid multiplier, spend, conversions, value, ROAS."""
     base = run.base.result
@@ -102,7 +114,7 @@ def run(
     try:
         scenario_file = load_scenario(file, _overrides(set_ or []))
     except ScenarioError as error:
-        raise fail(*error.problems, code=2) from None
+        raise fail(*map(str, error.problems), code=2) from None
     # the runner and the report (matplotlib) load only once the file is valid
     from api.commands.common import MODEL_ERRORS
     from models.customers import OrdersSchemaError, OrdersValidationError
@@ -116,16 +128,15 @@ def run(
             result = run_scenario(scenario_file, progress)
         written = write_outputs(result, folder)
     except ScenarioError as error:
-        raise fail(*error.problems, code=2) from None
+        raise fail(*map(str, error.problems), code=2) from None
     except (*MODEL_ERRORS, OrdersSchemaError, OrdersValidationError) as error:
         raise fail(f"{file}: {error}") from None
     except OSError as error:
         raise fail(f"cannot write to {folder}: {error}") from None
     console.print(allocation_table(result))
     console.print(variants_table(result))
-    for name, variant in result.variants.items():
-        for note in variant.notes:
-            console.print(f"[yellow]note[/yellow] {escape(name)}: {escape(note)}")
+    for note, names in _notes_once(result).items():
+        console.print(f"[yellow]note[/yellow] {escape(names)}: {escape(note)}")
     warnings = sum(
         len(json.loads(path.read_text())["warnings"])
         for key, path in written.items()

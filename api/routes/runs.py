@@ -18,7 +18,6 @@ from api.jobs import create_job, start_job
 from api.scenario_runs import (
     DocumentError,
     dataset_files,
-    problem_locations,
     resolve_data_sources,
     run_scenario_job,
     validate_document,
@@ -143,7 +142,7 @@ async def create_scenario_run(
     except DocumentError as error:
         raise _unprocessable(error.problems) from error
     except ScenarioError as error:
-        raise _unprocessable(problem_locations(error)) from error
+        raise _unprocessable([(p.loc, p.message) for p in error.problems]) from error
     run, job = await run_in_threadpool(_create, services, workspace, document)
     start_job(
         services,

@@ -3,7 +3,11 @@ field path with a non-zero exit code and no traceback."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +15,12 @@ import yaml
 from typer.testing import CliRunner
 
 from api.cli import app
+from benchmarks.problems import account_document
 from optimizer import AllocationProblem, AllocationResult
 from optimizer.sweep import budget_sweep
 
-EXAMPLE = Path(__file__).parents[2] / "optimizer" / "examples" / "spring_sale.yaml"
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "optimizer" / "examples" / "spring_sale.yaml"
 runner = CliRunner()
 
 
@@ -70,3 +76,38 @@ def test_missing_file_and_infeasible_problem(tmp_path: Path) -> None:
     result = runner.invoke(app, ["allocate", str(infeasible)], terminal_width=200)
     assert result.exit_code == 1
     assert "infeasible" in result.output and "segment_min[inactive-mid]" in result.output
+
+
+def test_large_plan_prints_a_summary_and_writes_every_row(tmp_path: Path) -> None:
+    source = tmp_path / "account.json"
+    source.write_text(json.dumps(account_document(1_000, seed=3)))
+    out = tmp_path / "result.json"
+    result = runner.invoke(app, ["allocate", str(source), "-o", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    answer = AllocationResult.model_validate(json.loads(out.read_text()))
+    assert len(answer.allocations) == 1_000
+    assert "Top 20 of 1,000 rows by spend" in result.output
+    assert "binding:" in result.output and "spend " in result.output
+    assert _table_rows(result.output) == 20  # rows beyond the top ones stay off the terminal
+    every = runner.invoke(app, ["allocate", str(source), "--all"], terminal_width=200)
+    assert _table_rows(every.output) == 1_000
+
+
+def _table_rows(output: str) -> int:
+    """Plan rows of a printed table (each starts with a segment id)."""
+    return sum(line.startswith("│ seg-") for line in output.splitlines())
+
+
+def test_json_and_csv_on_stdout_parse_without_banner(tmp_path: Path) -> None:
+    """In a fresh process, so HiGHS's first-construction banner would reach fd 1 if it could."""
+    command = [sys.executable, "-m", "api.cli", "allocate", str(EXAMPLE), "--format", "json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    answer = AllocationResult.model_validate(json.loads(done.stdout))
+    assert answer.totals is not None and answer.totals.spend <= 5000 + 0.005
+    as_csv = runner.invoke(app, ["allocate", str(EXAMPLE), "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == len(answer.allocations)
+    assert sum(float(r["spend"]) for r in rows) == pytest.approx(answer.totals.spend)
+    bad = runner.invoke(app, ["allocate", str(EXAMPLE), "--format", "xml"])
+    assert bad.exit_code == 2 and "--format" in bad.output

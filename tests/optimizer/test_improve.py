@@ -10,9 +10,9 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from optimizer.formulation import build_model
+from optimizer.formulation import ConstantRowsInfeasible, build_model
 from optimizer.grid import Grid
-from optimizer.highs import ConstantRowsInfeasible, LoadedModel
+from optimizer.highs import LoadedModel
 from optimizer.improve import improve_plan
 from optimizer.schema import AllocationProblem
 from tests.optimizer import brute

@@ -106,3 +106,28 @@ def test_hill_curve_saturates() -> None:
     points = SegmentChannel(channel="search", curve=curve).points
     # k = h = 1: y(m) = 5 * 2 * m / (1 + m): 3.33, 5, 9
     assert [p.conversions for p in points] == pytest.approx([10 / 3, 5.0, 9.0])
+
+
+@pytest.mark.parametrize(
+    ("path", "number", "named"),
+    [
+        (("segments", 0, "channels", 0, "landscape", 1, "cost"), 1e308, "landscape.1.cost"),
+        (("segments", 0, "value_per_conversion"), 1e300, "segments.0.value_per_conversion"),
+        (("segments", 0, "value_per_conversion"), 5e10, "segments.0.value_per_conversion"),
+        (("budget", "total"), 1e300, "budget.total"),
+    ],
+)
+def test_extreme_numbers_are_refused_by_field_path_before_the_solver(
+    path: tuple, number: float, named: str
+) -> None:
+    """Finite but huge numbers made HiGHS fail (an uncaught SolverError); the schema bounds
+    them, and a product of bounded numbers beyond what HiGHS takes is refused too."""
+    document = yaml.safe_load(EXAMPLE.read_text())
+    target = document
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = number
+    with pytest.raises(ValidationError) as caught:
+        AllocationProblem.model_validate(document)
+    paths = [".".join(map(str, e["loc"])) for e in caught.value.errors()]
+    assert any(named in p for p in paths), paths

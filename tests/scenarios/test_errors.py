@@ -92,8 +92,9 @@ def test_error_names_file_line_and_path(tmp_path: Path, case: str) -> None:
         load_scenario(path)
     assert len(raised.value.problems) == 1, raised.value.problems
     problem = raised.value.problems[0]
-    assert problem.startswith(f"{path}:{line}:"), problem
-    assert expected in problem
+    assert (problem.file, problem.line) == (str(path), line), problem
+    assert str(problem).startswith(f"{path}:{line}:") and expected in str(problem)
+    assert raised.value.where.row == line and raised.value.where.field == problem.path
 
 
 @pytest.mark.parametrize("case", ["unknown field", "unknown segment in a constraint"])
@@ -152,7 +153,8 @@ def test_a_document_without_a_file_reports_paths() -> None:
     document["problem"]["budget"]["total"] = "lots"
     with pytest.raises(ScenarioError) as raised:
         scenario_from_document(document, origin="request body")
-    assert raised.value.problems == [
+    assert [str(p) for p in raised.value.problems] == [
         "request body: problem.budget.total: Input should be a valid number, "
         "unable to parse string as a number"
     ]
+    assert raised.value.problems[0].loc == ("problem", "budget", "total")

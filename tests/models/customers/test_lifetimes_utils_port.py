@@ -450,7 +450,9 @@ def test_check_inputs() -> None:
     bad_recency[0] = 1
     with pytest.raises(InvalidSummaryError, match="customer at position 0: recency=1.0 must be 0"):
         check_summary(frequency, bad_recency, T)
-    with pytest.raises(InvalidSummaryError, match="row 1: frequency=0.5 must be a whole number"):
+    with pytest.raises(
+        InvalidSummaryError, match="customer at position 1: frequency=0.5 must be a whole number"
+    ):
         check_summary(np.array([0, 0.5, 2]), recency, T)
     bad_monetary_value = monetary_value.copy()
     bad_monetary_value[1] = 0
