@@ -100,8 +100,8 @@ EXTREMES = {
         _scaled(cost=1e-300),
         marks=pytest.mark.xfail(
             strict=True,
-            reason="issue 18: HiGHS's absolute tolerances let spend of 9.5e-298 pass a budget "
-            "of 3e-298 (3x over); exact budgets should hold or such costs be refused by name",
+            reason="issue 18: budgets hold to the cent, so spend of 9.5e-298 passes a budget "
+            "of 3e-298 (3x over); costs below a cent should be refused by name or scaled",
         ),
     ),
     "values 1e-300": _scaled(value=1e-300),
