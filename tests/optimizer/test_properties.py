@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from optimizer import AllocationProblem, AllocationResult, SolverSettings, SolveStatus, solve
 from tests.optimizer import brute
-from tests.optimizer.strategies import problems
+from tests.optimizer.strategies import large_problems, problems
 
 TOL = 1e-6
 
@@ -115,3 +115,16 @@ def test_more_budget_never_lowers_the_optimum(
     large = solve(problem.model_copy(update={"budget": budget}), exact)
     assert large.status is SolveStatus.OPTIMAL
     assert large.objective >= small.objective - 1e-6 * (1 + abs(small.objective))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(large_problems())
+def test_hundreds_of_pairs_keep_every_rule_under_the_lp_bound(problem: AllocationProblem) -> None:
+    """Zero spend always meets these rules, so both modes find a plan; the 0/1 plan keeps every
+    rule and no 0/1 objective exceeds the LP relaxation's (the hull contains every 0/1 plan)."""
+    milp = solve(problem, SolverSettings(explain=False))
+    lp = solve(problem, SolverSettings(mode="lp", explain=False))
+    assert milp.status is SolveStatus.OPTIMAL and lp.status is SolveStatus.OPTIMAL
+    check_rules(problem, milp)
+    check_rules(problem, lp)
+    assert milp.objective <= lp.objective + 1e-6 * (1 + abs(lp.objective))
