@@ -113,3 +113,18 @@ def test_target_objective_is_refused() -> None:
     problem = random_problem(0).model_copy(update={"objective": "target", "target_value": 10.0})
     with pytest.raises(ValueError, match="profit or value"):
         budget_sweep(problem, [100.0])
+
+
+def test_budgets_below_a_protected_floor_are_infeasible_points() -> None:
+    """A protected segment must keep 400 of spend: the sweep answers infeasible at 100 and 300
+    (each point keeps its budget, no figures) and optimal from 400 on, like cold solves."""
+    document = random_problem(0, "profit").model_dump(exclude_none=True)
+    document["constraints"]["protect"] = [{"segment": "s0", "min_spend": 400.0}]
+    problem = AllocationProblem.model_validate(document)
+    points = budget_sweep(problem, [300.0, 100.0, 400.0, 1000.0])
+    assert [p.budget for p in points] == [100.0, 300.0, 400.0, 1000.0]
+    for point in points:
+        assert point.status is cold(problem, point.budget)[0]
+    assert [p.status for p in points[:2]] == [SolveStatus.INFEASIBLE] * 2
+    assert all(p.spend is None and p.objective is None for p in points[:2])
+    assert all(p.status is SolveStatus.OPTIMAL for p in points[2:])
