@@ -154,7 +154,14 @@ def build_problem(
             update={"exclude": [*exclude, *(s for s in marked if s not in exclude)]}
         )
         template = template.model_copy(update={"constraints": constraints})
-    notes = [f"exclusion of {s!r} dropped: the data has no such customers" for s in missing]
+    emptied = set(segments.loc[segments["size"].fillna(0) <= 0, "id"].astype(str))
+    notes = [
+        f"exclusion of {s!r} has nothing to exclude: its customers all moved to other "
+        "segments (movers, detargeted)"
+        if s in emptied
+        else f"exclusion of {s!r} dropped: the data has no such customers"
+        for s in missing
+    ]
     for channel in channels:
         imported = channel_landscapes(channel)
         notes += [] if imported is None else imported.notes()

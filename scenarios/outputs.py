@@ -160,6 +160,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
     """Write every output into `folder` and return them by name."""
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    export_warnings: list[str] = []
     for name, variant in run.variants.items():
         path = folder / f"allocation_{name}.csv"
         frame = pd.DataFrame([a.model_dump() for a in variant.result.allocations])
@@ -170,6 +171,8 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         manifest = write_exports(
             target, export_input(variant), exports=exports, scenario=run.file.base.name
         )
+        if name == "base":
+            export_warnings = manifest.warnings
         for entry in [*manifest.files, {"path": "manifest.json"}]:
             path = target / entry["path"]
             written[f"export:{name}:{path.relative_to(folder)}"] = path
@@ -180,7 +183,7 @@ def write_outputs(run: ScenarioRun, folder: Path) -> dict[str, Path]:
         written["frontier"] = folder / "frontier.csv"
         run.frontier.to_csv(written["frontier"], index=False)
     written["report"] = folder / "report.html"
-    written["report"].write_text(render_report(run), encoding="utf-8")
+    written["report"].write_text(render_report(run, export_warnings), encoding="utf-8")
     everything = {
         "scenario": run.file.base.name,
         "file": str(run.file.path),

@@ -192,6 +192,7 @@ def form_segments(
     if formation.prospects:
         wanted |= table["kind"] == "prospects"
     table = table[wanted].reset_index(drop=True)
+    table = pd.concat([table, _emptied_rows(values.loc[in_stages], table)], ignore_index=True)
     in_scope = segment.isin(table.loc[~table["excluded"], "id"])
     members = pd.DataFrame(
         {
@@ -211,6 +212,23 @@ def form_segments(
         detargeted=detargeted,
         movers=None if movers is None else movers.report,
         lookalikes=None if lookalikes is None else lookalikes.report,
+    )
+
+
+def _emptied_rows(values: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Zero-size rows for the stage x tier segments whose customers all moved to other rows
+    (movers, detargeted), so a rule that names one is known to exist but be empty."""
+    ids = (values["stage"].astype(str) + "-" + values["tier"].astype(str)).unique()
+    emptied = sorted(set(ids) - set(table["id"]))
+    return pd.DataFrame(
+        {
+            "id": emptied,
+            "stage": [i.rsplit("-", 1)[0] for i in emptied],
+            "tier": [i.rsplit("-", 1)[1] for i in emptied],
+            "kind": "customers",
+            "size": 0,
+            "excluded": False,
+        }
     )
 
 

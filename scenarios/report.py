@@ -496,7 +496,7 @@ def _key_figures(run: VariantRun, currency: str) -> list[tuple[str, str]]:
     return figures
 
 
-def render_report(run: ScenarioRun) -> str:
+def render_report(run: ScenarioRun, export_warnings: list[str] | None = None) -> str:
     """The report as one HTML string."""
     scenario = run.file.base
     currency = scenario.currency
@@ -517,7 +517,7 @@ def render_report(run: ScenarioRun) -> str:
         ],
         "binding": binding_sentences(base, currency),
         "infeasible": infeasible,
-        "warnings": warnings(run, currency),
+        "warnings": warnings(run, currency, export_warnings),
         "variants_table": _variant_table(run, currency),
         "segments_table": _segment_table(base, currency),
         "charts": _charts(run, currency, figures),

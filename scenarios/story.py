@@ -321,9 +321,10 @@ def _change(difference: float, reference: float, currency: str) -> str:
     return f"{sign}{money(abs(difference), currency)}{relative}"
 
 
-def warnings(run: ScenarioRun, currency: str) -> list[str]:
+def warnings(run: ScenarioRun, currency: str, exports: list[str] | None = None) -> list[str]:
     """What a planner must know before acting: unspent budget, segments too small to trust
-    (and what they are bid at), the purchase model kept and why."""
+    (and what they are bid at), the base's export warnings (lists under the platforms'
+    minimums, missing identifiers, audiences without lists), the purchase model kept and why."""
     base = run.base
     found = []
     unspent = unspent_warning(base, currency)
@@ -345,6 +346,7 @@ def warnings(run: ScenarioRun, currency: str) -> list[str]:
                 "its CLV rests on too "
                 f"few people to trust (under {SMALL_SEGMENT}){spent}."
             )
+    found += [f"Exports: {warning}" for warning in exports or []]
     choice = base.formed.valuation.fitted.choice
     text = f"Purchase model: {choice.chosen}. {choice.reason}"
     for dropped, why in choice.dropped.items():

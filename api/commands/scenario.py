@@ -35,18 +35,6 @@ def _overrides(settings: list[str]) -> dict[str, object]:
     return parsed
 
 
-def _notes_once(run: ScenarioRun) -> dict[str, str]:
-    """Each distinct note once, with the variants it applies to ('every variant' when all)."""
-    variants: dict[str, list[str]] = {}
-    for name, variant in run.variants.items():
-        for note in variant.notes:
-            variants.setdefault(note, []).append(name)
-    return {
-        note: "every variant" if len(names) == len(run.variants) > 1 else ", ".join(names)
-        for note, names in variants.items()
-    }
-
-
 def allocation_table(run: ScenarioRun) -> Table:
     """The base plan: segment, channel, bid multiplier, spend, conversions, value, ROAS."""
     base = run.base.result
@@ -135,8 +123,10 @@ def run(
         raise fail(f"cannot write to {folder}: {error}") from None
     console.print(allocation_table(result))
     console.print(variants_table(result))
-    for note, names in _notes_once(result).items():
-        console.print(f"[yellow]note[/yellow] {escape(names)}: {escape(note)}")
+    from scenarios.story import grouped_notes
+
+    for note in grouped_notes(result):
+        console.print(f"[yellow]note[/yellow] {escape(note)}")
     warnings = sum(
         len(json.loads(path.read_text())["warnings"])
         for key, path in written.items()
