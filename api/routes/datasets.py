@@ -368,7 +368,11 @@ def _segments_path(services: Services, dataset_id: str, job_id: str) -> Path:
     return services.data_dir.dataset(dataset_id) / f"segments-{job_id}.parquet"
 
 
-@router.post("/{dataset_id}/clv", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
+@router.post(
+    "/{dataset_id}/clv",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**NOT_FOUND, **BODY_UNREADABLE},
+)
 async def start_clv_fit(
     dataset_id: str,
     services: ServicesDep,

@@ -7,6 +7,7 @@ starts one on loopback); under CI=true it must be set, elsewhere its tests are s
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The real app with its lifespan running, sending the test API key on every request."""
     with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as test_client:
         yield test_client
+
+
+def wait_for(event_path: str) -> None:
+    """A task that holds its worker until the file `event_path` exists (no timing involved)."""
+    while not os.path.exists(event_path):
+        time.sleep(0.05)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from scipy.optimize import linprog
 from sqlalchemy import text
 
 from api.main import create_app
@@ -141,15 +142,48 @@ def test_listed_after_solving(client: TestClient) -> None:
     assert runs[0]["objective"] == response.json()["objective"]
 
 
-def test_lp_mode_and_time_limit_are_passed_to_the_solver(client: TestClient) -> None:
-    response = client.post(
-        "/v1/allocations", json=problem(), params={"mode": "lp", "time_limit_seconds": 3}
-    )
+def lp_profit(body: dict[str, Any]) -> float:
+    """The best profit when each segment x channel may mix its points and zero spend (the
+    convex hull), solved by scipy's linprog: x[pair, point] in [0, 1], sum per pair <= 1."""
+    pairs = [
+        (segment["value_per_conversion"], channel["landscape"])
+        for segment in body["segments"]
+        for channel in segment["channels"]
+    ]
+    columns = [(k, value, p) for k, (value, points) in enumerate(pairs) for p in points]
+    gain = [-(value * p["conversions"] - p["cost"]) for _, value, p in columns]
+    rows = [[p["cost"] for _, _, p in columns]]
+    rows += [[float(j == k) for j, _, _ in columns] for k in range(len(pairs))]
+    limits = [body["budget"]["total"]] + [1.0] * len(pairs)
+    answer = linprog(gain, A_ub=rows, b_ub=limits, bounds=(0, 1), method="highs")
+    assert answer.status == 0, answer.message
+    return -answer.fun
+
+
+def test_lp_mode_solves_the_convex_hull(client: TestClient) -> None:
+    body = problem()
+    response = client.post("/v1/allocations", json=body, params={"mode": "lp"})
     assert response.status_code == 200, response.text
     assert response.json()["mode"] == "lp"
-    stored = client.get(response.headers["Location"]).json()
-    assert stored["solver"]["time_limit_seconds"] == 3
-    assert response.json()["objective"] >= brute_force_profit(problem()) - 1e-6
+    # the hull is strictly better here, so an answer of the 0/1 problem cannot pass
+    assert lp_profit(body) > brute_force_profit(body) + 1.0
+    assert response.json()["objective"] == pytest.approx(lp_profit(body), rel=1e-9)
+
+
+def test_the_time_limit_reaches_the_solver(tmp_path: Path) -> None:
+    """A 1 ms limit stops HiGHS itself (the service's grace is 30 s) on a problem it solves
+    in well under a second with the default limit; the limit asked for is the one stored."""
+    large = _copies(1000)
+    settings = Settings(data_dir=tmp_path, api_keys=(API_KEY,), solver_grace_seconds=30.0)
+    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+        stopped = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 1e-3})
+        assert stopped.status_code == 200, stopped.text
+        assert stopped.json()["status"] == "time_limit"
+        assert "ended the solve" not in stopped.json()["message"]  # HiGHS stopped, not us
+        stored = client.get(stopped.headers["Location"]).json()
+        assert stored["solver"]["time_limit_seconds"] == 1e-3
+        solved = client.post("/v1/allocations", json=large, params={"time_limit_seconds": 20})
+        assert solved.json()["status"] == "optimal"
 
 
 def test_infeasible_is_409_with_named_conflicts(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -58,6 +59,30 @@ def test_list_get_and_delete(client: TestClient) -> None:
     assert client.delete(f"/v1/datasets/{dataset['id']}").status_code == 404
 
 
+def stage_counts_by_hand(frame: pd.DataFrame, as_of: pd.Timestamp, months: int = 6) -> dict:
+    """Lifecycle stages of docs/DESIGN.md counted with pandas from the order rows: the window
+    is the days after `as_of - months` calendar months up to `as_of`."""
+    start = as_of - pd.DateOffset(months=months)
+    frame = frame[frame["timestamp"].dt.normalize() <= as_of]
+    day = frame["timestamp"].dt.normalize()
+    per_customer = pd.DataFrame(
+        {
+            "first": day.groupby(frame["customer_id"]).min(),
+            "in_window": ((day > start) & (day <= as_of)).groupby(frame["customer_id"]).sum(),
+        }
+    )
+    stage = np.select(
+        [
+            per_customer["in_window"] >= 2,
+            (per_customer["in_window"] == 1) & (per_customer["first"] > start),
+            per_customer["in_window"] == 1,
+        ],
+        ["loyal", "new", "active"],
+        "inactive",
+    )
+    return pd.Series(stage).value_counts().to_dict()
+
+
 def test_dashboard_matches_an_independent_count(client: TestClient, sample: dict) -> None:
     response = client.get(f"/v1/datasets/{sample['id']}/dashboard")
     assert response.status_code == 200, response.text
@@ -67,8 +92,18 @@ def test_dashboard_matches_an_independent_count(client: TestClient, sample: dict
     assert figures["customers"] == 2357
     assert figures["repeat_customers"] == int((purchase_days > 1).sum())
     assert figures["one_purchase_customers"] == int((purchase_days == 1).sum())
-    assert figures["as_of"] == frame["timestamp"].max().date().isoformat()
-    assert sum(figures["stage_counts"].values()) == 2357
+    as_of = frame["timestamp"].max().normalize()
+    assert figures["as_of"] == as_of.date().isoformat()
+    assert {k: n for k, n in figures["stage_counts"].items() if n} == stage_counts_by_hand(
+        frame, as_of
+    )
+    # in mid-August 1997 the window starts inside the cohort's first quarter: all four stages
+    earlier = client.get(
+        f"/v1/datasets/{sample['id']}/dashboard", params={"as_of": "1997-08-15"}
+    ).json()
+    expected = stage_counts_by_hand(frame, pd.Timestamp("1997-08-15"))
+    assert {k: n for k, n in earlier["stage_counts"].items() if n} == expected
+    assert set(expected) == {"new", "active", "loyal", "inactive"}
 
 
 def test_dashboard_at_an_earlier_date(client: TestClient, sample: dict) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -11,14 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from tests.api.conftest import API_KEY
+from tests.api.conftest import API_KEY, wait_for
 from tests.api.test_allocations import brute_force_profit, problem
-
-
-def _wait_for(event_path: str) -> None:
-    """A task that holds its worker until the file `event_path` exists (no timing involved)."""
-    while not os.path.exists(event_path):
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -28,7 +20,7 @@ def busy_client(settings: Settings) -> Iterator[tuple[TestClient, str]]:
     with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
         services = client.app.state.services
         held = [
-            client.portal.start_task_soon(pool.run, _wait_for, release)
+            client.portal.start_task_soon(pool.run, wait_for, release)
             for pool in (services.analysts, services.fitters)
             for _ in range(pool.size)
         ]

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
-from tests.api.conftest import API_KEY
+from tests.api.conftest import API_KEY, wait_for
 from tests.api.orders import cdnow_sample, parquet_bytes
 
 BUDGET = 500.0
@@ -84,15 +84,36 @@ def finished(client: TestClient, started: Any) -> dict[str, Any]:
     return run
 
 
-def test_outputs_are_409_until_the_run_succeeds(client: TestClient, started: Any) -> None:
-    run = started.json()
-    assert run["status"] == "queued" and run["outputs"] is None
-    assert run["inputs"]["document"]["data"]["source"] == "dataset"
-    for name in ("report", "allocation.csv"):
-        early = client.get(f"/v1/runs/{run['id']}/{name}")
-        if early.status_code != 200:  # the run may already be done on a fast machine
-            assert early.status_code == 409
-            assert "has succeeded" in early.json()["detail"]
+def test_outputs_are_409_until_the_run_succeeds(
+    settings: Settings, dataset: dict[str, Any]
+) -> None:
+    """Every fitter worker is held (no timing involved), so the run is certainly still queued
+    when its outputs are asked for; once released it succeeds and they are served."""
+    release = settings.data_dir / "release-the-fitters"
+    document = scenario({"source": "dataset", "dataset_id": dataset["id"]})
+    with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as client:
+        fitters = client.app.state.services.fitters
+        held = [
+            client.portal.start_task_soon(fitters.run, wait_for, str(release))
+            for _ in range(fitters.size)
+        ]
+        try:
+            posted = client.post("/v1/scenarios/runs", json=document)
+            run = posted.json()
+            assert run["status"] == "queued" and run["outputs"] is None
+            assert run["inputs"]["document"]["data"]["source"] == "dataset"
+            for name in ("report", "allocation.csv"):
+                early = client.get(f"/v1/runs/{run['id']}/{name}")
+                assert early.status_code == 409, name
+                assert "is queued" in early.json()["detail"]
+                assert "has succeeded" in early.json()["detail"]
+        finally:
+            release.touch()
+            for future in held:
+                future.result(timeout=600)
+        assert _wait(client, posted.headers["Location"])["status"] == "succeeded"
+        for name in ("report", "allocation.csv"):
+            assert client.get(f"/v1/runs/{run['id']}/{name}").status_code == 200, name
 
 
 def test_a_run_keeps_budgets_and_serves_its_report_and_allocation(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import time
+from pathlib import Path
 
 import highspy
 import pytest
@@ -14,21 +16,44 @@ from api.workers import DeadlineExceeded, WorkerPool
 from optimizer import AllocationProblem, SolveStatus, solve
 
 
-def test_deadline_ends_a_stuck_task_and_the_pool_recovers() -> None:
-    pool = WorkerPool(1)
+def _report_pid_and_sleep(path: str) -> None:
+    """A task that never ends by itself: write its process id to `path`, then sleep."""
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(60)
 
-    async def scenario() -> float:
+
+def _process_exists(pid: int) -> bool:
+    """Whether a process with this id still runs (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_deadline_ends_a_stuck_task_and_the_pool_recovers(tmp_path: Path) -> None:
+    """Not before the deadline, within 2 s after it, and by ending the
+    worker process rather than leaving it to run; the next task gets a fresh worker."""
+    pool = WorkerPool(1)
+    marker = tmp_path / "pid"
+
+    async def scenario() -> tuple[float, int]:
+        await pool.start()  # the forkserver's imports take seconds: not part of the deadline
         started = time.perf_counter()
         with pytest.raises(DeadlineExceeded, match="deadline of 0.5 s"):
-            await pool.run(time.sleep, 30, deadline_seconds=0.5)
+            await pool.run(_report_pid_and_sleep, str(marker), deadline_seconds=0.5)
         stopped_after = time.perf_counter() - started
         assert await pool.run(sum, [1, 2, 3], deadline_seconds=30) == 6
-        return stopped_after
+        return stopped_after, await pool.run(os.getpid, deadline_seconds=30)
 
     try:
-        assert asyncio.run(scenario()) < 10
+        stopped_after, next_worker = asyncio.run(scenario())
     finally:
         pool.close()
+    stuck = int(marker.read_text())
+    assert 0.5 <= stopped_after < 2.5
+    assert next_worker != stuck
+    assert not _process_exists(stuck)
 
 
 def test_workers_keep_inherited_objects_out_of_garbage_collections() -> None:

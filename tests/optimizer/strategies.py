@@ -1,5 +1,8 @@
 """Hypothesis strategies: small random allocation problems with random rules, small enough to
-enumerate (at most 6 segment x channel x period pairs, at most 4 landscape points each)."""
+enumerate (at most 6 segment x channel x period pairs, at most 4 landscape points each), and
+problems of hundreds of pairs for properties that need no enumeration. Both reach the edges:
+zero and huge budgets, zero-cost points, flat and single-point landscapes, values per
+conversion from 1e-3 to 1e6."""
 
 from __future__ import annotations
 
@@ -13,6 +16,11 @@ CHANNELS = ["search", "social"]
 MULTIPLIERS = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
 
 
+def values_per_conversion() -> st.SearchStrategy[float]:
+    """Mostly everyday values, sometimes a fraction of a cent or a million."""
+    return st.one_of(st.integers(5, 60).map(float), st.sampled_from([1e-3, 0.05, 2e3, 1e6]))
+
+
 def ratios(low: float, high: float) -> st.SearchStrategy[float]:
     """ROAS floors and shares on a 0.05 grid: a plan then meets a floor exactly or misses it by
     far more than solver tolerances, never by a hair (which would make either answer right)."""
@@ -23,12 +31,16 @@ def ratios(low: float, high: float) -> st.SearchStrategy[float]:
 def landscapes(draw: st.DrawFn, concave: bool = False) -> list[dict[str, float]]:
     """Sorted points with non-decreasing cost and conversions (decreasing marginal ROAS if
     `concave`)."""
-    n = draw(st.integers(2, 4))
+    n = draw(st.integers(1, 4))
     multipliers = sorted(
         draw(st.lists(st.sampled_from(MULTIPLIERS), min_size=n, max_size=n, unique=True))
     )
     cost_steps = draw(st.lists(st.integers(10, 400), min_size=n, max_size=n))
-    if concave:
+    if not concave and draw(st.integers(0, 4)) == 0:
+        cost_steps[0] = 0  # a point that costs nothing (an audience already bid on)
+    if not concave and draw(st.integers(0, 5)) == 0:
+        conv_steps = [0] * n  # flat: more bid buys nothing more
+    elif concave:
         ratios = sorted(
             draw(st.lists(st.floats(0.05, 3.0), min_size=n, max_size=n, unique=True)), reverse=True
         )
@@ -64,7 +76,7 @@ def problems(draw: st.DrawFn) -> AllocationProblem:
             "stage": draw(st.sampled_from(["loyal", "active", "inactive", "prospect"])),
             "tier": draw(st.sampled_from(["top", "mid", "low"])),
             "kind": kind,
-            "value_per_conversion": float(draw(st.integers(5, 60))),
+            "value_per_conversion": draw(values_per_conversion()),
             "channels": [
                 {"channel": c, "landscape": draw(landscapes())}
                 for c in channels
@@ -81,7 +93,8 @@ def problems(draw: st.DrawFn) -> AllocationProblem:
     max_spend *= max(1, len(periods))
     budget: dict[str, Any] = {}
     if draw(st.booleans()):
-        budget["total"] = round(max_spend * draw(st.floats(0.05, 1.0)), 2)
+        share = draw(st.one_of(st.floats(0.05, 1.0), st.sampled_from([0.0, 1e6])))
+        budget["total"] = min(round(max_spend * share, 2), 1e11)  # zero, or far above all
     if draw(st.booleans()):
         budget["channels"] = {c: round(max_spend * draw(st.floats(0.05, 0.8)), 2) for c in channels}
     if periods and draw(st.booleans()):
@@ -164,3 +177,30 @@ def concave_problems(draw: st.DrawFn) -> AllocationProblem:
             "segments": segments,
         }
     )
+
+
+@st.composite
+def large_problems(draw: st.DrawFn) -> AllocationProblem:
+    """Hundreds of segment x channel pairs (too many to enumerate) under a total budget from
+    zero to far above every landscape, channel caps and a ROAS floor."""
+    n = draw(st.integers(50, 150))
+    segments = [
+        {
+            "id": f"s{i}",
+            "value_per_conversion": draw(values_per_conversion()),
+            "channels": [{"channel": c, "landscape": draw(landscapes())} for c in CHANNELS],
+        }
+        for i in range(n)
+    ]
+    top = sum(ch["landscape"][-1]["cost"] for s in segments for ch in s["channels"])
+    share = draw(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1e6])))
+    document: dict[str, Any] = {
+        "objective": draw(st.sampled_from(["profit", "value"])),
+        "budget": {
+            "total": min(round(top * share, 2), 1e11),
+            "channels": {c: round(top * draw(st.floats(0.1, 0.8)), 2) for c in CHANNELS},
+        },
+        "segments": segments,
+        "constraints": {"min_roas": draw(ratios(0.0, 3.0))} if draw(st.booleans()) else {},
+    }
+    return AllocationProblem.model_validate(document)

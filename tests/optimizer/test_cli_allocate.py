@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from benchmarks.problems import account_document
-from optimizer import AllocationResult
+from optimizer import AllocationProblem, AllocationResult
+from optimizer.sweep import budget_sweep
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "optimizer" / "examples" / "spring_sale.yaml"
@@ -34,11 +35,24 @@ def test_allocate_prints_the_plan_and_writes_json(tmp_path: Path) -> None:
 
 
 def test_allocate_reads_json_and_lp_mode(tmp_path: Path) -> None:
+    """A JSON file in LP mode: the result is the LP optimum (the budget sweep's separate warm
+    solve of the same hull at the same budget), strictly above the 0/1 optimum of a plain
+    run, so a command that dropped --mode could not pass; printed and written alike."""
+    document = yaml.safe_load(EXAMPLE.read_text())
     source = tmp_path / "problem.json"
-    source.write_text(json.dumps(yaml.safe_load(EXAMPLE.read_text())))
-    result = runner.invoke(app, ["allocate", str(source), "--mode", "lp"])
-    assert result.exit_code == 0, result.output
-    assert "(lp)" in result.output
+    source.write_text(json.dumps(document))
+    answers = {}
+    for mode in ("lp", "milp"):
+        out = tmp_path / f"{mode}.json"
+        result = runner.invoke(app, ["allocate", str(source), "--mode", mode, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert f"({mode})" in result.output
+        answers[mode] = AllocationResult.model_validate(json.loads(out.read_text()))
+    lp, milp = answers["lp"], answers["milp"]
+    problem = AllocationProblem.model_validate(document)
+    hull = budget_sweep(problem, [problem.budget.total])[0]
+    assert lp.mode == "lp" and lp.objective == pytest.approx(hull.objective, rel=1e-7)
+    assert lp.objective > milp.objective * (1 + 1e-6)
 
 
 def test_invalid_file_names_the_field_without_traceback(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from optimizer import AllocationProblem, SolverSettings, SolveStatus, solve
+from tests.optimizer.test_properties import check_rules
 
 
 def segment(sid: str, value: float, points: list[tuple[float, float, float]], **extra: Any):
@@ -151,6 +152,9 @@ def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
 
 
 def test_time_limit_is_a_status_not_an_exception() -> None:
+    """Stopped early, the answer is a time_limit status; any plan it carries keeps every rule,
+    its totals are its rows' sums, and it is no better than the optimum of an unhurried solve
+    (the independent answer); without time, that solve is optimal."""
     segments = [
         {
             "id": f"s{i}",
@@ -163,6 +167,19 @@ def test_time_limit_is_a_status_not_an_exception() -> None:
         for i in range(500)
     ]
     problem = AllocationProblem.model_validate({"budget": {"total": 40_000}, "segments": segments})
-    result = solve(problem, SolverSettings(time_limit_seconds=1e-6))
-    assert result.status is SolveStatus.TIME_LIMIT
-    assert result.has_plan == bool(result.allocations)
+    best = solve(problem, SolverSettings(time_limit_seconds=120, mip_gap=0.0, explain=False))
+    assert best.status is SolveStatus.OPTIMAL and best.objective is not None
+    for limit in (1e-6, 0.05, 0.2):
+        result = solve(problem, SolverSettings(time_limit_seconds=limit, mip_gap=0.0))
+        if limit == 1e-6:
+            assert result.status is SolveStatus.TIME_LIMIT
+        assert result.has_plan == bool(result.allocations)
+        if not result.has_plan:
+            continue
+        check_rules(problem, result)
+        assert result.totals is not None and result.objective is not None
+        spend = sum(a.spend for a in result.allocations)
+        value = sum(a.value for a in result.allocations)
+        assert result.totals.spend == pytest.approx(spend, rel=1e-9)
+        assert result.objective == pytest.approx(value - spend, rel=1e-9)
+        assert result.objective <= best.objective * (1 + 1e-9)

@@ -5,11 +5,12 @@ optimum never falls when the budget grows."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from optimizer import AllocationProblem, AllocationResult, SolverSettings, SolveStatus, solve
-from tests.optimizer.strategies import problems
+from tests.optimizer import brute
+from tests.optimizer.strategies import large_problems, problems
 
 TOL = 1e-6
 
@@ -51,13 +52,45 @@ def check_rules(problem: AllocationProblem, result: AllocationResult) -> None:
         assert all(a.bid_multiplier is None for a in result.allocations if a.segment == segment_id)
 
 
+# A bid floor met only by the top point, exactly: rare in random draws, so given explicitly.
+FLOOR_AT_THE_TOP = AllocationProblem.model_validate(
+    {
+        "budget": {"total": 1000.0},
+        "segments": [
+            {
+                "id": "s0",
+                "value_per_conversion": 20.0,
+                "channels": [
+                    {
+                        "channel": "search",
+                        "landscape": [
+                            {"bid_multiplier": 0.5, "cost": 100.0, "conversions": 10.0},
+                            {"bid_multiplier": 1.5, "cost": 300.0, "conversions": 20.0},
+                        ],
+                    }
+                ],
+            }
+        ],
+        "constraints": {"protect": [{"segment": "s0", "min_bid_multiplier": 1.5}]},
+    }
+)
+
+
 @settings(max_examples=120, deadline=None)
 @given(problems(), st.sampled_from(["milp", "lp"]))
+@example(FLOOR_AT_THE_TOP, "milp")
+@example(FLOOR_AT_THE_TOP, "lp")
 def test_no_rule_is_ever_broken(problem: AllocationProblem, mode: str) -> None:
+    """Every rule holds on the rows returned, and "infeasible" is true: enumeration finds no
+    0/1 plan (which the LP relaxation would also admit), and a plan exists otherwise."""
     result = solve(problem, SolverSettings(mode=mode, explain=False))
+    truth = brute.best(problem)
     if result.status is SolveStatus.INFEASIBLE:
+        assert truth is None, f"called infeasible, but enumeration finds objective {truth}"
         assert result.conflicts and not result.allocations
         return
+    if mode == "milp":
+        assert truth is not None, "a 0/1 plan returned where enumeration finds none"
     assert result.status is SolveStatus.OPTIMAL
     check_rules(problem, result)
     assert result.totals is not None
@@ -82,3 +115,16 @@ def test_more_budget_never_lowers_the_optimum(
     large = solve(problem.model_copy(update={"budget": budget}), exact)
     assert large.status is SolveStatus.OPTIMAL
     assert large.objective >= small.objective - 1e-6 * (1 + abs(small.objective))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(large_problems())
+def test_hundreds_of_pairs_keep_every_rule_under_the_lp_bound(problem: AllocationProblem) -> None:
+    """Zero spend always meets these rules, so both modes find a plan; the 0/1 plan keeps every
+    rule and no 0/1 objective exceeds the LP relaxation's (the hull contains every 0/1 plan)."""
+    milp = solve(problem, SolverSettings(explain=False))
+    lp = solve(problem, SolverSettings(mode="lp", explain=False))
+    assert milp.status is SolveStatus.OPTIMAL and lp.status is SolveStatus.OPTIMAL
+    check_rules(problem, milp)
+    check_rules(problem, lp)
+    assert milp.objective <= lp.objective + 1e-6 * (1 + abs(lp.objective))

@@ -84,11 +84,23 @@ def test_marginal_roas_is_the_slope_of_value(seed: int) -> None:
     assert point.marginal_roas == pytest.approx((ahead.value - point.value) / step, rel=1e-3)
 
 
-def test_profit_marginal_roas_is_one_plus_the_dual() -> None:
-    problem = random_problem(1, "profit")
-    point = budget_sweep(problem, [300.0])[0]
-    assert point.marginal_roas == pytest.approx(1 + (point.marginal_value_of_budget or 0.0))
-    assert point.marginal_roas is not None and point.marginal_roas >= 1.0
+@pytest.mark.parametrize("seed", range(3))
+def test_profit_marginal_roas_is_the_slope_of_the_frontier(seed: int) -> None:
+    """For profit, one more unit of a binding budget buys marginal_roas of value and
+    marginal_value_of_budget of profit: both against a forward finite difference of two
+    warm solves, and a third cold solve checks the point itself."""
+    problem = random_problem(seed, "profit")
+    sweep = BudgetSweep(problem, 300.0)
+    point = sweep.solve_at(300.0)
+    step = 1e-3
+    ahead = sweep.solve_at(300.0 + step)
+    assert point.spend == pytest.approx(300.0)  # the budget binds
+    assert None not in (point.value, point.profit, ahead.value, ahead.profit)
+    assert point.marginal_roas == pytest.approx((ahead.value - point.value) / step, rel=1e-3)
+    assert point.marginal_value_of_budget == pytest.approx(
+        (ahead.profit - point.profit) / step, rel=1e-3, abs=1e-6
+    )
+    assert point.objective == pytest.approx(cold(problem, 300.0)[2], rel=1e-6)
 
 
 def test_budget_that_does_not_bind_has_no_marginal_roas() -> None:
@@ -101,3 +113,18 @@ def test_target_objective_is_refused() -> None:
     problem = random_problem(0).model_copy(update={"objective": "target", "target_value": 10.0})
     with pytest.raises(ValueError, match="profit or value"):
         budget_sweep(problem, [100.0])
+
+
+def test_budgets_below_a_protected_floor_are_infeasible_points() -> None:
+    """A protected segment must keep 400 of spend: the sweep answers infeasible at 100 and 300
+    (each point keeps its budget, no figures) and optimal from 400 on, like cold solves."""
+    document = random_problem(0, "profit").model_dump(exclude_none=True)
+    document["constraints"]["protect"] = [{"segment": "s0", "min_spend": 400.0}]
+    problem = AllocationProblem.model_validate(document)
+    points = budget_sweep(problem, [300.0, 100.0, 400.0, 1000.0])
+    assert [p.budget for p in points] == [100.0, 300.0, 400.0, 1000.0]
+    for point in points:
+        assert point.status is cold(problem, point.budget)[0]
+    assert [p.status for p in points[:2]] == [SolveStatus.INFEASIBLE] * 2
+    assert all(p.spend is None and p.objective is None for p in points[:2])
+    assert all(p.status is SolveStatus.OPTIMAL for p in points[2:])

@@ -64,8 +64,9 @@ def test_reactivation_report_shows_mover_counts(reactivation: Example) -> None:
     movers = reactivation.run.base.formed.movers
     assert movers is not None
     table = table_with(report, "move")
-    assert {move: row[1] for move, row in table.items()} == {
-        m.move: f"{m.customers:,}" for m in movers.moves
+    assert {move: row[1:4] for move, row in table.items()} == {
+        m.move: [f"{m.customers:,}", f"€{m.clv_start_mean:,.2f}", f"€{m.clv_end_mean:,.2f}"]
+        for m in movers.moves
     }
     data = json.loads(Path(reactivation.written["json"]).read_text())
     figures = data["variants"]["base"]["audiences"]

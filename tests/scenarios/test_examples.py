@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from optimizer import AllocationProblem, AllocationResult
 from scenarios.report import CHARTS
 from tests.scenarios.conftest import EXAMPLES, Example
 
@@ -29,7 +30,12 @@ def test_budgets_respected(example: Example) -> None:
     for name, variant in example.run.variants.items():
         result, problem = variant.result, variant.problem
         if result.totals is None:
-            assert result.conflicts, f"{name}: no plan and no conflicts"
+            # every base question has a plan, so a solver that calls everything infeasible fails
+            assert name != "base" and result.conflicts, (name, result.status)
+            if set(result.conflicts) == {"budget_total", *protect_rows(result.conflicts)}:
+                # proven here: the protected bids alone cost more than the budget
+                assert problem.budget.total is not None
+                assert protected_floor(problem) > problem.budget.total, (name, result.conflicts)
             continue
         spend = pd.DataFrame([a.model_dump() for a in result.allocations])
         total = spend["spend"].sum()
@@ -45,6 +51,32 @@ def test_budgets_respected(example: Example) -> None:
                 assert used <= period.budget * (1 + TOL), (name, period.id)
         excluded = set(problem.constraints.exclude)
         assert spend.loc[spend["segment"].isin(excluded), "spend"].sum() == 0, name
+
+
+def protect_rows(conflicts: list[str]) -> set[str]:
+    """The protect rules' rows among named conflicts."""
+    return {name for name in conflicts if name.startswith("protect_bid[")}
+
+
+def protected_floor(problem: AllocationProblem) -> float:
+    """The least spend the protect rules force: on every channel of every matching segment,
+    the cheapest landscape point at or above the rule's bid multiplier."""
+    floor = 0.0
+    for rule in problem.constraints.protect:
+        if rule.min_bid_multiplier is None:
+            continue
+        for segment in problem.segments:
+            selectors = zip(
+                (rule.segment, rule.stage, rule.tier, rule.kind),
+                (segment.id, segment.stage, segment.tier, segment.kind),
+                strict=True,
+            )
+            if all(wanted in (None, value) for wanted, value in selectors):
+                floor += sum(
+                    min(p.cost for p in c.points if p.bid_multiplier >= rule.min_bid_multiplier)
+                    for c in segment.channels
+                )
+    return floor
 
 
 def test_frontier_non_decreasing_and_within_budget(example: Example) -> None:
@@ -87,7 +119,14 @@ def test_editor_sheets_one_row_per_key_inside_the_platform_range(example: Exampl
         assert (folder / "manifest.json").is_file(), name
 
 
+def hashed_email(email: object) -> str:
+    """Meta's e-mail identifier: SHA-256 of the trimmed, lower-cased address."""
+    return hashlib.sha256(str(email).strip().lower().encode()).hexdigest()
+
+
 def test_customer_lists_one_row_per_person(example: Example) -> None:
+    """Each list holds, one row per person, exactly the hashed e-mails of its segment's
+    members (from the run's own customer table, hashed here)."""
     folder = example.folder / "exports" / "base"
     lists = sorted((folder / "meta" / "customer_lists").glob("*.csv"))
     if not example.file.base.exports.customer_lists:
@@ -100,19 +139,23 @@ def test_customer_lists_one_row_per_person(example: Example) -> None:
         manifest = json.loads((folder / "manifest.json").read_text())
         assert any("no e-mail or phone for anyone" in w for w in manifest["warnings"])
         return
-    expected = {
-        hashlib.sha256(str(e).strip().lower().encode()).hexdigest() for e in emails["email"]
-    }
+    owner = dict(zip(emails["email"].map(hashed_email), emails["customer_id"], strict=True))
+    assert lists
     for path in lists:
         frame = pd.read_csv(path, header=None, skiprows=1, dtype=str, keep_default_na=False)
         header = path.read_text().splitlines()[0].split(",")
-        hashed = frame[[i for i, h in enumerate(header) if h == "email"]].to_numpy().ravel()
-        hashed = [h for h in hashed if h]
-        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashed)
-        assert set(hashed) <= expected
+        rows = frame[[i for i, h in enumerate(header) if h == "email"]].to_numpy()
+        people = [{owner[h] for h in row if h} for row in rows]
+        assert all(len(person) == 1 for person in people), path  # a row is one person
+        listed = [person.pop() for person in people]
+        assert len(set(listed)) == len(listed), path  # and a person is one row
+        for row, person in zip(rows, listed, strict=True):
+            mine = {h for h, customer in owner.items() if customer == person}
+            assert {h for h in row if h} == mine, (path, person)
         segment = path.stem.removeprefix(f"{example.file.base.name}-")
-        size = (members["segment"] == segment).sum()
-        assert len(frame) <= max(size, 1) or segment == "prospect-all"
+        if segment != "prospect-all":  # prospects are contacts, in no member table
+            expected = set(members.loc[members["segment"] == segment, "customer_id"])
+            assert set(listed) == expected & set(owner.values()), path
         if "value" in header:
             assert frame[header.index("value")].astype(float).is_monotonic_decreasing
 
@@ -149,16 +192,41 @@ def test_report_cells_are_formatted(example: Example) -> None:
         assert not re.fullmatch(r"-?\d+\.\d{4,}", value), cell
 
 
+def _by_pair(result: AllocationResult) -> pd.DataFrame:
+    """Spend and value per segment x channel, summed over periods, from a result's rows."""
+    rows = pd.DataFrame([a.model_dump() for a in result.allocations])
+    if rows.empty:
+        return pd.DataFrame(columns=["segment", "channel", "spend", "value"]).set_index(
+            ["segment", "channel"]
+        )
+    return rows.groupby(["segment", "channel"])[["spend", "value"]].sum()
+
+
 def test_comparison_against_base(example: Example) -> None:
+    """Every variant's differences, overall and per segment x channel, are its own figures
+    less the base's, both taken from the solver results rather than the table."""
     table = pd.read_csv(example.written["comparison"])
-    base = table[table["variant"] == "base"]
-    assert np.allclose(base[["spend_diff", "value_diff", "profit_diff"]].fillna(0), 0)
     assert set(table["variant"]) == set(example.run.variants)
+    base = _by_pair(example.run.base.result)
+    base_totals = example.run.base.result.totals
+    assert base_totals is not None
     overall = table[(table["segment"] == "(all)") & (table["channel"] == "(all)")]
+    pairs = table[(table["segment"] != "(all)") & (table["channel"] != "(all)")]
     for name, variant in example.run.variants.items():
         totals = variant.result.totals
         row = overall[overall["variant"] == name].iloc[0]
         assert np.isclose(row["spend"], 0.0 if totals is None else totals.spend, atol=1e-6)
+        if totals is not None:
+            for measure in ("spend", "value", "profit"):
+                expected = getattr(totals, measure) - getattr(base_totals, measure)
+                assert np.isclose(row[f"{measure}_diff"], expected, atol=1e-6), (name, measure)
+        mine = _by_pair(variant.result)
+        diff = mine.sub(base, fill_value=0.0)
+        rows = pairs[pairs["variant"] == name].set_index(["segment", "channel"])
+        for measure in ("spend", "value"):
+            got = rows[f"{measure}_diff"].fillna(0.0).astype(float)
+            want = diff[measure].reindex(got.index, fill_value=0.0).astype(float)
+            np.testing.assert_allclose(got, want, atol=1e-6, err_msg=f"{name} {measure}")
 
 
 def test_allocation_only_variants_do_not_refit(example: Example) -> None:

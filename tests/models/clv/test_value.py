@@ -74,35 +74,46 @@ def test_clv_if_alive_matches_posterior_simulation(cdnow_summary: pd.DataFrame) 
 
 
 def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> None:
-    """P(alive) x P(no own purchase | alive) x order margin + P(dead) x (order margin + CLV if
-    revived); a stage's lift factor replaces the order's incrementality."""
+    """Three customers by hand, from the published parameters in closed form (Fader, Hardie
+    and Lee 2005, eq. 13 for P(alive); Gamma(r + x, alpha + T) posterior for no purchase in the
+    campaign window; Fader, Hardie and Lee 2005b for the expected order): value = P(alive) x
+    P(no own purchase | alive) x order margin + P(dead) x (order margin + CLV if revived), the
+    last checked on simulated histories in test_revival; a stage's lift replaces the order's
+    factor."""
     bg, gg = _models(cdnow_summary)
-    summary = cdnow_summary.rename(
-        columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"}
+    summary = pd.DataFrame(
+        {
+            "frequency": [0, 2, 10],
+            "recency": [0.0, 20.0, 35.0],
+            "T": [30.0, 38.86, 38.86],
+            "monetary_value": [0.0, 30.0, 55.0],
+        }
     )
-    values = customer_value(bg, gg, summary, SETTINGS)
+    got = customer_value(bg, gg, summary, SETTINGS)
+    staged = summary.assign(stage=["new", "loyal", "loyal"])
+    lift = SETTINGS.model_copy(update={"stage_incrementality": {"loyal": 0.1}})
+    with_lift = customer_value(bg, gg, staged, lift)
+    r, alpha, a, b = BG["r"], BG["alpha"], BG["a"], BG["b"]
+    p, q, gamma = GG["p"], GG["q"], GG["gamma"]
     window = SETTINGS.campaign_window_days / 7
-    no_purchase = bg.probability_no_purchase_if_alive(
-        window, summary["frequency"], summary["recency"], summary["T"]
-    )
-    alive = bg.probability_alive(summary["frequency"], summary["recency"], summary["T"])
-    order_margin = SETTINGS.margin * values["expected_order_value"]
-    expected = alive * no_purchase * order_margin + (1 - alive) * (
-        order_margin + values["clv_if_revived"]
-    )
-    np.testing.assert_allclose(values["value_per_conversion"], expected)
-    np.testing.assert_allclose(values["incrementality"], alive * no_purchase + 1 - alive)
-    one_time = summary["frequency"] == 0
-    assert (values.loc[one_time, "incrementality"] == no_purchase[one_time]).all()
-    staged = summary.assign(stage=np.where(summary["frequency"] > 2, "loyal", "new"))
-    settings = SETTINGS.model_copy(update={"stage_incrementality": {"loyal": 0.1}})
-    with_lift = customer_value(bg, gg, staged, settings)
-    loyal = staged["stage"] == "loyal"
-    lifted = 0.1 * order_margin + (1 - alive) * values["clv_if_revived"]
-    np.testing.assert_allclose(with_lift.loc[loyal, "value_per_conversion"], lifted[loyal])
-    np.testing.assert_allclose(
-        with_lift.loc[~loyal, "value_per_conversion"], values.loc[~loyal, "value_per_conversion"]
-    )
+    for i, (x, t_x, big_t, zbar) in enumerate(summary.itertuples(index=False)):
+        odds = a / (b + x - 1) * ((alpha + big_t) / (alpha + t_x)) ** (r + x) if x else 0.0
+        p_alive = 1 / (1 + odds)
+        order = p * (gamma + x * zbar) / (p * x + q - 1)
+        no_purchase = ((alpha + big_t) / (alpha + big_t + window)) ** (r + x)
+        row = got.iloc[i]
+        margin = SETTINGS.margin * order
+        assert row["p_alive"] == pytest.approx(p_alive, rel=1e-9)
+        assert row["expected_order_value"] == pytest.approx(order, rel=1e-9)
+        assert row["clv"] == pytest.approx(p_alive * row["clv_if_alive"], rel=1e-9)
+        revived = row["clv_if_revived"]
+        expected = p_alive * no_purchase * margin + (1 - p_alive) * (margin + revived)
+        assert row["value_per_conversion"] == pytest.approx(expected, rel=1e-9)
+        if i:  # loyal: the lift factor replaces the order's incrementality
+            lifted = 0.1 * margin + (1 - p_alive) * revived
+            assert with_lift["value_per_conversion"].iloc[i] == pytest.approx(lifted, rel=1e-9)
+        else:
+            assert with_lift["value_per_conversion"].iloc[i] == pytest.approx(expected, rel=1e-9)
 
 
 def test_clv_does_not_depend_on_the_time_unit(cdnow_summary: pd.DataFrame) -> None:
