@@ -139,8 +139,8 @@ def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
         FROM kept k JOIN customers c USING (customer_id)"""
     )
     con.execute(
-        "CREATE TABLE identity_map AS SELECT DISTINCT 'customer_id' AS identifier_type, "
-        "customer_id AS identifier, customer_id FROM orders"
+        "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
+        "customer_id AS identifier, customer_id FROM customers"
     )
     rows = con.execute("SELECT count(*), (SELECT count(*) FROM customers) FROM orders").fetchall()
     records, customers = (int(v) for v in rows[0])
