@@ -58,8 +58,11 @@ def _used_values(column: str, target: str, end: str, present: bool) -> str:
         GROUP BY customer_key"""
 
 
-def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -> str:
+def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int) -> str:
     """The summary query over the `orders` table: one row per customer ordering by `as_of`.
+
+    `columns` are the order columns given (channels and devices only when there). DuckDB SQL
+    that SQLGlot carries to Spark (models/engine.py).
 
     Purchase days are grouped on one integer, customer_key * DAY_SLOTS + day number, which is
     much cheaper than grouping on (customer_key, day); `customer_key` follows customer_id
@@ -70,7 +73,7 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
     first_value = "arg_min(value, key_day)"
     return f"""
     WITH purchase_days AS (
-        SELECT customer_key * {DAY_SLOTS} + (day - {DAY_ZERO}) AS key_day,
+        SELECT customer_key * {DAY_SLOTS} + date_diff('day', {DAY_ZERO}, day) AS key_day,
                sum(amount) AS value, count(*) AS orders,
                min(timestamp) AS first_ts, max(timestamp) AS last_ts
         FROM orders WHERE day <= {end} GROUP BY key_day
@@ -79,7 +82,8 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
         SELECT key_day // {DAY_SLOTS} AS customer_key,
             CAST(count(*) - 1 AS BIGINT) AS frequency,
             CAST(max(key_day) - min(key_day) AS DOUBLE) / {days_per_unit} AS recency,
-            CAST({end} - {DAY_ZERO} - {first_day} AS DOUBLE) / {days_per_unit} AS T,
+            CAST(date_diff('day', {DAY_ZERO}, {end}) - {first_day} AS DOUBLE) / {days_per_unit}
+                AS T,
             CASE WHEN count(*) > 1 THEN (sum(value) - {first_value}) / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
             CAST(sum(orders) AS BIGINT) AS orders,
@@ -92,8 +96,8 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
             CAST(sum(orders) - arg_min(orders, key_day) AS BIGINT) AS repeat_orders
         FROM purchase_days GROUP BY customer_key
     ),
-    channels AS ({_used_values("channel", "channels", end, "channel" in loaded.columns)}),
-    devices AS ({_used_values("device", "devices", end, "device" in loaded.columns)})
+    channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
+    devices AS ({_used_values("device", "devices", end, "device" in columns)})
     SELECT n.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
         p.total_spend, p.first_order, p.last_order,
         coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
@@ -120,7 +124,7 @@ def customer_summary(
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
     loaded = as_loaded(orders)
     end = reference_day(loaded, as_of)
-    query = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit]))
+    query = loaded.connection.sql(summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit]))
     # Through Arrow: no Python object per value, several times faster than .df() on millions
     # of rows, and the same dtypes here (no DATE or nullable integer column).
     frame = query.to_arrow_table().to_pandas()
