@@ -9,7 +9,9 @@ properties), or from the `--engine` / `--spark-master` options.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlglot
@@ -29,6 +31,8 @@ SPARK_DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
 # strptime directives -> Java DateTimeFormatter patterns (Spark's to_timestamp).
 STRPTIME_TO_JAVA = {
@@ -71,9 +75,14 @@ def spark_session(settings: EngineSettings | None = None) -> SparkSession:
             hint="install a Java 17 runtime (Debian: apt-get install openjdk-17-jre-headless)",
         )
     builder = SparkSession.builder.master(settings.spark_master).appName("clvbid")
+    # Python workers run this interpreter unless PYSPARK_PYTHON names another (on a cluster:
+    # a Python with clvbid installed on every worker).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in (SPARK_DEFAULTS | settings.spark_config).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _java_pattern(strptime: str) -> str:

@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 IDENTIFIER_TYPES = ("customer_id", "email", "loyalty_card", "device_id", "contact_id")
 
 
-def _order_fields(alias: str) -> str:
+def order_fields(alias: str) -> str:
     """The columns of the `orders` table after `customer_id`, read from table alias `alias`."""
     names = "order_id, email, loyalty_card, device_id, timestamp"
     names += ", amount, quantity, channel, device, source_row"
@@ -164,7 +164,7 @@ def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
         "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
     )
     con.execute(
-        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {_order_fields("k")}
+        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {order_fields("k")}
         FROM kept k JOIN customers c USING (customer_id)"""
     )
     con.execute(
@@ -197,7 +197,7 @@ def resolve_identities(
     )
     con.execute(
         f"""CREATE TABLE orders AS
-        SELECT k.customer_key, k.unified_id AS customer_id, {_order_fields("r")}
+        SELECT k.customer_key, k.unified_id AS customer_id, {order_fields("r")}
         FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
     )
     if with_contacts:

@@ -279,7 +279,7 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: data_type for name, data_type in rows}
 
 
-def _resolve_columns(
+def resolve_columns(
     available: list[str],
     wanted: tuple[str, ...],
     mapping: Mapping[str, str],
@@ -522,7 +522,7 @@ def load_contacts(
     types = _column_types(con, "contacts_source")
     available = list(types)
     file = source_name(contacts)
-    cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts", file)
+    cols = resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts", file)
     if not set(cols) & set(IDENTIFIER_COLUMNS):
         raise OrdersSchemaError(
             f"the contacts have none of the identifier columns {list(IDENTIFIER_COLUMNS)}; "
@@ -544,6 +544,36 @@ def load_contacts(
     )
     con.execute("DROP TABLE contacts_source")
     return int(query_row(con, "SELECT count(*) FROM contacts_raw")[0])
+
+
+def planned_checks(
+    types: dict[str, str],
+    columns: Mapping[str, str] | None,
+    file: str | None,
+    timestamp_format: str | None,
+    max_timestamp: dt.datetime | pd.Timestamp | str | None,
+    source_row: str = DUCKDB_ROW,
+) -> tuple[dict[str, str], str]:
+    """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
+    checks' SQL; raises OrdersSchemaError when a required column is missing."""
+    available = list(types)
+    cols = resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
+        missing.remove("customer_id")
+    if missing:
+        raise OrdersSchemaError(
+            f"required column(s) {missing} not found; columns are {available}",
+            file=file,
+            field=missing[0],
+            hint=_mapping_hint(available),
+            fix=[("columns", f"{name}=<column>") for name in missing],
+        )
+    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
+    if limit.tzinfo is not None:
+        limit = limit.tz_convert("UTC").tz_localize(None)
+    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "), source_row)
+    return cols, checked
 
 
 def load_orders(
@@ -575,23 +605,7 @@ def load_orders(
     file = source_name(source)
     read_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
-    available = list(types)
-    cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
-    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
-    if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
-        missing.remove("customer_id")
-    if missing:
-        raise OrdersSchemaError(
-            f"required column(s) {missing} not found; columns are {available}",
-            file=file,
-            field=missing[0],
-            hint=_mapping_hint(available),
-            fix=[("columns", f"{name}=<column>") for name in missing],
-        )
-    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
-    if limit.tzinfo is not None:
-        limit = limit.tz_convert("UTC").tz_localize(None)
-    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
+    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
     _validate(con, cols, checked)
     if strict:
         _first_error(con, cols, file)

@@ -20,6 +20,7 @@ TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 DAY_ZERO = "DATE '0001-01-01'"  # day numbers count from here: positive for every AD date
 DAY_SLOTS = 2**20  # room for day numbers up to the year 2870
+EXACT_MONEY = "DECIMAL(38, 10)"  # amounts to 1e-10, sums to 1e28
 
 SUMMARY_COLUMNS = [
     "frequency",
@@ -66,15 +67,18 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
 
     Purchase days are grouped on one integer, customer_key * DAY_SLOTS + day number, which is
     much cheaper than grouping on (customer_key, day); `customer_key` follows customer_id
-    order, so the result is sorted on it.
+    order, so the result is sorted on it. Money is added as decimals (EXACT_MONEY): exact,
+    so every engine, whatever order it adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
     first_day = f"min(key_day) % {DAY_SLOTS}"
     first_value = "arg_min(value, key_day)"
+    repeat_value = f"CAST(sum(value) - {first_value} AS DOUBLE)"
     return f"""
     WITH purchase_days AS (
-        SELECT customer_key * {DAY_SLOTS} + date_diff('day', {DAY_ZERO}, day) AS key_day,
-               sum(amount) AS value, count(*) AS orders,
+        SELECT CAST(customer_key AS BIGINT) * {DAY_SLOTS}
+               + date_diff('day', {DAY_ZERO}, day) AS key_day,
+               sum(CAST(amount AS {EXACT_MONEY})) AS value, count(*) AS orders,
                min(timestamp) AS first_ts, max(timestamp) AS last_ts
         FROM orders WHERE day <= {end} GROUP BY key_day
     ),
@@ -84,14 +88,14 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
             CAST(max(key_day) - min(key_day) AS DOUBLE) / {days_per_unit} AS recency,
             CAST(date_diff('day', {DAY_ZERO}, {end}) - {first_day} AS DOUBLE) / {days_per_unit}
                 AS T,
-            CASE WHEN count(*) > 1 THEN (sum(value) - {first_value}) / (count(*) - 1)
+            CASE WHEN count(*) > 1 THEN {repeat_value} / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
             CAST(sum(orders) AS BIGINT) AS orders,
-            sum(value) AS total_spend,
+            CAST(sum(value) AS DOUBLE) AS total_spend,
             min(first_ts) AS first_order,
             max(last_ts) AS last_order,
-            {first_value} AS first_order_value,
-            (sum(value) - {first_value}) / nullif(sum(orders) - arg_min(orders, key_day), 0)
+            CAST({first_value} AS DOUBLE) AS first_order_value,
+            {repeat_value} / nullif(sum(orders) - arg_min(orders, key_day), 0)
                 AS mean_repeat_order_value,
             CAST(sum(orders) - arg_min(orders, key_day) AS BIGINT) AS repeat_orders
         FROM purchase_days GROUP BY customer_key
