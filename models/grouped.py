@@ -12,6 +12,7 @@ the customers are: `mapInPandas` on Spark, with the very `customer_value` of the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import duckdb
@@ -21,7 +22,8 @@ from models.clv.bgnbd import BetaGeoModel
 from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, customer_value
-from models.engine import to_spark_sql
+from models.customers import customer_summary, load_orders
+from models.engine import EngineSettings, spark_session, to_spark_sql
 from models.settings import ValuationSettings
 
 if TYPE_CHECKING:
@@ -102,3 +104,51 @@ def score_spark(
 
     schema = "customer_id string, " + ", ".join(f"{name} double" for name in VALUE_COLUMNS)
     return summary.select(*inputs).mapInPandas(score, schema)
+
+
+def value_at_scale(
+    source: str | Path,
+    out: str | Path,
+    *,
+    engine: EngineSettings | None = None,
+    as_of: object | None = None,
+    model: PurchaseModelName = "bgnbd",
+    settings: ValuationSettings | None = None,
+    max_timestamp: str | None = None,
+) -> dict[str, object]:
+    """Load `source` on the engine, summarise, fit on grouped statistics and write every
+    customer's values (values.parquet: a folder of parts on Spark) and the rejects under `out`.
+
+    Returns the load report, the fitted parameters and the group counts (rows into the fit).
+    """
+    engine = engine or EngineSettings()
+    if engine.engine == "spark":
+        from models.customers.spark import load_orders_spark, spark_summary
+
+        spark = spark_session(engine)
+        loaded = load_orders_spark(spark, source, max_timestamp=max_timestamp)
+        summary = spark_summary(loaded, as_of=as_of)
+        groups = groups_spark(summary)
+        purchases, spend = fit_grouped(*groups, model=model)
+        folder = str(out).rstrip("/")  # a URL (s3a://...) as it is: Path would fold the //
+        values = score_spark(summary, purchases, spend, settings)
+        values.write.mode("overwrite").parquet(f"{folder}/values.parquet")
+        loaded.tables["rejects"].write.mode("overwrite").parquet(f"{folder}/rejects.parquet")
+        report = loaded.report
+    else:
+        root = Path(out)
+        root.mkdir(parents=True, exist_ok=True)
+        duck = load_orders(source, max_timestamp=max_timestamp)
+        frame = customer_summary(duck, as_of=as_of)
+        groups = groups_duckdb(frame)
+        purchases, spend = fit_grouped(*groups, model=model)
+        values = customer_value(purchases, spend, frame, settings)
+        values.reset_index().to_parquet(root / "values.parquet", index=False)
+        duck.rejects().to_parquet(root / "rejects.parquet", index=False)
+        report = duck.report
+    return {
+        "report": report,
+        "purchase_params": purchases.params_,
+        "spend_params": spend.params_,
+        "fit_rows": (len(groups[0]), len(groups[1])),
+    }

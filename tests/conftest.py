@@ -2,6 +2,6 @@
 one Spark session of the Spark engine tests."""
 
 from tests.browser import browser
-from tests.spark import spark
+from tests.spark import spark, spark_cluster
 
-__all__ = ["browser", "spark"]
+__all__ = ["browser", "spark", "spark_cluster"]

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +43,61 @@ def spark() -> Iterator[object]:
     )
     yield session
     session.stop()
+
+
+def _free_port() -> int:
+    """A TCP port nobody listens on now (loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float) -> None:
+    """Wait until something listens on `port`; fail if `process` dies or it takes too long."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Spark master exited with {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    pytest.fail(f"the Spark master did not listen on port {port} within {seconds:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(spark: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A standalone Spark cluster on loopback: a master and two one-core workers started
+    from pyspark's own classes (bin/spark-class), stopped at the end. Yields its master URL."""
+    import pyspark
+
+    spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
+    port = _free_port()
+    logs = tmp_path_factory.mktemp("spark-cluster")
+    env = os.environ | {"SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs)}
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, *args: str) -> subprocess.Popen[bytes]:
+        log = (logs / f"{name}.log").open("wb")
+        process = subprocess.Popen([str(spark_class), *args], stdout=log, stderr=log, env=env)
+        started.append(process)
+        return process
+
+    try:
+        master = start("master", "org.apache.spark.deploy.master.Master",
+                       "--host", "127.0.0.1", "--port", str(port), "--webui-port", "0")  # fmt: skip
+        _wait_for_port(port, master, 120)
+        url = f"spark://127.0.0.1:{port}"
+        for index in range(2):
+            start(f"worker{index}", "org.apache.spark.deploy.worker.Worker", url,
+                  "--cores", "1", "--memory", "1g", "--webui-port", "0",
+                  "--work-dir", str(logs / f"work{index}"))  # fmt: skip
+        yield url
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()

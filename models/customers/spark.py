@@ -123,15 +123,17 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
         return spark.createDataFrame(frame)
     if isinstance(source, SparkFrame):
         return _numbered(spark, source)
-    path = Path(str(source))
-    if not path.exists():
-        raise MissingFileError(f"no such file: {path}", file=str(path), hint="check the path")
-    if (path / "_delta_log").is_dir():
-        frame = spark.read.format("delta").load(str(path))
-    elif path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}:
-        frame = spark.read.parquet(str(path))
+    name = str(source)
+    path = Path(name)
+    remote = "://" in name  # s3a://, abfss://, hdfs://: Spark reads it, clvbid cannot look
+    if not remote and not path.exists():
+        raise MissingFileError(f"no such file: {path}", file=name, hint="check the path")
+    if not remote and (path / "_delta_log").is_dir():
+        frame = spark.read.format("delta").load(name)
+    elif path.suffix.lower() in {".csv", ".gz", ".txt"}:
+        frame = spark.read.csv(name, header=True, inferSchema=False)
     else:
-        frame = spark.read.csv(str(path), header=True, inferSchema=False)
+        frame = spark.read.parquet(name)
     return _numbered(spark, frame)
 
 

@@ -6,19 +6,24 @@ mode, one session per test run: tests/spark.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from models.clv import BetaGeoModel
 from models.clv.value import customer_value
-from models.customers import customer_summary, load_orders
-from models.customers.spark import load_orders_spark, spark_summary
+from models.customers import LoadedOrders, customer_summary, load_orders
+from models.customers.spark import SparkOrders, load_orders_spark, spark_summary
 from models.datasets import load_cdnow
 from models.grouped import VALUE_COLUMNS, fit_grouped, groups_duckdb, groups_spark, score_spark
 from models.simulate import SimulationConfig, simulate
 
 NOT_AFTER = "2026-01-01"
+ROOT = Path(__file__).parents[2]
 FLOATS = ["recency", "T", "monetary_value", "total_spend", "first_order_value"]
 FLOATS += ["mean_repeat_order_value"]
 
@@ -51,6 +56,13 @@ def cdnow_frame() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
+def cdnow_both(spark: object, cdnow_frame: pd.DataFrame) -> tuple[LoadedOrders, SparkOrders]:
+    """CDNOW loaded by each engine (once for the module)."""
+    duck = load_orders(cdnow_frame, max_timestamp=NOT_AFTER)
+    return duck, load_orders_spark(spark, cdnow_frame, max_timestamp=NOT_AFTER)
+
+
+@pytest.fixture(scope="module")
 def dirty() -> pd.DataFrame:
     return _dirty_text_orders()
 
@@ -72,9 +84,8 @@ def _same_summary(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
     )
 
 
-def test_cdnow_summaries_equal(spark: object, cdnow_frame: pd.DataFrame) -> None:
-    duck = load_orders(cdnow_frame, max_timestamp=NOT_AFTER)
-    on_spark = load_orders_spark(spark, cdnow_frame, max_timestamp=NOT_AFTER)
+def test_cdnow_summaries_equal(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
+    duck, on_spark = cdnow_both
     assert on_spark.report == duck.report
     assert on_spark.report.identity.customers == 23_570  # the CDNOW customers
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
@@ -91,7 +102,7 @@ def test_generated_rejects_ids_and_summaries_equal(spark: object, dirty: pd.Data
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
 
 
-def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path: object) -> None:
+def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path: Path) -> None:
     """Row numbers of a file read in several partitions are the file's own."""
     path = tmp_path / "orders.parquet"
     dirty.to_parquet(path, index=False, row_group_size=200)
@@ -101,9 +112,9 @@ def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path:
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
 
 
-def test_grouped_fit_is_the_per_customer_fit(cdnow_frame: pd.DataFrame) -> None:
+def test_grouped_fit_is_the_per_customer_fit(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
     """Grouping by (frequency, recency, T) with counts as weights is the exact likelihood."""
-    summary = customer_summary(load_orders(cdnow_frame))
+    summary = customer_summary(cdnow_both[0])
     purchase_groups, spend_groups = groups_duckdb(summary)
     assert purchase_groups["customers"].sum() == len(summary) > 2 * len(purchase_groups)
     grouped, _ = fit_grouped(purchase_groups, spend_groups)
@@ -112,11 +123,11 @@ def test_grouped_fit_is_the_per_customer_fit(cdnow_frame: pd.DataFrame) -> None:
     assert grouped.log_likelihood_ == pytest.approx(single.log_likelihood_, rel=1e-12)
 
 
-def test_clv_equal_on_both_engines(spark: object, cdnow_frame: pd.DataFrame) -> None:
-    duck_summary = customer_summary(load_orders(cdnow_frame))
+def test_clv_equal_on_both_engines(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
+    duck_summary = customer_summary(cdnow_both[0])
     purchases, spend = fit_grouped(*groups_duckdb(duck_summary))
     expected = customer_value(purchases, spend, duck_summary)
-    spark_frame = spark_summary(load_orders_spark(spark, cdnow_frame))
+    spark_frame = spark_summary(cdnow_both[1])
     spark_purchases, spark_spend = fit_grouped(*groups_spark(spark_frame))
     np.testing.assert_array_equal(spark_purchases.params_, purchases.params_)
     np.testing.assert_array_equal(spark_spend.params_, spend.params_)
@@ -124,4 +135,34 @@ def test_clv_equal_on_both_engines(spark: object, cdnow_frame: pd.DataFrame) -> 
     scored = scored.set_index("customer_id").loc[expected.index]
     np.testing.assert_allclose(
         scored[list(VALUE_COLUMNS)].to_numpy(), expected[list(VALUE_COLUMNS)].to_numpy(), rtol=1e-9
+    )
+
+
+def test_standalone_cluster_gives_the_same_answers(
+    spark_cluster: str, dirty: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The distributed path (a master and two workers on loopback, executors in other JVMs
+    and Python workers) gives DuckDB's rejects, unified ids, summaries and CLV."""
+    path = tmp_path / "orders.parquet"
+    dirty.to_parquet(path, index=False, row_group_size=200)
+    out = tmp_path / "out"
+    job = [sys.executable, "-m", "tests.models.spark_cluster_job", spark_cluster, str(path)]
+    # a generous bound, so that a cluster that cannot schedule the job fails instead of hanging
+    run = subprocess.run([*job, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (out / "executors.txt").read_text().strip() == "2"
+    duck = load_orders(path, max_timestamp=NOT_AFTER)
+    rejects = pd.read_parquet(out / "rejects").sort_values("source_row", ignore_index=True)
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(rejects))
+    identities = pd.read_parquet(out / "identity_map")
+    identities = identities.sort_values(["identifier_type", "identifier"], ignore_index=True)
+    pd.testing.assert_frame_equal(_plain(duck.identity_map()), _plain(identities))
+    summary = customer_summary(duck)
+    on_cluster = pd.read_parquet(out / "summary").set_index("customer_id").loc[summary.index]
+    _same_summary(summary, on_cluster.reset_index())
+    purchases, spend = fit_grouped(*groups_duckdb(summary))
+    expected = customer_value(purchases, spend, summary)
+    values = pd.read_parquet(out / "values").set_index("customer_id").loc[expected.index]
+    np.testing.assert_allclose(
+        values[list(VALUE_COLUMNS)].to_numpy(), expected[list(VALUE_COLUMNS)].to_numpy(), rtol=1e-9
     )
