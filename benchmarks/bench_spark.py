@@ -70,34 +70,40 @@ def build_orders(n: int, seed: int = 1) -> Path:
     return path
 
 
+class Clock:
+    """Seconds of each phase of a run, by name, in order."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Close phase `name` now."""
+        now = time.perf_counter()
+        self.seconds[f"{name}_s"] = now - self._last
+        self._last = now
+
+
 def run_duckdb(path: str) -> dict[str, float]:
     """DuckDB engine: load+validate+unify, summary, stages; grouped fit and scoring."""
     from models.clv.value import customer_value
     from models.customers import customer_summary, lifecycle_stages, load_orders
     from models.grouped import fit_grouped, groups_duckdb
 
-    start = time.perf_counter()
+    clock = Clock()
     loaded = load_orders(path, max_timestamp=NOT_AFTER)
-    loaded_at = time.perf_counter()
+    clock.lap("load")
     summary = customer_summary(loaded, as_of=AS_OF)
-    summary_at = time.perf_counter()
+    clock.lap("summary")
     lifecycle_stages(loaded, as_of=AS_OF)
-    stages_at = time.perf_counter()
+    clock.lap("stages")
     groups = groups_duckdb(summary)
     purchases, spend = fit_grouped(*groups)
-    fit_at = time.perf_counter()
+    clock.lap("fit")
     values = customer_value(purchases, spend, summary)
     values.reset_index().to_parquet(DATA / "values_duckdb.parquet", index=False)
-    end = time.perf_counter()
-    return {
-        "customers": len(summary),
-        "load_s": loaded_at - start,
-        "summary_s": summary_at - loaded_at,
-        "stages_s": stages_at - summary_at,
-        "fit_s": fit_at - stages_at,
-        "score_s": end - fit_at,
-        "fit_rows": len(groups[0]),
-    }
+    clock.lap("score")
+    return clock.seconds | {"customers": len(summary), "fit_rows": len(groups[0])}
 
 
 def run_spark(path: str) -> dict[str, float]:
@@ -106,28 +112,20 @@ def run_spark(path: str) -> dict[str, float]:
     from models.engine import EngineSettings, spark_session
     from models.grouped import fit_grouped, groups_spark, score_spark
 
-    session_start = time.perf_counter()
+    clock = Clock()
     spark = spark_session(EngineSettings(engine="spark", spark_master="local[2]"))
-    start = time.perf_counter()
+    clock.lap("session")
     loaded = load_orders_spark(spark, path, max_timestamp=NOT_AFTER)
-    loaded_at = time.perf_counter()
+    clock.lap("load")
     summary = spark_summary(loaded, as_of=AS_OF).localCheckpoint(eager=True)
-    summary_at = time.perf_counter()
+    clock.lap("summary")
     groups = groups_spark(summary)
     purchases, spend = fit_grouped(*groups)
-    fit_at = time.perf_counter()
+    clock.lap("fit")
     out = DATA / "values_spark.parquet"
     score_spark(summary, purchases, spend).write.mode("overwrite").parquet(str(out))
-    end = time.perf_counter()
-    return {
-        "customers": summary.count(),
-        "session_s": start - session_start,
-        "load_s": loaded_at - start,
-        "summary_s": summary_at - loaded_at,
-        "fit_s": fit_at - summary_at,
-        "score_s": end - fit_at,
-        "fit_rows": len(groups[0]),
-    }
+    clock.lap("score")
+    return clock.seconds | {"customers": summary.count(), "fit_rows": len(groups[0])}
 
 
 def run_bare(path: str) -> dict[str, float]:

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
 from models.clv import BetaGeoModel
 from models.clv.value import customer_value
 from models.customers import LoadedOrders, customer_summary, load_orders
@@ -165,4 +167,31 @@ def test_standalone_cluster_gives_the_same_answers(
     values = pd.read_parquet(out / "values").set_index("customer_id").loc[expected.index]
     np.testing.assert_allclose(
         values[list(VALUE_COLUMNS)].to_numpy(), expected[list(VALUE_COLUMNS)].to_numpy(), rtol=1e-9
+    )
+
+
+def test_score_command_on_both_engines(
+    spark: object, dirty: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clvbid customers score` reads a CSV export on either engine (CLVBID_ENGINE or
+    --engine) and writes the same values and rejects."""
+    path = tmp_path / "orders.csv"
+    dirty.to_csv(path, index=False)
+    monkeypatch.setenv("CLVBID_ENGINE", "duckdb")
+    for engine in ["duckdb", "spark"]:
+        args = ["customers", "score", str(path), "--out", str(tmp_path / engine)]
+        result = CliRunner().invoke(app, [*args, "--engine", engine] if engine == "spark" else args)
+        assert result.exit_code == 0, result.output
+        assert f"on {engine}" in result.output
+    duck, on_spark = (tmp_path / "duckdb", tmp_path / "spark")
+    rejects = pd.read_parquet(on_spark / "rejects.parquet").sort_values("source_row")
+    pd.testing.assert_frame_equal(
+        _plain(pd.read_parquet(duck / "rejects.parquet")), _plain(rejects.reset_index(drop=True))
+    )
+    expected = pd.read_parquet(duck / "values.parquet").set_index("customer_id")
+    values = pd.read_parquet(on_spark / "values.parquet").set_index("customer_id")
+    np.testing.assert_allclose(
+        values.loc[expected.index, list(VALUE_COLUMNS)].to_numpy(),
+        expected[list(VALUE_COLUMNS)].to_numpy(),
+        rtol=1e-9,
     )
