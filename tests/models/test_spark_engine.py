@@ -195,3 +195,22 @@ def test_score_command_on_both_engines(
         expected[list(VALUE_COLUMNS)].to_numpy(),
         rtol=1e-9,
     )
+
+
+def test_timestamp_format_read_alike(spark: object) -> None:
+    """Day-first dates with their strptime format (transpiled to a Java pattern) read as on
+    DuckDB (ISO dates too); a date that does not exist is rejected on both, on the same row."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "timestamp": ["15/03/2024", "02/04/2024 ", "31/12/2023", "45/13/2024"],
+            "amount": ["10.5", "20", "7.25", "3"],
+        }
+    )
+    options = {"timestamp_format": "%d/%m/%Y", "max_timestamp": NOT_AFTER}
+    duck = load_orders(orders, **options)
+    on_spark = load_orders_spark(spark, orders, **options)
+    assert duck.report == on_spark.report
+    assert duck.report.rejected == {"bad_timestamp": 1}
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
+    _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
