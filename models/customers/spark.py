@@ -139,13 +139,13 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
 
 def _types(frame: DataFrame) -> dict[str, str]:
     """Column -> type name as DuckDB spells it (the parsing SQL branches on it)."""
-    return {
-        field.name: SPARK_TYPES.get(field.dataType.simpleString(), "DECIMAL")
-        if field.dataType.simpleString().startswith("decimal")
-        else SPARK_TYPES.get(field.dataType.simpleString(), "VARCHAR")
-        for field in frame.schema.fields
-        if field.name != ROW
-    }
+    names = {}
+    for field in frame.schema.fields:
+        spark_type = field.dataType.simpleString()
+        fallback = "DECIMAL" if spark_type.startswith("decimal") else "VARCHAR"
+        names[field.name] = SPARK_TYPES.get(spark_type, fallback)
+    names.pop(ROW, None)
+    return names
 
 
 def _resolve_spark_identities(spark: SparkSession, identifier_columns: list[str]) -> None:
