@@ -236,7 +236,6 @@ def _star_rounds(spark: SparkSession) -> None:
             spark,
             "small_star_in",
             "SELECT greatest(src, dst) AS u, least(src, dst) AS v FROM large_star",
-            keep=False,
         )
         spark_view(
             spark,
