@@ -15,8 +15,13 @@ import pytest
 
 from models.engine import EngineSettings, spark_session
 
-# Small shuffles: the test data sets have thousands of rows, not millions.
-TEST_CONFIG = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
+# Small shuffles: the test data sets have thousands of rows, not millions. Small file splits:
+# the test files are read in several partitions, so the row numbering across them is tested.
+TEST_CONFIG = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.files.maxPartitionBytes": "16k",
+}
 
 
 def _missing() -> str | None:

@@ -110,6 +110,7 @@ def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path:
     dirty.to_parquet(path, index=False, row_group_size=200)
     duck = load_orders(path, max_timestamp=NOT_AFTER)
     on_spark = load_orders_spark(spark, path, max_timestamp=NOT_AFTER)
+    assert spark.read.parquet(str(path)).rdd.getNumPartitions() > 1
     assert duck.report.rows_rejected == 8
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
 
