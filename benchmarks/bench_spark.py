@@ -158,7 +158,7 @@ def run_fits(path: str) -> dict[str, float]:
     grouped_s = time.perf_counter() - start
     # per customer: no weights, and no merging of equal rows either (a row per customer)
     start = time.perf_counter()
-    rows = np.arange(len(summary)) * 1e-9  # distinct recency per row, below any day's width
+    rows = np.arange(len(summary)) * 1e-9  # distinct recency per row (weeks), far below a day
     single = BetaGeoModel().fit(
         summary["frequency"], summary["recency"] + rows * (summary["frequency"] > 0), summary["T"]
     )
@@ -244,7 +244,7 @@ def main(n: int = ORDERS) -> None:
         f"BG/NBD on {fits['customers']:,} customers: grouped rows ({fits['groups']:,}) "
         f"{fits['grouped_s']:.2f} s, one row per customer {fits['single_s']:.2f} s; "
         f"log-likelihood difference {ll_gap:.2e} (the per-customer rows carry recency "
-        "offsets below 1e-3 days, so they cannot be merged).\n\n"
+        "offsets of row number x 1e-9 weeks, so they cannot be merged).\n\n"
         + markdown_table(["customers", "fit rows ungrouped", "fit rows grouped"], sizes)
         + "\n\nGrouped sizes from BG/NBD draws (CDNOW's parameters, days, 3 years of cohorts); "
         "100M drawn in full, in chunks of 10M."
