@@ -244,7 +244,7 @@ def main(n: int = ORDERS) -> None:
         f"BG/NBD on {fits['customers']:,} customers: grouped rows ({fits['groups']:,}) "
         f"{fits['grouped_s']:.2f} s, one row per customer {fits['single_s']:.2f} s; "
         f"log-likelihood difference {ll_gap:.2e} (the per-customer rows carry recency "
-        "offsets of row number x 1e-9 weeks, so they cannot be merged).\n\n"
+        "offsets of row number x 1e-9 weeks, so repeat customers cannot be merged).\n\n"
         + markdown_table(["customers", "fit rows ungrouped", "fit rows grouped"], sizes)
         + "\n\nGrouped sizes from BG/NBD draws (CDNOW's parameters, days, 3 years of cohorts); "
         "100M drawn in full, in chunks of 10M."
