@@ -37,6 +37,8 @@ from models.customers import (
     stage_transitions,
 )
 from models.datasets import load_cdnow
+from models.engine import EngineName, EngineSettings
+from models.grouped import PurchaseModelName, value_at_scale
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -154,3 +156,31 @@ def demo_customers(target: Console) -> None:
     loaded = load_orders(load_cdnow())
     show_dashboard(ltv_dashboard(loaded), target)
     show_stage_counts(loaded, 6, target)
+
+
+@app.command()
+def score(
+    source: Annotated[str, typer.Argument(help="Orders: Parquet/Delta path or folder, or CSV.")],
+    out: Annotated[str, typer.Option("--out", help="Folder (or URL) for the outputs.")] = (
+        "out/scores"
+    ),
+    engine: Annotated[
+        EngineName | None,
+        typer.Option("--engine", help="duckdb or spark (default: CLVBID_ENGINE, else duckdb)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL (default: CLVBID_SPARK_MASTER, else local[2])."),
+    ] = None,
+    as_of: AsOfOpt = None,
+    model: Annotated[PurchaseModelName, typer.Option(help="Purchase model.")] = "bgnbd",
+) -> None:
+    """Value every customer of SOURCE at any size: the fit reads grouped sufficient statistics,
+    the scoring runs on the engine; writes values.parquet and rejects.parquet to --out."""
+    chosen = {"engine": engine, "spark_master": spark_master}
+    settings = EngineSettings(**{key: value for key, value in chosen.items() if value})
+    result = value_at_scale(source, out, engine=settings, as_of=as_of, model=model)
+    console.print(_two_columns(f"Loaded {source} on {settings.engine}", result["report"].as_rows()))
+    rows, spend_rows = result["fit_rows"]
+    console.print(f"fit on {rows:,} purchase groups and {spend_rows:,} spend groups")
+    console.print(f"wrote {out}/: values.parquet, rejects.parquet")

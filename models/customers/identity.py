@@ -20,7 +20,7 @@ from scipy.sparse.csgraph import connected_components
 IDENTIFIER_TYPES = ("customer_id", "email", "loyalty_card", "device_id", "contact_id")
 
 
-def _order_fields(alias: str) -> str:
+def order_fields(alias: str) -> str:
     """The columns of the `orders` table after `customer_id`, read from table alias `alias`."""
     names = "order_id, email, loyalty_card, device_id, timestamp"
     names += ", amount, quantity, channel, device, source_row"
@@ -48,6 +48,52 @@ class IdentityReport:
             ("records merged across identifiers", f"{self.records_merged:,}"),
             ("CRM accounts merged into another", f"{self.crm_accounts_merged:,}"),
         ]
+
+
+def naming_steps(types: list[str]) -> list[tuple[str, str]]:
+    """The relations that name the components, as (name, SELECT), on any engine.
+
+    From `identifier_nodes` (node, identifier_type, identifier) and `node_component` (node,
+    component): `component_names` (component, customer_key, customer_id: the smallest CRM id,
+    else the smallest e-mail, ...; keys numbered in customer_id order) and `identity_map`
+    (identifier_type, identifier, customer_id).
+    """
+    smallest = [
+        f"min(CASE WHEN n.identifier_type = '{t}' THEN n.identifier END)"
+        if t == "customer_id"
+        else f"'{t}:' || min(CASE WHEN n.identifier_type = '{t}' THEN n.identifier END)"
+        for t in IDENTIFIER_TYPES
+        if t in types
+    ]
+    return [
+        (
+            "component_names",
+            f"""SELECT component, row_number() OVER (ORDER BY customer_id) AS customer_key,
+                customer_id
+            FROM (SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
+                  FROM identifier_nodes n JOIN node_component c ON n.node = c.node
+                  GROUP BY c.component)""",
+        ),
+        (
+            "identity_map",
+            """SELECT n.identifier_type, n.identifier, m.customer_id
+            FROM identifier_nodes n JOIN node_component c ON n.node = c.node
+            JOIN component_names m ON c.component = m.component""",
+        ),
+    ]
+
+
+IDENTITY_REPORT = """SELECT
+    (SELECT sum(records) FROM unified_keys),
+    (SELECT count(*) FROM identity_map),
+    (SELECT count(DISTINCT unified_id) FROM unified_keys),
+    (SELECT coalesce(sum(records), 0) FROM unified_keys WHERE unified_id IN
+        (SELECT unified_id FROM unified_keys GROUP BY unified_id HAVING count(*) > 1)),
+    (SELECT count(*) FROM identity_map WHERE identifier_type = 'customer_id'
+        AND customer_id IN (SELECT customer_id FROM identity_map
+                            WHERE identifier_type = 'customer_id'
+                            GROUP BY customer_id HAVING count(*) > 1))"""
+"""The IdentityReport's figures from `unified_keys` (records, unified_id) and `identity_map`."""
 
 
 def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
@@ -81,25 +127,8 @@ def _unify(con: duckdb.DuckDBPyConnection, types: list[str]) -> None:
     con.register("component_frame", pd.DataFrame({"node": np.arange(size), "component": component}))
     con.execute("CREATE TEMP TABLE node_component AS SELECT * FROM component_frame")
     con.unregister("component_frame")
-    smallest = [
-        f"min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
-        if t == "customer_id"
-        else f"'{t}:' || min(n.identifier) FILTER (WHERE n.identifier_type = '{t}')"
-        for t in IDENTIFIER_TYPES
-        if t in types
-    ]
-    con.execute(
-        f"""CREATE TEMP TABLE component_names AS
-        SELECT component, row_number() OVER (ORDER BY customer_id) AS customer_key, customer_id
-        FROM (SELECT c.component, coalesce({", ".join(smallest)}) AS customer_id
-              FROM identifier_nodes n JOIN node_component c USING (node) GROUP BY c.component)"""
-    )
-    con.execute(
-        """CREATE TABLE identity_map AS
-        SELECT n.identifier_type, n.identifier, m.customer_id
-        FROM identifier_nodes n JOIN node_component c USING (node)
-        JOIN component_names m USING (component)"""
-    )
+    for name, sql in naming_steps(types):
+        con.execute(f"CREATE TABLE {name} AS {sql}")
     con.execute(
         """CREATE TABLE unified_keys AS
         SELECT k.*, m.customer_key, m.customer_id AS unified_id FROM keys k
@@ -135,12 +164,12 @@ def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
         "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
     )
     con.execute(
-        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {_order_fields("k")}
+        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {order_fields("k")}
         FROM kept k JOIN customers c USING (customer_id)"""
     )
     con.execute(
-        "CREATE TABLE identity_map AS SELECT DISTINCT 'customer_id' AS identifier_type, "
-        "customer_id AS identifier, customer_id FROM orders"
+        "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
+        "customer_id AS identifier, customer_id FROM customers"
     )
     rows = con.execute("SELECT count(*), (SELECT count(*) FROM customers) FROM orders").fetchall()
     records, customers = (int(v) for v in rows[0])
@@ -168,7 +197,7 @@ def resolve_identities(
     )
     con.execute(
         f"""CREATE TABLE orders AS
-        SELECT k.customer_key, k.unified_id AS customer_id, {_order_fields("r")}
+        SELECT k.customer_key, k.unified_id AS customer_id, {order_fields("r")}
         FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
     )
     if with_contacts:
@@ -180,17 +209,6 @@ def resolve_identities(
               ON {join} AND r.contact_id IS NOT DISTINCT FROM k.contact_id"""
         )
         con.execute("DROP TABLE contacts_raw")
-    rows = con.execute(
-        """SELECT
-            (SELECT sum(records) FROM unified_keys),
-            (SELECT count(*) FROM identity_map),
-            (SELECT count(DISTINCT unified_id) FROM unified_keys),
-            (SELECT coalesce(sum(records), 0) FROM unified_keys WHERE unified_id IN
-                (SELECT unified_id FROM unified_keys GROUP BY 1 HAVING count(*) > 1)),
-            (SELECT count(*) FROM identity_map WHERE identifier_type = 'customer_id'
-                AND customer_id IN (SELECT customer_id FROM identity_map
-                                    WHERE identifier_type = 'customer_id'
-                                    GROUP BY 1 HAVING count(*) > 1))"""
-    ).fetchall()
+    rows = con.execute(IDENTITY_REPORT).fetchall()
     con.execute("DROP TABLE unified_keys")
     return IdentityReport(*(int(v) for v in rows[0]))

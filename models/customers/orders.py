@@ -279,7 +279,7 @@ def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: data_type for name, data_type in rows}
 
 
-def _resolve_columns(
+def resolve_columns(
     available: list[str],
     wanted: tuple[str, ...],
     mapping: Mapping[str, str],
@@ -365,10 +365,26 @@ def _parsed_sql(
     return parsed
 
 
-def _checked_sql(
-    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None, max_timestamp: str
+# Columns of the `checked` relation, in order (source_row first, reason last).
+CHECKED_COLUMNS = (
+    "source_row", "order_id", *IDENTIFIER_COLUMNS, "timestamp", "amount", "quantity",
+    "channel", "device",
+)  # fmt: skip
+DUCKDB_ROW = "raw.rowid + 1"  # the data row number of DuckDB's `raw` table (source.py)
+
+
+def checked_sql(
+    cols: dict[str, str],
+    types: dict[str, str],
+    timestamp_format: str | None,
+    max_timestamp: str,
+    source_row: str = DUCKDB_ROW,
 ) -> str:
-    """SELECT over `raw`: source_row, parsed values and the first failing check (`reason`)."""
+    """SELECT over `raw`: source_row, parsed values and the first failing row check (`reason`).
+
+    DuckDB SQL in the subset that SQLGlot transpiles to Spark SQL (models/engine.py);
+    `source_row` is the SQL of a row's data row number in table `raw`.
+    """
     parsed = _parsed_sql(cols, types, timestamp_format)
     no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
     return f"""SELECT source_row, order_id, {", ".join(IDENTIFIER_COLUMNS)}, timestamp, amount,
@@ -379,17 +395,23 @@ def _checked_sql(
             WHEN timestamp IS NULL THEN 'bad_timestamp'
             WHEN timestamp > TIMESTAMP '{max_timestamp}' THEN 'future_timestamp'
             WHEN NOT amount_given THEN 'missing_amount'
-            WHEN amount IS NULL OR isnan(amount) OR isinf(amount) THEN 'bad_amount'
+            WHEN amount IS NULL OR isnan(amount) OR abs(amount) = CAST('inf' AS DOUBLE)
+                THEN 'bad_amount'
             WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
                 THEN 'bad_quantity'
         END AS reason
-        FROM (SELECT rowid + 1 AS source_row,
+        FROM (SELECT {source_row} AS source_row,
                      {", ".join(f"{sql} AS {name}" for name, sql in parsed.items())}
               FROM raw)"""
 
 
 def _reject_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     rows = con.execute("SELECT reason, count(*) FROM rejects GROUP BY reason").fetchall()
+    return reject_counts(rows)
+
+
+def reject_counts(rows: list[tuple[str, int]]) -> dict[str, int]:
+    """(reason, count) rows as counts in the order of REJECT_REASONS."""
     counts = dict(rows)
     return {reason: int(counts[reason]) for reason in REJECT_REASONS if reason in counts}
 
@@ -412,54 +434,76 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str
     )
 
 
-def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked_sql: str) -> None:
-    """Build `checked` (every row, parsed, with its reject reason or NULL), `rejects`, and the
-    view `kept` of the orders that go on, refunds netted.
+def validation_steps(
+    cols: dict[str, str], checked: str, source_row: str = DUCKDB_ROW
+) -> list[tuple[str, str]]:
+    """The relations validation builds, in order, as (name, SELECT): every engine runs these.
 
-    Order ids: the first non-negative row of an order id is the order, later ones are
-    duplicates. A negative row is a refund: netted into the order with its order id, or
-    rejected as `refund_without_order` when that order is unknown. Orders netted to zero or
-    less are dropped (fully refunded).
+    `checked` (every row, parsed, with its reject reason or NULL) comes from `checked` (the
+    row checks); then `rejects` (source_row, reason, field and the raw columns as text),
+    `refunds` and `kept`, the orders that go on with refunds netted. Order ids: the first
+    non-negative row of an order id is the order, later ones are duplicates. A negative row is
+    a refund: netted into the order with its order id, or rejected as `refund_without_order`
+    when that order is unknown. Orders netted to zero or less are dropped (fully refunded).
+    One GROUP BY order_id keeps only the ids with duplicates or refunds, so one join then
+    gives both reasons. Plain SELECTs (no UPDATE), so that SQLGlot carries them to Spark.
     """
-    reason_fields = ", ".join(f"('{r}', '{f}')" for r, f in REJECT_REASONS.items())
+    fields = " ".join(f"WHEN '{r}' THEN '{f}'" for r, f in REJECT_REASONS.items())
     raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
-    con.execute(f"CREATE TABLE checked AS {checked_sql}")
-    con.execute(
-        """UPDATE checked SET reason = 'duplicate_order_id' WHERE source_row IN (
-            SELECT c.source_row FROM checked c
-            JOIN (SELECT order_id, min(source_row) AS first_row FROM checked
-                  WHERE reason IS NULL AND amount >= 0 AND order_id IS NOT NULL
-                  GROUP BY order_id HAVING count(*) > 1) d
-              ON c.order_id = d.order_id AND c.source_row <> d.first_row
-            WHERE c.reason IS NULL AND c.amount >= 0)"""
+    listed = ", ".join(f"c.{name}" for name in CHECKED_COLUMNS)
+    kept = ", ".join(
+        "o.amount + coalesce(f.refund, 0) AS amount" if name == "amount" else f"o.{name}"
+        for name in CHECKED_COLUMNS
     )
-    con.execute(
-        """CREATE TEMP VIEW orders_kept AS
-        SELECT * EXCLUDE (reason) FROM checked WHERE reason IS NULL AND amount >= 0"""
-    )
-    con.execute(
-        """UPDATE checked SET reason = 'refund_without_order'
-        WHERE reason IS NULL AND amount < 0 AND (order_id IS NULL OR order_id NOT IN
-              (SELECT order_id FROM orders_kept WHERE order_id IS NOT NULL))"""
-    )
-    con.execute(
-        f"""CREATE TABLE rejects AS
-        SELECT c.source_row, c.reason, m.field, {raw_text}
-        FROM checked c
-        JOIN (SELECT * FROM (VALUES {reason_fields}) AS t(reason, field)) m USING (reason)
-        JOIN raw ON raw.rowid + 1 = c.source_row"""
-    )
-    con.execute(
-        """CREATE TABLE refunds AS
-        SELECT order_id, sum(amount) AS refund, count(*) AS refund_rows FROM checked
-        WHERE reason IS NULL AND amount < 0 GROUP BY order_id"""
-    )
-    con.execute(
-        """CREATE TEMP VIEW kept AS
-        SELECT o.* REPLACE (o.amount + coalesce(f.refund, 0) AS amount)
-        FROM orders_kept o LEFT JOIN refunds f ON o.order_id = f.order_id
-        WHERE f.refund IS NULL OR o.amount + f.refund > 0"""
-    )
+    return [
+        ("checked_rows", checked),
+        (
+            "order_groups",
+            """SELECT order_id, min(CASE WHEN amount >= 0 THEN source_row END) AS first_row
+            FROM checked_rows WHERE reason IS NULL AND order_id IS NOT NULL GROUP BY order_id
+            HAVING count(*) > 1 OR min(amount) < 0""",
+        ),
+        (
+            "checked",
+            f"""SELECT {listed}, CASE
+                WHEN c.reason IS NOT NULL THEN c.reason
+                WHEN c.amount >= 0 AND g.first_row IS NOT NULL AND c.source_row <> g.first_row
+                    THEN 'duplicate_order_id'
+                WHEN c.amount < 0 AND g.first_row IS NULL THEN 'refund_without_order'
+            END AS reason
+            FROM checked_rows c LEFT JOIN order_groups g ON c.order_id = g.order_id""",
+        ),
+        (
+            "rejects",
+            f"""SELECT c.source_row, c.reason, CASE c.reason {fields} END AS field, {raw_text}
+            FROM checked c JOIN raw ON {source_row} = c.source_row
+            WHERE c.reason IS NOT NULL""",
+        ),
+        (
+            "refunds",
+            """SELECT order_id, sum(amount) AS refund, count(*) AS refund_rows FROM checked
+            WHERE reason IS NULL AND amount < 0 GROUP BY order_id""",
+        ),
+        (
+            "kept",
+            f"""SELECT {kept} FROM checked o LEFT JOIN refunds f ON o.order_id = f.order_id
+            WHERE o.reason IS NULL AND o.amount >= 0
+              AND (f.refund IS NULL OR o.amount + f.refund > 0)""",
+        ),
+    ]
+
+
+REFUND_COUNTS = """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
+    (SELECT count(*) FROM checked o JOIN refunds f ON o.order_id = f.order_id
+     WHERE o.reason IS NULL AND o.amount >= 0 AND o.amount + f.refund <= 0)"""
+
+
+def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked: str) -> None:
+    """Run the validation steps in DuckDB: tables, except `kept`, a view read once."""
+    for name, sql in validation_steps(cols, checked):
+        kind = "TEMP VIEW" if name == "kept" else "TABLE"
+        con.execute(f"CREATE {kind} {name} AS {sql}")
+    con.execute("DROP TABLE order_groups")
 
 
 def load_contacts(
@@ -478,7 +522,7 @@ def load_contacts(
     types = _column_types(con, "contacts_source")
     available = list(types)
     file = source_name(contacts)
-    cols = _resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts", file)
+    cols = resolve_columns(available, CONTACT_COLUMNS, mapping or {}, "contacts", file)
     if not set(cols) & set(IDENTIFIER_COLUMNS):
         raise OrdersSchemaError(
             f"the contacts have none of the identifier columns {list(IDENTIFIER_COLUMNS)}; "
@@ -500,6 +544,36 @@ def load_contacts(
     )
     con.execute("DROP TABLE contacts_source")
     return int(query_row(con, "SELECT count(*) FROM contacts_raw")[0])
+
+
+def planned_checks(
+    types: dict[str, str],
+    columns: Mapping[str, str] | None,
+    file: str | None,
+    timestamp_format: str | None,
+    max_timestamp: dt.datetime | pd.Timestamp | str | None,
+    source_row: str = DUCKDB_ROW,
+) -> tuple[dict[str, str], str]:
+    """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
+    checks' SQL; raises OrdersSchemaError when a required column is missing."""
+    available = list(types)
+    cols = resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
+        missing.remove("customer_id")
+    if missing:
+        raise OrdersSchemaError(
+            f"required column(s) {missing} not found; columns are {available}",
+            file=file,
+            field=missing[0],
+            hint=_mapping_hint(available),
+            fix=[("columns", f"{name}=<column>") for name in missing],
+        )
+    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
+    if limit.tzinfo is not None:
+        limit = limit.tz_convert("UTC").tz_localize(None)
+    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "), source_row)
+    return cols, checked
 
 
 def load_orders(
@@ -531,34 +605,13 @@ def load_orders(
     file = source_name(source)
     read_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
-    available = list(types)
-    cols = _resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
-    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
-    if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
-        missing.remove("customer_id")
-    if missing:
-        raise OrdersSchemaError(
-            f"required column(s) {missing} not found; columns are {available}",
-            file=file,
-            field=missing[0],
-            hint=_mapping_hint(available),
-            fix=[("columns", f"{name}=<column>") for name in missing],
-        )
-    limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
-    if limit.tzinfo is not None:
-        limit = limit.tz_convert("UTC").tz_localize(None)
-    checked = _checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
+    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
     _validate(con, cols, checked)
     if strict:
         _first_error(con, cols, file)
     (rows_read,) = query_row(con, "SELECT count(*) FROM raw")
     con.execute("DROP TABLE raw")
-    refunds_netted, fully_refunded = query_row(
-        con,
-        """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
-        (SELECT count(*) FROM orders_kept o JOIN refunds f USING (order_id)
-         WHERE o.amount + f.refund <= 0)""",
-    )
+    refunds_netted, fully_refunded = query_row(con, REFUND_COUNTS)
     contacts_loaded = 0
     if contacts is not None:
         contacts_loaded = load_contacts(
@@ -569,9 +622,9 @@ def load_orders(
         [c for c in IDENTIFIER_COLUMNS if c in cols],
         with_contacts=contacts is not None,
     )
-    for statement in ["DROP VIEW kept", "DROP VIEW orders_kept", "DROP TABLE refunds"]:
+    for statement in ["DROP VIEW kept", "DROP TABLE refunds", "DROP TABLE checked"]:
         con.execute(statement)
-    con.execute("DROP TABLE checked")
+    con.execute("DROP TABLE checked_rows")
     (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
     report = LoadReport(
         rows_read=int(rows_read),

@@ -20,6 +20,7 @@ TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 DAY_ZERO = "DATE '0001-01-01'"  # day numbers count from here: positive for every AD date
 DAY_SLOTS = 2**20  # room for day numbers up to the year 2870
+EXACT_MONEY = "DECIMAL(38, 10)"  # amounts to 1e-10, sums to 1e28
 
 SUMMARY_COLUMNS = [
     "frequency",
@@ -58,20 +59,26 @@ def _used_values(column: str, target: str, end: str, present: bool) -> str:
         GROUP BY customer_key"""
 
 
-def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -> str:
+def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int) -> str:
     """The summary query over the `orders` table: one row per customer ordering by `as_of`.
+
+    `columns` are the order columns given (channels and devices only when there). DuckDB SQL
+    that SQLGlot carries to Spark (models/engine.py).
 
     Purchase days are grouped on one integer, customer_key * DAY_SLOTS + day number, which is
     much cheaper than grouping on (customer_key, day); `customer_key` follows customer_id
-    order, so the result is sorted on it.
+    order, so the result is sorted on it. Money is added as decimals (EXACT_MONEY): exact,
+    so every engine, whatever order it adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
     first_day = f"min(key_day) % {DAY_SLOTS}"
     first_value = "arg_min(value, key_day)"
+    repeat_value = f"CAST(sum(value) - {first_value} AS DOUBLE)"
     return f"""
     WITH purchase_days AS (
-        SELECT customer_key * {DAY_SLOTS} + (day - {DAY_ZERO}) AS key_day,
-               sum(amount) AS value, count(*) AS orders,
+        SELECT CAST(customer_key AS BIGINT) * {DAY_SLOTS}
+               + date_diff('day', {DAY_ZERO}, day) AS key_day,
+               sum(CAST(amount AS {EXACT_MONEY})) AS value, count(*) AS orders,
                min(timestamp) AS first_ts, max(timestamp) AS last_ts
         FROM orders WHERE day <= {end} GROUP BY key_day
     ),
@@ -79,21 +86,22 @@ def summary_sql(loaded: LoadedOrders, as_of: pd.Timestamp, days_per_unit: int) -
         SELECT key_day // {DAY_SLOTS} AS customer_key,
             CAST(count(*) - 1 AS BIGINT) AS frequency,
             CAST(max(key_day) - min(key_day) AS DOUBLE) / {days_per_unit} AS recency,
-            CAST({end} - {DAY_ZERO} - {first_day} AS DOUBLE) / {days_per_unit} AS T,
-            CASE WHEN count(*) > 1 THEN (sum(value) - {first_value}) / (count(*) - 1)
+            CAST(date_diff('day', {DAY_ZERO}, {end}) - {first_day} AS DOUBLE) / {days_per_unit}
+                AS T,
+            CASE WHEN count(*) > 1 THEN {repeat_value} / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
             CAST(sum(orders) AS BIGINT) AS orders,
-            sum(value) AS total_spend,
+            CAST(sum(value) AS DOUBLE) AS total_spend,
             min(first_ts) AS first_order,
             max(last_ts) AS last_order,
-            {first_value} AS first_order_value,
-            (sum(value) - {first_value}) / nullif(sum(orders) - arg_min(orders, key_day), 0)
+            CAST({first_value} AS DOUBLE) AS first_order_value,
+            {repeat_value} / nullif(sum(orders) - arg_min(orders, key_day), 0)
                 AS mean_repeat_order_value,
             CAST(sum(orders) - arg_min(orders, key_day) AS BIGINT) AS repeat_orders
         FROM purchase_days GROUP BY customer_key
     ),
-    channels AS ({_used_values("channel", "channels", end, "channel" in loaded.columns)}),
-    devices AS ({_used_values("device", "devices", end, "device" in loaded.columns)})
+    channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
+    devices AS ({_used_values("device", "devices", end, "device" in columns)})
     SELECT n.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
         p.total_spend, p.first_order, p.last_order,
         coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
@@ -120,7 +128,7 @@ def customer_summary(
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
     loaded = as_loaded(orders)
     end = reference_day(loaded, as_of)
-    query = loaded.connection.sql(summary_sql(loaded, end, DAYS_PER_UNIT[time_unit]))
+    query = loaded.connection.sql(summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit]))
     # Through Arrow: no Python object per value, several times faster than .df() on millions
     # of rows, and the same dtypes here (no DATE or nullable integer column).
     frame = query.to_arrow_table().to_pandas()

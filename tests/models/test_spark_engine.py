@@ -1,0 +1,217 @@
+"""The Spark engine gives the DuckDB engine's answers: the same rejects (row, reason, field),
+unified ids, per-customer summaries and load report on CDNOW and on generated orders with
+several identifiers per person and dirty rows, and the same CLV (within 1e-9 relative) from a
+fit on grouped sufficient statistics scored on the executors. Spark runs for real (local
+mode, one session per test run: tests/spark.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from models.clv import BetaGeoModel
+from models.clv.value import customer_value
+from models.customers import LoadedOrders, customer_summary, load_orders
+from models.customers.spark import SparkOrders, load_orders_spark, spark_summary
+from models.datasets import load_cdnow
+from models.grouped import VALUE_COLUMNS, fit_grouped, groups_duckdb, groups_spark, score_spark
+from models.simulate import SimulationConfig, simulate
+
+NOT_AFTER = "2026-01-01"
+ROOT = Path(__file__).parents[2]
+FLOATS = ["recency", "T", "monetary_value", "total_spend", "first_order_value"]
+FLOATS += ["mean_repeat_order_value"]
+
+
+def _dirty_text_orders() -> pd.DataFrame:
+    """Generated orders (several identifiers per person) as text, as a CSV export holds them,
+    with one row of each kind the loader rejects or nets."""
+    data = simulate(SimulationConfig(n_customers=300, n_prospects=0, seed=3))
+    orders = data.orders.copy()
+    orders["timestamp"] = orders["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text = orders.astype("string").astype(object).where(orders.notna(), None)
+    first = text.iloc[0]
+    dirty = [
+        first.to_dict(),  # duplicate order id
+        first.to_dict() | {"amount": str(-float(first["amount"]) / 2)},  # partial refund
+        first.to_dict() | {"order_id": "nobody", "amount": "-5.0"},  # refund without order
+        first.to_dict() | {"order_id": "x1", "amount": "12,50"},  # bad amount
+        first.to_dict() | {"order_id": "x2", "amount": None},  # missing amount
+        first.to_dict() | {"order_id": "x3", "timestamp": "2031-01-01 00:00:00"},  # future
+        first.to_dict() | {"order_id": "x4", "timestamp": "15/03/2024"},  # bad timestamp
+        first.to_dict() | {"order_id": "x5", "quantity": "1.5"},  # bad quantity
+        {name: None for name in text.columns} | {"order_id": "x6", "amount": "3.0"},
+    ]
+    return pd.concat([text, pd.DataFrame(dirty)], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def cdnow_frame() -> pd.DataFrame:
+    return load_cdnow()
+
+
+@pytest.fixture(scope="module")
+def cdnow_both(spark: object, cdnow_frame: pd.DataFrame) -> tuple[LoadedOrders, SparkOrders]:
+    """CDNOW loaded by each engine (once for the module)."""
+    duck = load_orders(cdnow_frame, max_timestamp=NOT_AFTER)
+    return duck, load_orders_spark(spark, cdnow_frame, max_timestamp=NOT_AFTER)
+
+
+@pytest.fixture(scope="module")
+def dirty() -> pd.DataFrame:
+    return _dirty_text_orders()
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as Python objects, missing as None (the engines' pandas dtypes differ)."""
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _same_summary(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
+    """Equal per-customer summaries: counts and dates exactly, sums of money to 1e-12
+    (the engines add a customer's amounts in different orders)."""
+    spark = spark.set_index("customer_id")
+    assert list(spark.index) == list(duck.index)
+    exact = [c for c in duck.columns if c not in FLOATS]
+    pd.testing.assert_frame_equal(duck[exact], spark[exact], check_dtype=False)
+    np.testing.assert_allclose(
+        duck[FLOATS].to_numpy(float), spark[FLOATS].to_numpy(float), rtol=1e-12, atol=0
+    )
+
+
+def test_cdnow_summaries_equal(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
+    duck, on_spark = cdnow_both
+    assert on_spark.report == duck.report
+    assert on_spark.report.identity.customers == 23_570  # the CDNOW customers
+    _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
+
+
+def test_generated_rejects_ids_and_summaries_equal(spark: object, dirty: pd.DataFrame) -> None:
+    duck = load_orders(dirty, max_timestamp=NOT_AFTER)
+    on_spark = load_orders_spark(spark, dirty, max_timestamp=NOT_AFTER)
+    assert on_spark.report == duck.report
+    assert duck.report.rows_rejected == 8 and duck.report.refunds_netted == 1
+    assert duck.report.identity.records_merged > 0  # several identifiers per person
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
+    pd.testing.assert_frame_equal(_plain(duck.identity_map()), _plain(on_spark.identity_map()))
+    _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
+
+
+def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path: Path) -> None:
+    """Row numbers of a file read in several partitions are the file's own."""
+    path = tmp_path / "orders.parquet"
+    dirty.to_parquet(path, index=False, row_group_size=200)
+    duck = load_orders(path, max_timestamp=NOT_AFTER)
+    on_spark = load_orders_spark(spark, path, max_timestamp=NOT_AFTER)
+    assert spark.read.parquet(str(path)).rdd.getNumPartitions() > 1
+    assert duck.report.rows_rejected == 8
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
+
+
+def test_grouped_fit_is_the_per_customer_fit(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
+    """Grouping by (frequency, recency, T) with counts as weights is the exact likelihood."""
+    summary = customer_summary(cdnow_both[0])
+    purchase_groups, spend_groups = groups_duckdb(summary)
+    assert purchase_groups["customers"].sum() == len(summary) > 2 * len(purchase_groups)
+    grouped, _ = fit_grouped(purchase_groups, spend_groups)
+    single = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+    np.testing.assert_allclose(grouped.params_, single.params_, rtol=1e-9)
+    assert grouped.log_likelihood_ == pytest.approx(single.log_likelihood_, rel=1e-12)
+
+
+def test_clv_equal_on_both_engines(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
+    duck_summary = customer_summary(cdnow_both[0])
+    purchases, spend = fit_grouped(*groups_duckdb(duck_summary))
+    expected = customer_value(purchases, spend, duck_summary)
+    spark_frame = spark_summary(cdnow_both[1])
+    spark_purchases, spark_spend = fit_grouped(*groups_spark(spark_frame))
+    np.testing.assert_array_equal(spark_purchases.params_, purchases.params_)
+    np.testing.assert_array_equal(spark_spend.params_, spend.params_)
+    scored = score_spark(spark_frame, spark_purchases, spark_spend).toPandas()
+    scored = scored.set_index("customer_id").loc[expected.index]
+    np.testing.assert_allclose(
+        scored[list(VALUE_COLUMNS)].to_numpy(), expected[list(VALUE_COLUMNS)].to_numpy(), rtol=1e-9
+    )
+
+
+def test_standalone_cluster_gives_the_same_answers(
+    spark_cluster: str, dirty: pd.DataFrame, tmp_path: Path
+) -> None:
+    """The distributed path (a master and two workers on loopback, executors in other JVMs
+    and Python workers) gives DuckDB's rejects, unified ids, summaries and CLV."""
+    path = tmp_path / "orders.parquet"
+    dirty.to_parquet(path, index=False, row_group_size=200)
+    out = tmp_path / "out"
+    job = [sys.executable, "-m", "tests.models.spark_cluster_job", spark_cluster, str(path)]
+    # a generous bound, so that a cluster that cannot schedule the job fails instead of hanging
+    run = subprocess.run([*job, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert (out / "executors.txt").read_text().strip() == "2"
+    duck = load_orders(path, max_timestamp=NOT_AFTER)
+    rejects = pd.read_parquet(out / "rejects").sort_values("source_row", ignore_index=True)
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(rejects))
+    identities = pd.read_parquet(out / "identity_map")
+    identities = identities.sort_values(["identifier_type", "identifier"], ignore_index=True)
+    pd.testing.assert_frame_equal(_plain(duck.identity_map()), _plain(identities))
+    summary = customer_summary(duck)
+    on_cluster = pd.read_parquet(out / "summary").set_index("customer_id").loc[summary.index]
+    _same_summary(summary, on_cluster.reset_index())
+    purchases, spend = fit_grouped(*groups_duckdb(summary))
+    expected = customer_value(purchases, spend, summary)
+    values = pd.read_parquet(out / "values").set_index("customer_id").loc[expected.index]
+    np.testing.assert_allclose(
+        values[list(VALUE_COLUMNS)].to_numpy(), expected[list(VALUE_COLUMNS)].to_numpy(), rtol=1e-9
+    )
+
+
+def test_score_command_on_both_engines(
+    spark: object, dirty: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clvbid customers score` reads a CSV export on either engine (CLVBID_ENGINE or
+    --engine) and writes the same values and rejects."""
+    path = tmp_path / "orders.csv"
+    dirty.to_csv(path, index=False)
+    monkeypatch.setenv("CLVBID_ENGINE", "duckdb")
+    for engine in ["duckdb", "spark"]:
+        args = ["customers", "score", str(path), "--out", str(tmp_path / engine)]
+        result = CliRunner().invoke(app, [*args, "--engine", engine] if engine == "spark" else args)
+        assert result.exit_code == 0, result.output
+        assert f"on {engine}" in result.output
+    duck, on_spark = (tmp_path / "duckdb", tmp_path / "spark")
+    rejects = pd.read_parquet(on_spark / "rejects.parquet").sort_values("source_row")
+    pd.testing.assert_frame_equal(
+        _plain(pd.read_parquet(duck / "rejects.parquet")), _plain(rejects.reset_index(drop=True))
+    )
+    expected = pd.read_parquet(duck / "values.parquet").set_index("customer_id")
+    values = pd.read_parquet(on_spark / "values.parquet").set_index("customer_id")
+    np.testing.assert_allclose(
+        values.loc[expected.index, list(VALUE_COLUMNS)].to_numpy(),
+        expected[list(VALUE_COLUMNS)].to_numpy(),
+        rtol=1e-9,
+    )
+
+
+def test_timestamp_format_read_alike(spark: object) -> None:
+    """Day-first dates with their strptime format (transpiled to a Java pattern) read as on
+    DuckDB (ISO dates too); a date that does not exist is rejected on both, on the same row."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "c"],
+            "timestamp": ["15/03/2024", "02/04/2024 ", "31/12/2023", "45/13/2024"],
+            "amount": ["10.5", "20", "7.25", "3"],
+        }
+    )
+    options = {"timestamp_format": "%d/%m/%Y", "max_timestamp": NOT_AFTER}
+    duck = load_orders(orders, **options)
+    on_spark = load_orders_spark(spark, orders, **options)
+    assert duck.report == on_spark.report
+    assert duck.report.rejected == {"bad_timestamp": 1}
+    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
+    _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
