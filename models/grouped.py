@@ -21,7 +21,7 @@ import pandas as pd
 from models.clv.bgnbd import BetaGeoModel
 from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.pareto_nbd import ParetoNBDModel
-from models.clv.value import PurchaseModel, customer_value
+from models.clv.value import VALUE_COLUMNS, PurchaseModel, customer_value
 from models.customers import customer_summary, load_orders
 from models.engine import EngineSettings, spark_session, to_spark_sql
 from models.settings import ValuationSettings
@@ -35,10 +35,6 @@ PURCHASE_GROUPS = """SELECT frequency, recency, T, count(*) AS customers FROM su
 SPEND_GROUPS = """SELECT frequency, monetary_value, count(*) AS customers FROM summary
     WHERE frequency > 0 AND monetary_value > 0
     GROUP BY frequency, monetary_value ORDER BY frequency, monetary_value"""
-VALUE_COLUMNS = (
-    "p_alive", "expected_purchases", "expected_order_value", "clv", "clv_if_alive",
-    "incrementality", "value_per_conversion",
-)  # fmt: skip
 
 
 def groups_duckdb(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -28,6 +28,18 @@ from models.clv.spend import expected_order_value
 from models.settings import ValuationSettings
 
 DAYS_PER_MONTH = 365.25 / 12
+VALUE_COLUMNS = (
+    "p_alive",
+    "expected_purchases",
+    "expected_order_value",
+    "clv",
+    "clv_if_alive",
+    "clv_if_revived",
+    "no_own_purchase_if_alive",
+    "incrementality",
+    "value_per_conversion",
+)
+"""The columns of `customer_value`, in order (the Spark scorer's schema reads them)."""
 
 
 class PurchaseModel(Protocol):
@@ -157,6 +169,7 @@ def customer_value(
             "value_per_conversion": order_margin * incrementality + (1 - p_alive) * clv_if_revived,
         },
         index=summary.index,
+        columns=list(VALUE_COLUMNS),
     )
 
 
