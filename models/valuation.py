@@ -177,8 +177,10 @@ def customers_at(loaded: OrdersInput, day: pd.Timestamp, window_months: int) -> 
     ordered appended as prospects (zero purchases, no last order)."""
     loaded = as_loaded(loaded)
     table = customer_table(loaded, as_of=day, window_months=window_months, time_unit=TIME_UNIT)
-    stages = stage_frame(loaded, day, window_months)["stage"]
-    prospect_ids = stages.index[stages.astype(str) == "prospect"].difference(table.index)
+    prospect_ids = table.index[:0]
+    if loaded.has_contacts:  # only contacts can be prospects: no second pass over orders without
+        stages = stage_frame(loaded, day, window_months)["stage"]
+        prospect_ids = stages.index[stages.astype(str) == "prospect"].difference(table.index)
     prospects = pd.DataFrame(
         {"frequency": 0.0, "recency": 0.0, "T": 0.0, "monetary_value": 0.0, "stage": "prospect"},
         index=prospect_ids,
