@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api.workers import DeadlineExceeded, WorkerCrashed
 from models.errors import ClvbidError
@@ -121,9 +127,49 @@ async def _crashed(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=503)
 
 
+async def _unreadable_or_invalid(request: Request, error: Exception) -> JSONResponse:
+    """A body that is not JSON at all (torn, not UTF-8) is a 400 saying so, as for any body the
+    service cannot read; a JSON body that breaks the schema stays FastAPI's 422 with paths."""
+    assert isinstance(error, RequestValidationError)
+    torn = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if torn is None:
+        return await request_validation_exception_handler(request, error)
+    reason = (torn.get("ctx") or {}).get("error") or torn.get("msg", "invalid JSON")
+    body = ErrorBody(
+        detail=f"the body is not valid JSON: {reason}",
+        where="body",
+        hint="send the whole document as UTF-8 JSON with Content-Type: application/json",
+    )
+    return JSONResponse(body.model_dump(), status_code=400)
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _method_not_allowed(request: Request, error: Exception) -> Any:
+    """A 405's `Allow` lists every method of the path: Starlette names only those of the
+    first route matched (`POST` alone for a path with GET and POST routes)."""
+    assert isinstance(error, HTTPException)
+    if error.status_code != 405:
+        return await http_exception_handler(request, error)
+    methods = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    headers = {**(error.headers or {}), "Allow": ", ".join(methods)}
+    return JSONResponse({"detail": error.detail}, status_code=405, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that render every `ApiError` with its status and body, domain
-    errors as 422 and deadlines and worker crashes as 504 and 503, all as JSON."""
+    errors as 422, deadlines and worker crashes as 504 and 503, unreadable JSON as 400 and
+    405s with every method of the path, all as JSON."""
+    app.add_exception_handler(RequestValidationError, _unreadable_or_invalid)
+    app.add_exception_handler(HTTPException, _method_not_allowed)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(ClvbidError, _domain_error)
     app.add_exception_handler(DeadlineExceeded, _deadline)

@@ -3,6 +3,9 @@
 A service must not read arbitrary server files, so a posted scenario's `data` is the bundled
 CDNOW demo, the generator, or `{"source": "dataset", "dataset_id": ...}` (an uploaded dataset,
 turned into the runner's file source here); `source: file` is refused with a 422.
+
+The service validates documents here; the runner and the outputs (pandas, the models, the
+charts) are imported by the worker task only, so they cost the service's start-up nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ import copy
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import Progress, TaskID
 
 from api.jobs import job_progress, publish_outputs
 from scenarios.loader import ScenarioFile, scenario_from_document
-from scenarios.outputs import write_outputs
-from scenarios.runner import STEPS, ScenarioRun, run_scenario
 from scenarios.schema import FileSource
+
+if TYPE_CHECKING:
+    from scenarios.runner import ScenarioRun
 
 ORIGIN = "body"
 SERVED_SOURCES = ("cdnow", "generator", "dataset")
@@ -140,6 +144,8 @@ def validate_document(document: Mapping[str, Any], allowed_files: set[Path]) -> 
 
 def total_steps(scenario_file: ScenarioFile) -> int:
     """Steps the runner reports: per variant its pipeline steps, plus the frontier."""
+    from scenarios.runner import STEPS
+
     steps = sum(
         len(STEPS) - (scenario.segments.lookalikes is None)
         for scenario in scenario_file.all().values()
@@ -192,6 +198,9 @@ def run_scenario_job(
     The outputs are written beside it first and moved into place only while the job still
     runs (api.jobs.publish_outputs), so an interrupted run's folder is never written later.
     """
+    from scenarios.outputs import write_outputs
+    from scenarios.runner import run_scenario
+
     progress = job_progress(database_url, job_id)
     progress(0.02, "validating the scenario")
     scenario_file = validate_document(document, dataset_files(document))

@@ -2,25 +2,24 @@
 
 Each task takes and returns plain data (paths, dicts) so it crosses the process boundary
 cheaply; bad input is raised as `TaskError` (what, where), which pickles safely.
+
+The service imports this module for its errors and to name the tasks, so the data stack
+(duckdb, pandas, the models) is imported inside the tasks: the workers' forkserver preloads
+it (api.workers.PRELOAD), the service process never does (its start-up stays fast).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from api.jobs import job_progress
 from api.store.files import ORDERS_PARQUET, PARQUET_SUFFIXES
-from models.audiences.lookalike import LookalikeError, lookalike_audiences
-from models.audiences.movers import segments_on_the_move
-from models.customers import OrdersError, load_orders, ltv_dashboard
-from models.customers.orders import load_contacts
 from models.errors import ClvbidError
 from models.settings import ValuationSettings
-from models.valuation import value_orders
+
+if TYPE_CHECKING:
+    from models.customers import OrdersError
 
 
 class TaskError(ClvbidError):
@@ -51,6 +50,10 @@ def _load(
     source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
 ) -> Any:
     """Load and validate orders as of the upload time (so reloading gives the same rows)."""
+    import duckdb
+
+    from models.customers import OrdersError, load_orders
+
     try:
         return load_orders(
             source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
@@ -65,6 +68,11 @@ def _load(
 
 def _check_contacts(contacts: Path) -> None:
     """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
+    import duckdb
+
+    from models.customers import OrdersError
+    from models.customers.orders import load_contacts
+
     try:
         load_contacts(duckdb.connect(), contacts)
     except OrdersError as error:
@@ -83,6 +91,8 @@ def _as_parquet(source: Path, target: Path) -> None:
     """Write a CSV upload as Parquet of text columns in the same row order: loading it gives
     the very orders and rejects the CSV gives (models.customers reads CSV as text), without
     parsing the CSV again on every dashboard, lookalike, mover, fit or scenario run."""
+    import duckdb
+
     quoted = str(source).replace("'", "''")
     reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
     duckdb.connect().execute(f"COPY (SELECT * FROM {reader}) TO '{target}' (FORMAT parquet)")
@@ -124,6 +134,8 @@ def ingest_orders(
 
 def _after_first_order(loaded: Any, day: str | None, field: str) -> None:
     """Raise a TaskError at `query.<field>` when `day` is before the dataset's first order."""
+    import pandas as pd
+
     (first,) = loaded.connection.execute("SELECT min(day) FROM orders").fetchall()[0]
     first_day = pd.Timestamp(first)
     if day is not None and pd.Timestamp(day) < first_day:
@@ -140,6 +152,8 @@ def dashboard(
     basket_threshold: float | None,
 ) -> dict[str, Any]:
     """The LTV dashboard of a stored dataset (models.customers.ltv_dashboard)."""
+    from models.customers import ltv_dashboard
+
     loaded = _load(source, loaded_at)
     _after_first_order(loaded, as_of, "as_of")
     result = ltv_dashboard(
@@ -156,6 +170,8 @@ def lookalikes(
     A dataset without contacts, or too few customers with attributes, is a TaskError at
     `path.dataset_id`: the data, not the request, is what is missing.
     """
+    from models.audiences.lookalike import LookalikeError, lookalike_audiences
+
     loaded = _load(source, loaded_at, contacts=contacts)
     _after_first_order(loaded, as_of, "as_of")
     try:
@@ -171,6 +187,8 @@ def movers(source: Path, loaded_at: str, start: str, end: str | None) -> dict[st
     A start not before the end, or too little history to fit at the start, is a TaskError
     at `query.start`.
     """
+    from models.audiences.movers import segments_on_the_move
+
     loaded = _load(source, loaded_at)
     _after_first_order(loaded, start, "start")
     try:
@@ -201,6 +219,8 @@ def fit_clv(
 ) -> dict[str, Any]:
     """Value a dataset's customers (models.valuation.value_orders, `params` being the
     ValuationSettings) and write its segment CLV table; progress is stored step by step."""
+    from models.valuation import value_orders
+
     progress = job_progress(database_url, job_id)
     progress(0.05, "loading orders")
     loaded = _load(source, loaded_at)

@@ -35,7 +35,21 @@ class WorkerCrashed(Exception):
     """A worker process died while running a task (out of memory, a crash in native code)."""
 
 
-PRELOAD = ["api.forkserver_lifeline", "api.solving", "api.tasks"]
+# What the forkserver imports once for every worker it forks: the solver, and the data stack
+# the tasks import inside their bodies (the service process itself imports none of it).
+PRELOAD = [
+    "api.forkserver_lifeline",
+    "api.solving",
+    "api.tasks",
+    "api.dashboard.lifecycle",
+    "api.scenario_runs",
+    "models.customers",
+    "models.audiences.lookalike",
+    "models.audiences.movers",
+    "models.valuation",
+    "scenarios.runner",
+    "scenarios.outputs",
+]
 
 
 def _start_worker() -> None:
@@ -73,13 +87,15 @@ class WorkerPool:
         context.set_forkserver_preload(PRELOAD)
         self.size = workers
         self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
+        self._started: asyncio.Future[None] | None = None
 
     async def run(
         self, function: Callable[..., T], *args: Any, deadline_seconds: float | None = None
     ) -> T:
         """Run `function(*args)` in a worker; its worker is ended once it passes the deadline."""
-        future = self._pool.schedule(function, args=args, timeout=deadline_seconds)
         try:
+            await self.start()
+            future = self._pool.schedule(function, args=args, timeout=deadline_seconds)
             return await asyncio.wrap_future(future)
         except FutureTimeout as error:
             raise DeadlineExceeded(deadline_seconds or 0.0) from error
@@ -89,8 +105,21 @@ class WorkerPool:
             raise WorkerCrashed(f"no worker process could start: {error}") from error
 
     async def start(self) -> None:
-        """Start the worker processes now (a no-op task), so no request waits for them."""
-        await self.run(_ready)
+        """Start the worker processes (once; later calls wait for that start).
+
+        pebble forks a pool's workers in the thread of its first `schedule`, and each fork
+        waits for the forkserver to import the solver and data stack (PRELOAD): seconds, or
+        tens of seconds on a loaded machine. Done on the event loop, that kept /healthz and
+        every request waiting (server start to healthy took 13 s); done in a thread, the
+        service answers at once and only tasks of a pool still starting wait for it.
+        """
+        if self._started is None:
+            self._started = asyncio.ensure_future(asyncio.to_thread(self._first_task))
+        await asyncio.shield(self._started)
+
+    def _first_task(self) -> None:
+        """Schedule a no-op task (which starts the workers) and wait until a worker ran it."""
+        self._pool.schedule(_ready).result()
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""

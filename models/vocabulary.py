@@ -17,6 +17,8 @@ CUSTOMER_STAGES: tuple[CustomerStage, ...] = ("new", "active", "loyal", "inactiv
 TIERS: tuple[Tier, ...] = ("top", "mid", "low")
 PROSPECT_SEGMENT = "prospect-all"
 PROSPECT_TIER = "all"
+MOVER_SEGMENTS = {"reengage": "movers-reengage", "push": "movers-push"}
+STOP_SEGMENT = "movers-stop"
 
 
 def segment_id(stage: str, tier: str) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,12 @@ from models.errors import ClvbidError
 from optimizer.schema import (
     DEFAULT_BID_MULTIPLIER_RANGE,
     DEFAULT_CURVE_MULTIPLIERS,
+    LandscapeFormat,
     LandscapePoint,
     ResponseCurve,
     SegmentChannel,
 )
 
-Format = Literal["google_ads", "generic"]
 POINT_COLUMNS = [
     "audience",
     "channel",
@@ -361,7 +361,7 @@ def _checked(points: pd.DataFrame, file: str) -> pd.DataFrame:
 
 def read_landscapes(
     path: str | Path,
-    format: Format,
+    format: LandscapeFormat,
     *,
     current_cpc_bid: float | None = None,
     text: str | None = None,

@@ -39,6 +39,8 @@ Name = Annotated[str, Field(min_length=1)]
 DEFAULT_BID_MULTIPLIER_RANGE = (0.1, 10.0)  # Google Ads bid adjustments: -90% .. +900%
 DEFAULT_CURVE_MULTIPLIERS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 ACQUISITION_KINDS: frozenset[str] = frozenset({"prospects", "lookalike"})
+# Bid simulation files optimizer.landscape_import reads: Google Ads exports, or generic CSV.
+LandscapeFormat = Literal["google_ads", "generic"]
 
 Problem = tuple[tuple[str | int, ...], str]  # (field path, message)
 

@@ -13,9 +13,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.audiences.plan import MOVER_SEGMENTS, STOP_SEGMENT
 from models.settings import Share, ValuationSettings
-from models.vocabulary import CUSTOMER_STAGES, PROSPECT_SEGMENT, TIERS, CustomerStage
+from models.vocabulary import (
+    CUSTOMER_STAGES,
+    MOVER_SEGMENTS,
+    PROSPECT_SEGMENT,
+    STOP_SEGMENT,
+    TIERS,
+    CustomerStage,
+)
 from optimizer.schema import (
     AllocationProblem,
     Amount,

@@ -16,11 +16,11 @@ from rich.table import Table
 from api.commands.common import fail
 from optimizer.landscape_import import (
     CleanLandscape,
-    Format,
     LandscapeImportError,
     clean_landscapes,
     read_landscapes,
 )
+from optimizer.schema import LandscapeFormat
 
 app = typer.Typer(help="Bid landscapes from the ad platforms: read, clean, scale, fit.")
 console = Console()
@@ -64,7 +64,7 @@ def clean(
     """Clean a landscape file: dominated points and convex kinks dropped and shown."""
     if format not in ("google_ads", "generic"):
         raise fail(f"--format {format!r}: use google_ads or generic", code=2)
-    fmt: Format = "google_ads" if format == "google_ads" else "generic"
+    fmt: LandscapeFormat = "google_ads" if format == "google_ads" else "generic"
     try:
         points = read_landscapes(file, fmt, current_cpc_bid=current_cpc_bid)
     except LandscapeImportError as error:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from api.tasks import _load
-from models.customers.lifecycle import month_ends, stage_counts, stage_transitions
 
 
 def lifecycle(source: Path, loaded_at: str, months: int, window_months: int) -> dict[str, Any]:
     """Monthly stage counts (`counts`: month -> stage -> customers) and the last month's moves
     (`moves`: from-stage -> to-stage -> customers, with `start` and `end`)."""
+    import pandas as pd  # in the worker only (api.tasks)
+
+    from models.customers.lifecycle import month_ends, stage_counts, stage_transitions
+
     loaded = _load(source, loaded_at)
     (last,) = loaded.connection.execute("SELECT max(day) FROM orders").fetchall()[0]
     dates = month_ends(pd.Timestamp(last) + pd.offsets.MonthEnd(0), months)

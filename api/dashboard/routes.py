@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
-import pandas as pd
 import yaml
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -28,10 +27,8 @@ from api.dashboard.session import SignInRequired, sign_in, sign_out, signed_in
 from api.deps import Services, ServicesDep, SettingsDep, UnauthorizedError
 from api.errors import ApiError, NotFoundError
 from api.routes import datasets, runs
-from models.customers.lifecycle import STAGES
 from models.errors import ClvbidError
-from scenarios import charts
-from scenarios.formatting import count, decimal, money, percent
+from models.vocabulary import STAGES
 
 HERE = Path(__file__).parent
 BUNDLED = Path(__file__).parents[2] / "scenarios"
@@ -51,7 +48,10 @@ pages = APIRouter(prefix="/dashboard", include_in_schema=False, dependencies=SIG
 
 @cache
 def _templates() -> jinja2.Environment:
-    """The dashboard's templates, autoescaped."""
+    """The dashboard's templates, autoescaped (built at the first page, not at start-up: the
+    number formats import pandas)."""
+    from scenarios.formatting import count, decimal, money, percent
+
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
@@ -162,8 +162,15 @@ def _error_page(services: Services, workspace: str, error: Exception) -> HTMLRes
     )
 
 
-def _lifecycle_charts(figures: dict[str, Any]) -> tuple[str, str]:
-    """The monthly stage counts (stacked bars) and last month's moves (heat map) as SVG."""
+def _lifecycle_charts(
+    figures: dict[str, Any], stage_counts: dict[str, int], as_of: str
+) -> tuple[str, str, str]:
+    """The monthly stage counts (stacked bars), last month's moves (heat map) and the stages
+    at `as_of` (bars) as SVG."""
+    import pandas as pd  # the charts' stack, imported at the first page, not at start-up
+
+    from scenarios import charts
+
     counts = pd.DataFrame.from_dict(figures["counts"], orient="index")
     counts = counts.reindex(columns=list(STAGES), fill_value=0)
     counts.index = [pd.Timestamp(d).strftime("%b %Y") for d in counts.index]
@@ -179,7 +186,15 @@ def _lifecycle_charts(figures: dict[str, Any]) -> tuple[str, str]:
     matrix = charts.matrix_chart(
         moves, title=f"Moves between stages, {figures['start']} to {figures['end']}"
     )
-    return charts.svg(monthly), charts.svg(matrix)
+    shares = pd.DataFrame({"customers": stage_counts}).reindex(list(STAGES))
+    stages = charts.stacked_bars(
+        shares,
+        STAGE_COLOURS,
+        title=f"Customers by stage at {as_of}",
+        ylabel="customers",
+        legend="stage",
+    )
+    return charts.svg(monthly), charts.svg(matrix), charts.svg(stages)
 
 
 @pages.get("/datasets/{dataset_id}")
@@ -189,26 +204,16 @@ async def dataset_page(
     """The ten LTV questions and the lifecycle indicator of one dataset."""
     dataset = datasets.get_dataset(dataset_id, services, workspace)
     answers = await datasets.get_dashboard(dataset_id, services, workspace)
-    figures = await services.solvers.run(
+    figures = await services.analysts.run(
         lifecycle,
-        services.data_dir.dataset(dataset.id) / f"source{dataset.file_format}",
+        datasets.orders_file(services, dataset),
         dataset.created_at.isoformat(),
         12,
         answers.window_months,
         deadline_seconds=services.settings.job_timeout_seconds,
     )
-    monthly, moves = await run_in_threadpool(_lifecycle_charts, figures)
-    shares = pd.DataFrame({"customers": answers.stage_counts}).reindex(list(STAGES))
-    stages = await run_in_threadpool(
-        lambda: charts.svg(
-            charts.stacked_bars(
-                shares,
-                STAGE_COLOURS,
-                title=f"Customers by stage at {answers.as_of}",
-                ylabel="customers",
-                legend="stage",
-            )
-        )
+    monthly, moves, stages = await run_in_threadpool(
+        _lifecycle_charts, figures, answers.stage_counts, str(answers.as_of)
     )
     return _page(
         "dataset.html.j2",

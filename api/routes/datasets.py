@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
-import pandas as pd
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
@@ -38,10 +37,7 @@ from api.tasks import (
     movers,
 )
 from api.workspaces import DEFAULT_WORKSPACE
-from models.audiences.lookalike import LookalikeReport
-from models.audiences.movers import MoversReport
-from models.customers import LtvDashboard
-from models.datasets import cdnow_master_path, load_cdnow
+from models.reports import LookalikeReport, LtvDashboard, MoversReport
 from models.settings import ValuationSettings
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -79,7 +75,7 @@ def _save(stream: BinaryIO, target: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _source(services: Services, dataset: Dataset) -> Path:
+def orders_file(services: Services, dataset: Dataset) -> Path:
     """The orders file the analysis routes read (parsed once, at upload)."""
     return services.data_dir.orders(dataset.id, dataset.file_format)
 
@@ -262,7 +258,7 @@ async def get_dashboard(
     try:
         figures: dict[str, Any] = await services.analysts.run(
             dashboard,
-            _source(services, dataset),
+            orders_file(services, dataset),
             _as_of_upload(dataset.created_at),
             as_of.isoformat() if as_of else None,
             window_months,
@@ -306,7 +302,7 @@ async def get_lookalikes(
     try:
         report: dict[str, Any] = await services.analysts.run(
             lookalikes,
-            _source(services, dataset),
+            orders_file(services, dataset),
             _as_of_upload(dataset.created_at),
             contacts,
             as_of.isoformat() if as_of else None,
@@ -335,7 +331,7 @@ async def get_movers(
     try:
         report: dict[str, Any] = await services.analysts.run(
             movers,
-            _source(services, dataset),
+            orders_file(services, dataset),
             _as_of_upload(dataset.created_at),
             start.isoformat(),
             end.isoformat() if end else None,
@@ -349,6 +345,8 @@ async def get_movers(
 async def load_demo_dataset(services: Services) -> Dataset | None:
     """Store the bundled CDNOW orders as a dataset of the default workspace when the store
     has none; return it."""
+    from models.datasets import cdnow_master_path, load_cdnow  # pandas: only when asked
+
     with services.database.session() as session:
         if session.scalars(select(Dataset.id).limit(1)).first() is not None:
             return None
@@ -390,7 +388,7 @@ async def start_clv_fit(
         services,
         job,
         fit_clv,
-        _source(services, dataset),
+        orders_file(services, dataset),
         _as_of_upload(dataset.created_at),
         _segments_path(services, dataset.id, job.id),
         params,
@@ -427,6 +425,8 @@ def get_segments(dataset_id: str, services: ServicesDep, workspace: WorkspaceDep
             f"POST /v1/datasets/{dataset.id}/clv and wait for the job to succeed",
             where="path.dataset_id",
         )
+    import pandas as pd  # at the first segment table, not at start-up
+
     table = pd.read_parquet(_segments_path(services, dataset.id, job.id))
     rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
     return SegmentTable(

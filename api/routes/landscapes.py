@@ -9,13 +9,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
 
 from api.errors import BODY_UNREADABLE, invalid
-from optimizer.landscape_import import (
-    Format,
-    LandscapeImportError,
-    clean_landscapes,
-    read_landscapes,
-)
-from optimizer.schema import LandscapePoint, Positive, ResponseCurve
+from optimizer.schema import LandscapeFormat, LandscapePoint, Positive, ResponseCurve
 
 router = APIRouter(prefix="/landscapes", tags=["landscapes"])
 
@@ -44,12 +38,15 @@ class CleanLandscapeOut(BaseModel):
 @router.post("/clean", responses=BODY_UNREADABLE)
 async def clean_landscape_file(
     file: Annotated[UploadFile, File(description="Google Ads simulations (.json/.csv) or CSV")],
-    format: Annotated[Format, Form()],
+    format: Annotated[LandscapeFormat, Form()],
     period_days: Annotated[Positive | None, Form()] = None,
     current_cpc_bid: Annotated[Positive | None, Form()] = None,
     min_points: Annotated[int, Form(ge=1)] = 3,
 ) -> list[CleanLandscapeOut]:
     """Read, clean, scale and (when too few points) fit the uploaded landscapes."""
+    # Imported here, not at start-up: the import reads with pandas (api/main.py's budget).
+    from optimizer.landscape_import import LandscapeImportError, clean_landscapes, read_landscapes
+
     try:
         text = (await file.read()).decode("utf-8")
     except UnicodeDecodeError:

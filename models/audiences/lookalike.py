@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -26,6 +25,7 @@ from sklearn.preprocessing import OneHotEncoder
 from models.clv.value import DAYS_PER_MONTH
 from models.customers.orders import LoadedOrders, OrdersInput, Source, as_loaded
 from models.customers.summary import reference_day
+from models.reports import LookalikeAudience, LookalikeReport, NegativePersona
 from models.settings import ValuationSettings
 
 ATTRIBUTES = ("age_band", "region", "household_type", "income_band")
@@ -74,43 +74,6 @@ class LookalikeSettings:
         missing = set(self.persona_attributes) - set(self.attributes)
         if missing:
             raise ValueError(f"persona_attributes {sorted(missing)} are not model attributes")
-
-
-class LookalikeAudience(BaseModel):
-    """One nested audience: the top `share` of prospects by score, valued per conversion."""
-
-    id: str
-    seed: str
-    share: float
-    size: int
-    mean_score: float
-    lift: float
-    expected_conversion_rate: float
-    value_per_conversion: float
-
-
-class NegativePersona(BaseModel):
-    """A profile whose customers bring less than they cost to acquire."""
-
-    profile: dict[str, str]
-    customers: int
-    mean_value: float
-    prospects_excluded: int
-
-
-class LookalikeReport(BaseModel):
-    """Audiences with their figures, the model's holdout quality and the excluded personas."""
-
-    seed: str
-    as_of: str
-    seed_customers: int
-    training_customers: int
-    holdout_customers: int
-    holdout_auc: float
-    holdout_lift_top_10pct: float
-    prospects: int
-    audiences: list[LookalikeAudience]
-    negative_personas: list[NegativePersona]
 
 
 @dataclass(frozen=True)

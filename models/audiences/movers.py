@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import reference_day
+from models.reports import MoveCount, MoversReport
 from models.settings import ValuationSettings
 from models.valuation import NotValuableError, Valuation, value_orders
 
@@ -42,28 +42,6 @@ class MoverSettings:
                 raise ValueError(f"{name} must be within (0, 1], not {getattr(self, name)}")
         if self.cost_to_reach < 0:
             raise ValueError(f"cost_to_reach must be >= 0, not {self.cost_to_reach}")
-
-
-class MoveCount(BaseModel):
-    """One move: how many customers, their CLV then and now, their value per conversion."""
-
-    move: str
-    customers: int
-    clv_start_mean: float
-    clv_end_mean: float
-    p_alive_start_mean: float
-    p_alive_end_mean: float
-    value_per_conversion_mean: float
-
-
-class MoversReport(BaseModel):
-    """Customers per move between `start` and `end`, and the top-tier CLV threshold at `end`."""
-
-    start: str
-    end: str
-    customers: int
-    top_tier_threshold: float
-    moves: list[MoveCount]
 
 
 def valuation_before(

@@ -30,7 +30,7 @@ from models.customers.orders import OrdersInput, Source, as_loaded
 from models.customers.summary import reference_day
 from models.settings import ValuationSettings
 from models.valuation import Valuation, value_orders
-from models.vocabulary import STAGES
+from models.vocabulary import MOVER_SEGMENTS, STAGES, STOP_SEGMENT
 
 PLAN_COLUMNS = [
     "id",
@@ -43,8 +43,6 @@ PLAN_COLUMNS = [
     "conversion_rate",
     "excluded",
 ]
-MOVER_SEGMENTS = {"reengage": "movers-reengage", "push": "movers-push"}
-STOP_SEGMENT = "movers-stop"
 DETARGETED_SEGMENT = "detargeted"
 
 

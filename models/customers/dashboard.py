@@ -7,67 +7,13 @@ days, as in the summary (frequency 0 or at least 1).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from models.customers.lifecycle import STAGES, stage_frame
 from models.customers.orders import OrdersInput, Source, as_loaded
 from models.customers.rfm import pareto_share
 from models.customers.summary import customer_summary, reference_day
-
-
-class LtvDashboard(BaseModel):
-    """Headline customer figures at `as_of` with a window of `window_months` months."""
-
-    # A ratio over nothing (no repeat purchase, no revenue) is NaN; JSON has no NaN: null.
-    model_config = ConfigDict(frozen=True, ser_json_inf_nan="null")
-
-    as_of: dt.date
-    window_months: int
-    customers: int
-    active_customers: int
-    basket_threshold: float
-    active_customers_reaching_basket: int
-    average_customer_value: float
-    orders_per_active_customer: float
-    mean_days_between_purchases: float
-    average_first_basket: float
-    average_repeat_basket: float
-    inactive_customers: int
-    one_purchase_customers: int
-    repeat_customers: int
-    pareto_share_top_20pct: float
-    stage_counts: dict[str, int]
-    stage_shares: dict[str, float]
-
-    def as_rows(self) -> list[tuple[str, str]]:
-        """Label/value pairs for a two-column table."""
-        rows = [
-            ("as of", self.as_of.isoformat()),
-            ("window", f"{self.window_months} months"),
-            ("customers (ordered by as of)", f"{self.customers:,}"),
-            ("active customers (ordered in window)", f"{self.active_customers:,}"),
-            (
-                f"active customers with average basket >= {self.basket_threshold:,.2f}",
-                f"{self.active_customers_reaching_basket:,}",
-            ),
-            ("average customer value", f"{self.average_customer_value:,.2f}"),
-            ("orders per active customer (in window)", f"{self.orders_per_active_customer:.2f}"),
-            ("mean days between purchases", f"{self.mean_days_between_purchases:.1f}"),
-            ("average basket, first purchase", f"{self.average_first_basket:,.2f}"),
-            ("average basket, repeat purchase", f"{self.average_repeat_basket:,.2f}"),
-            ("inactive customers", f"{self.inactive_customers:,}"),
-            ("one-purchase customers", f"{self.one_purchase_customers:,}"),
-            ("repeat customers", f"{self.repeat_customers:,}"),
-            ("revenue share of the top 20% customers", f"{self.pareto_share_top_20pct:.1%}"),
-        ]
-        rows += [
-            (f"share {stage}", f"{self.stage_shares[stage]:.1%} ({self.stage_counts[stage]:,})")
-            for stage in STAGES
-        ]
-        return rows
+from models.reports import LtvDashboard
 
 
 def _ratio(numerator: float, denominator: float) -> float:

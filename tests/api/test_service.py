@@ -65,3 +65,36 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 200
     assert response.status_code == 503
     assert response.json()["where"] == "database"
+
+
+def test_405_allows_exactly_the_documented_methods_of_the_path(client: TestClient) -> None:
+    """For every path of the OpenAPI schema, a method it does not document answers 405 whose
+    `Allow` lists the methods the schema documents there (RFC 9110), GET and POST alike."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for template, operations in paths.items():
+        path = template.replace("{", "").replace("}", "")  # any id reaches the same routes
+        documented = {method.upper() for method in operations}
+        unsupported = next(m for m in ("PATCH", "PUT", "DELETE") if m not in documented)
+        response = client.request(unsupported, path)
+        assert response.status_code == 405, (unsupported, path)
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert allowed == documented, path
+
+
+def test_torn_or_non_utf8_json_is_400_saying_so(client: TestClient) -> None:
+    """A body that is not JSON at all answers 400 at `body` (docs/api.md), on the routes that
+    validate in the service and on the allocation route, which validates in its worker."""
+    for route in ("/v1/allocations", "/v1/scenarios/runs", "/v1/datasets/x/clv"):
+        for body in (b'{"budget": {"total": 10', b"\xff\xfe{}"):
+            response = client.post(
+                route, content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 400, (route, body, response.text)
+            answer = response.json()
+            assert answer["where"] == "body" and "not valid JSON" in answer["detail"]
+
+
+def test_json_that_breaks_the_schema_stays_422_with_its_path(client: TestClient) -> None:
+    response = client.post("/v1/allocations", json={"budget": {"total": "ten"}})
+    assert response.status_code == 422
+    assert ["body", "budget", "total"] in [e["loc"] for e in response.json()["detail"]]
