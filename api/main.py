@@ -17,6 +17,7 @@ from api.deps import Services, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
 from api.limits import BodySizeLimit, BodyTooLarge, body_too_large_handler
+from api.retention import keep_compacting
 from api.routes import allocations, datasets, health, jobs, landscapes, runs
 from api.settings import Settings
 from api.store import Database, DataDir
@@ -86,17 +87,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = open_services(settings)
         app.state.services = services
         # Workers start in the background: /healthz answers while the forkserver imports the
-        # solver's stack, and a request that comes first waits for its pool's workers.
-        warming = [
+        # solver's stack, and a request that comes first waits for its pool's workers. The
+        # run retention pass (when configured) runs now and every few minutes, in a thread.
+        background = [
             asyncio.create_task(pool.start())
             for pool in (services.solvers, services.analysts, services.fitters)
         ]
+        if settings.run_retention_days is not None or settings.run_retention_count is not None:
+            background.append(
+                asyncio.create_task(
+                    keep_compacting(
+                        services.database,
+                        settings.run_retention_days,
+                        settings.run_retention_count,
+                    )
+                )
+            )
         try:
             if settings.load_demo:
                 await datasets.load_demo_dataset(services)
             yield
         finally:
-            for task in warming:
+            for task in background:
                 task.cancel()
             close_services(services)
 

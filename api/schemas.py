@@ -93,9 +93,18 @@ class AllocationRun(BaseModel):
     id: str
     created_at: dt.datetime
     elapsed_seconds: float
-    problem: AllocationProblem
+    problem: AllocationProblem | None = Field(
+        description="The problem as posted; null once the run was compacted."
+    )
     solver: SolverSettings
-    result: AllocationResult
+    result: AllocationResult = Field(
+        description="The result; once compacted, its summary only (no allocations, no "
+        "explanation)."
+    )
+    compacted_at: dt.datetime | None = Field(
+        default=None,
+        description="When the run retention settings (CLVBID_RUN_RETENTION_*) compacted it.",
+    )
     versions: dict[str, str]
 
 

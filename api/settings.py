@@ -96,6 +96,22 @@ class Settings(BaseSettings):
             "comma-separated; none by default, so no cross-origin call is allowed."
         ),
     )
+    run_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Allocation runs older than this many days keep only their summary (the problem "
+            "and the plan are dropped); unset keeps them whole."
+        ),
+    )
+    run_retention_count: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Each workspace's newest this many allocation runs stay whole, older ones keep only "
+            "their summary; unset keeps them all whole."
+        ),
+    )
     load_demo: bool = Field(
         default=False, description="Load the CDNOW demo dataset at startup when none is stored."
     )

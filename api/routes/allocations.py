@@ -243,8 +243,11 @@ def get_allocation(
             id=run.id,
             created_at=run.created_at,
             elapsed_seconds=run.elapsed_seconds,
-            problem=AllocationProblem.model_validate(inputs["problem"]),
+            problem=None
+            if run.compacted_at is not None
+            else AllocationProblem.model_validate(inputs["problem"]),
             solver=SolverSettings.model_validate(inputs["solver"]),
             result=AllocationResult.model_validate(run.outputs),
+            compacted_at=run.compacted_at,
             versions=run.versions,
         )

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -93,9 +93,12 @@ class Run(Base):
     """One solve or scenario run kept for reproduction: exact inputs, outputs, package versions.
 
     A scenario run is carried out by a background job (`job_id`): status and progress are its.
+    An allocation run past the retention settings is compacted (`compacted_at`): its problem
+    and the plan are dropped, the result's summary stays (api.retention).
     """
 
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_retention", "kind", "compacted_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     workspace: Mapped[str] = mapped_column(String(64), index=True)
@@ -107,6 +110,7 @@ class Run(Base):
     elapsed_seconds: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     job_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    compacted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 Owned = TypeVar("Owned", Dataset, Job, Run)
