@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
-from api.errors import ApiError
+from api.errors import ApiError, invalid
 from api.settings import Settings
 from api.store import Database, DataDir
 from api.workers import WorkerPool
@@ -33,6 +34,35 @@ class UnauthorizedError(ApiError):
     """No API key, or one the service does not know."""
 
     status_code = 401
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return frozenset(names)
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the route does not take (422 at `query.<name>`): a typo such
+    as `?mip_gp=0` would otherwise be ignored, and the answer silently not the one asked for.
+    (Async, so FastAPI runs it on the event loop rather than in a thread per request.)"""
+    route = request.scope.get("route")
+    if not request.query_params or not isinstance(route, APIRoute):
+        return
+    names = _query_names(route)
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        accepted = ", ".join(sorted(names)) or "none"
+        raise invalid(
+            ("query", unknown[0]),
+            f"unknown query parameter; this route takes: {accepted}",
+            request.query_params[unknown[0]],
+        )
 
 
 def get_services(request: Request) -> Services:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.dashboard.routes import install as install_dashboard
-from api.deps import Services, require_api_key
+from api.deps import Services, known_query_only, require_api_key
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.jobs import fail_interrupted_jobs
 from api.limits import BodySizeLimit, BodyTooLarge, body_too_large_handler
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Ad budgets and bid multipliers driven by customer lifetime value.",
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
+        dependencies=[Depends(known_query_only)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:

@@ -98,8 +98,7 @@ class AllocationRun(BaseModel):
     )
     solver: SolverSettings
     result: AllocationResult = Field(
-        description="The result; once compacted, its summary only (no allocations, no "
-        "explanation)."
+        description="The result; once compacted, its summary only (no allocations, no explanation)."
     )
     compacted_at: dt.datetime | None = Field(
         default=None,

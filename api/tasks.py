@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.jobs import job_progress
-from api.store.files import ORDERS_PARQUET, PARQUET_SUFFIXES
+from api.store.files import CONTACTS_PARQUET, ORDERS_PARQUET, PARQUET_SUFFIXES
 from models.errors import ClvbidError
 from models.settings import ValuationSettings
 
 if TYPE_CHECKING:
     from models.customers import OrdersError
+
+TextReading = tuple[str | None, str | None]  # (encoding, delimiter) of a text upload
 
 
 class TaskError(ClvbidError):
@@ -47,16 +49,27 @@ def _reason(error: Exception | str, path: Path) -> str:
 
 
 def _load(
-    source: Path, loaded_at: str, rejects_path: Path | None = None, contacts: Path | None = None
+    source: Path,
+    loaded_at: str,
+    rejects_path: Path | None = None,
+    contacts: Path | None = None,
+    text: TextReading = (None, None),
 ) -> Any:
-    """Load and validate orders as of the upload time (so reloading gives the same rows)."""
+    """Load and validate orders as of the upload time (so reloading gives the same rows);
+    `text` is the (encoding, delimiter) of text files, None for the loader's defaults."""
     import duckdb
 
     from models.customers import OrdersError, load_orders
 
+    encoding, delimiter = text
     try:
         return load_orders(
-            source, contacts=contacts, max_timestamp=loaded_at, rejects_path=rejects_path
+            source,
+            contacts=contacts,
+            max_timestamp=loaded_at,
+            rejects_path=rejects_path,
+            encoding=encoding,
+            delimiter=delimiter,
         )
     except OrdersError as error:
         raise TaskError(_located(error, source), "body.file", error.hint) from error
@@ -66,15 +79,16 @@ def _load(
         ) from error
 
 
-def _check_contacts(contacts: Path) -> None:
+def _check_contacts(contacts: Path, text: TextReading) -> None:
     """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
     import duckdb
 
     from models.customers import OrdersError
     from models.customers.orders import load_contacts
 
+    encoding, delimiter = text
     try:
-        load_contacts(duckdb.connect(), contacts)
+        load_contacts(duckdb.connect(), contacts, encoding=encoding, delimiter=delimiter)
     except OrdersError as error:
         raise TaskError(_located(error, contacts), "body.contacts", error.hint) from error
     except duckdb.Error as error:
@@ -87,26 +101,36 @@ class TooManyRows(TaskError):
     """An upload with more rows than the service takes (the route answers 413)."""
 
 
-def _as_parquet(source: Path, target: Path) -> None:
-    """Write a CSV upload as Parquet of text columns in the same row order: loading it gives
-    the very orders and rejects the CSV gives (models.customers reads CSV as text), without
-    parsing the CSV again on every dashboard, lookalike, mover, fit or scenario run."""
+def _as_parquet(source: Path, target: Path, text: TextReading) -> None:
+    """Write a text upload as Parquet exactly as the loader reads it (read_source: encoding,
+    delimiter or runs of whitespace, header detection), text columns in the same row order:
+    loading it gives the very orders and rejects the file gives, without parsing the text
+    again on every dashboard, lookalike, mover, fit or scenario run."""
     import duckdb
 
-    quoted = str(source).replace("'", "''")
-    reader = f"read_csv('{quoted}', all_varchar = true, header = true)"
-    duckdb.connect().execute(f"COPY (SELECT * FROM {reader}) TO '{target}' (FORMAT parquet)")
+    from models.customers.source import read_source, sql_string
+
+    encoding, delimiter = text
+    connection = duckdb.connect()
+    read_source(connection, source, "upload", encoding=encoding, delimiter=delimiter)
+    connection.execute(f"COPY upload TO {sql_string(str(target))} (FORMAT parquet)")
 
 
 def ingest_orders(
-    source: Path, folder: Path, loaded_at: str, max_rows: int, contacts: Path | None = None
+    source: Path,
+    folder: Path,
+    loaded_at: str,
+    max_rows: int,
+    contacts: Path | None = None,
+    text: TextReading = (None, None),
 ) -> dict[str, Any]:
-    """Load an uploaded orders file (and contacts), write its rejects to `folder/rejects.csv`,
-    count the rest; more than `max_rows` rows is TooManyRows. A CSV is kept as
-    `folder/orders.parquet` too, the file every later read uses (DataDir.orders)."""
+    """Load an uploaded orders file (and contacts) read with `text` (encoding, delimiter),
+    write its rejects to `folder/rejects.csv`, count the rest; more than `max_rows` rows is
+    TooManyRows. Text files are kept as Parquet too (`folder/orders.parquet`,
+    `contacts.parquet`), the files every later read uses (DataDir.orders)."""
     if contacts is not None:
-        _check_contacts(contacts)
-    loaded = _load(source, loaded_at, folder / "rejects.csv", contacts)
+        _check_contacts(contacts, text)
+    loaded = _load(source, loaded_at, folder / "rejects.csv", contacts, text)
     report = loaded.report
     if report.rows_read > max_rows:
         raise TooManyRows(
@@ -121,7 +145,9 @@ def ingest_orders(
             "body.file",
         )
     if source.suffix not in PARQUET_SUFFIXES:
-        _as_parquet(source, folder / ORDERS_PARQUET)
+        _as_parquet(source, folder / ORDERS_PARQUET, text)
+    if contacts is not None and contacts.suffix not in PARQUET_SUFFIXES:
+        _as_parquet(contacts, folder / CONTACTS_PARQUET, text)
     customers = report.identity.customers if report.identity is not None else 0
     return {
         "rows_read": report.rows_read,

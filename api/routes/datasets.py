@@ -29,6 +29,7 @@ from api.store import Dataset, Job, owned, package_versions
 from api.store.tables import new_id, utc_now
 from api.tasks import (
     TaskError,
+    TextReading,
     TooManyRows,
     dashboard,
     fit_clv,
@@ -48,6 +49,8 @@ PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 2**20
 LAST_DATE = dt.date(2199, 12, 31)  # model horizons are added to dates; keep them in range
+# The same bound in the OpenAPI schema, which has no maximum for dates: years up to 2199.
+UP_TO_LAST_YEAR = {"pattern": r"^(0\d{3}|1\d{3}|20\d{2}|21\d{2})-\d{2}-\d{2}$"}
 
 
 def _suffix(filename: str | None, head: bytes) -> str:
@@ -82,7 +85,7 @@ def orders_file(services: Services, dataset: Dataset) -> Path:
 
 def _contacts(services: Services, dataset: Dataset) -> Path | None:
     """The contacts file uploaded with the dataset, or None."""
-    return next(iter(sorted(services.data_dir.dataset(dataset.id).glob("contacts.*"))), None)
+    return services.data_dir.contacts(dataset.id)
 
 
 def _as_of_upload(moment: dt.datetime) -> str:
@@ -115,9 +118,10 @@ async def _ingest(
     filename: str | None,
     name: str,
     contacts: UploadFile | None = None,
+    text: TextReading = (None, None),
 ) -> Dataset:
-    """Store an upload (and its contacts) under a new dataset id, load it in a worker, record
-    what loaded."""
+    """Store an upload (and its contacts) under a new dataset id, load it in a worker (text
+    read with `text`: encoding, delimiter), record what loaded."""
     head = await run_in_threadpool(stream.read, 8)
     await run_in_threadpool(stream.seek, 0)
     suffix = _suffix(filename, head)
@@ -137,6 +141,7 @@ async def _ingest(
             _as_of_upload(created_at),
             services.settings.max_upload_rows,
             contacts_path,
+            text,
             deadline_seconds=services.settings.job_timeout_seconds,
         )
     except TooManyRows as error:
@@ -189,15 +194,38 @@ async def upload_dataset(
             json_schema_extra={"format": "binary"},
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        Form(
+            max_length=40,
+            description="Text encoding of the files (default utf-8), e.g. cp1252.",
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        Form(
+            max_length=10,
+            description="Field delimiter (default: detected): one character, `tab`, or "
+            "`whitespace` for runs of blanks.",
+        ),
+    ] = None,
 ) -> DatasetOut:
     """Upload orders; rows that fail validation are counted by reason, the rest are kept.
 
     Columns: customer_id, timestamp and amount are required; order_id, quantity, channel,
     device, email, loyalty_card and device_id are used when present (docs/customers.md).
     `contacts` (identifiers and attributes, prospects included) enables the lookalikes.
+    Text is read as `clvbid customers` reads it (`encoding`, `delimiter`), once: the service
+    keeps it as Parquet and every later read uses that.
     """
     dataset = await _ingest(
-        services, workspace, file.file, file.filename, name or file.filename or "orders", contacts
+        services,
+        workspace,
+        file.file,
+        file.filename,
+        name or file.filename or "orders",
+        contacts,
+        (encoding, delimiter),
     )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
     return DatasetOut.model_validate(dataset)
@@ -291,7 +319,12 @@ async def get_lookalikes(
     services: ServicesDep,
     workspace: WorkspaceDep,
     as_of: Annotated[
-        dt.date | None, Query(description="Reference date; default last order.", le=LAST_DATE)
+        dt.date | None,
+        Query(
+            description="Reference date; default last order.",
+            le=LAST_DATE,
+            json_schema_extra=UP_TO_LAST_YEAR,
+        ),
     ] = None,
 ) -> LookalikeReport:
     """Lookalike audiences: prospects scored against the best customers, top 1/5/10%."""
@@ -320,10 +353,19 @@ async def get_movers(
     dataset_id: str,
     services: ServicesDep,
     workspace: WorkspaceDep,
-    start: Annotated[dt.date, Query(description="Earlier reference date.", le=LAST_DATE)],
+    start: Annotated[
+        dt.date,
+        Query(
+            description="Earlier reference date.", le=LAST_DATE, json_schema_extra=UP_TO_LAST_YEAR
+        ),
+    ],
     end: Annotated[
         dt.date | None,
-        Query(description="Later reference date; default last order.", le=LAST_DATE),
+        Query(
+            description="Later reference date; default last order.",
+            le=LAST_DATE,
+            json_schema_extra=UP_TO_LAST_YEAR,
+        ),
     ] = None,
 ) -> MoversReport:
     """Segments on the move between two dates: re-engage, push, stop paying."""

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 ORDERS_PARQUET = "orders.parquet"
+CONTACTS_PARQUET = "contacts.parquet"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
@@ -32,6 +33,14 @@ class DataDir:
         if file_format not in PARQUET_SUFFIXES and (folder / ORDERS_PARQUET).exists():
             return folder / ORDERS_PARQUET
         return folder / f"source{file_format}"
+
+    def contacts(self, dataset_id: str) -> Path | None:
+        """The contacts file every read of a dataset uses: the Parquet upload or the copy
+        made at upload, else a text upload stored before copies; None without contacts."""
+        folder = self.dataset(dataset_id)
+        if (folder / CONTACTS_PARQUET).exists():
+            return folder / CONTACTS_PARQUET
+        return next(iter(sorted(folder.glob("contacts.*"))), None)
 
     def run(self, run_id: str) -> Path:
         """The output folder of one scenario run (created by the run)."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from api.cli import app as cli
 from api.settings import Settings
 from models.customers import load_orders
 from tests.api.orders import BAD_ROWS, GOOD_ROWS, cdnow_sample, orders_csv, parquet_bytes
@@ -210,3 +215,42 @@ def test_a_csv_is_parsed_once_into_parquet_that_loads_the_same_orders(
     assert from_parquet.connection.execute(query).fetchall() == (
         from_csv.connection.execute(query).fetchall()
     )
+
+
+# Exports as retailers send them: Excel's cp1252 with `;`, and runs of blanks as the delimiter.
+# "Renée" and "René" are two customers only when the bytes are read as cp1252.
+TEXT_EXPORTS = {
+    "cp1252": (
+        "customer_id;timestamp;amount\nRenée;2024-01-05;20\nRené;2024-01-07;12\n"
+        "Renée;2024-02-10;35,5\nZoë;2024-03-01;99.9\nZoë;2024-03-20;10\n".encode("cp1252"),
+        {"encoding": "cp1252"},
+    ),
+    "whitespace": (
+        b"customer_id   timestamp     amount\nc1   2024-01-05   20.00\nc2  2024-01-07  12.00\n"
+        b"c1   2024-02-10   35.50\nc3      2024-03-01 99.90\nc3   2024-03-20   10.00\n",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("export", list(TEXT_EXPORTS))
+def test_text_upload_is_read_as_the_command_line_reads_it(
+    client: TestClient, tmp_path: Path, export: str
+) -> None:
+    """The dataset (customers, and the dashboard every later read computes from the Parquet
+    kept at upload) is the one `clvbid customers summarize` finds in the same file."""
+    content, form = TEXT_EXPORTS[export]
+    path = tmp_path / "orders.csv"
+    path.write_bytes(content)
+    options = [f"--{name}={value}" for name, value in form.items()]
+    out = tmp_path / "out"
+    done = CliRunner().invoke(
+        cli, ["customers", "summarize", str(path), "--out", str(out), *options]
+    )
+    assert done.exit_code == 0, done.output
+    expected = json.loads((out / "dashboard.json").read_text())
+    response = client.post("/v1/datasets", files={"file": ("orders.csv", content)}, data=form)
+    assert response.status_code == 201, response.text
+    assert response.json()["customers"] == expected["customers"]
+    dashboard = client.get(f"/v1/datasets/{response.json()['id']}/dashboard").json()
+    assert dashboard == expected
