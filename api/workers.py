@@ -88,11 +88,13 @@ class WorkerPool:
         self.size = workers
         self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
         self._started: asyncio.Future[None] | None = None
+        self.busy = 0  # tasks submitted through `run` and not answered yet
 
     async def run(
         self, function: Callable[..., T], *args: Any, deadline_seconds: float | None = None
     ) -> T:
         """Run `function(*args)` in a worker; its worker is ended once it passes the deadline."""
+        self.busy += 1
         try:
             await self.start()
             future = self._pool.schedule(function, args=args, timeout=deadline_seconds)
@@ -103,6 +105,8 @@ class WorkerPool:
             raise WorkerCrashed(f"worker process ended with exit code {error.exitcode}") from error
         except BrokenExecutor as error:
             raise WorkerCrashed(f"no worker process could start: {error}") from error
+        finally:
+            self.busy -= 1
 
     async def start(self) -> None:
         """Start the worker processes (once; later calls wait for that start).
