@@ -118,14 +118,18 @@ class WorkerPool:
         service answers at once and only tasks of a pool still starting wait for it.
         """
         if self._started is None:
-            self._started = asyncio.ensure_future(asyncio.to_thread(self._first_task))
+            self._started = asyncio.ensure_future(self._first_task())
         await asyncio.shield(self._started)
 
-    def _first_task(self) -> None:
-        """Schedule a no-op task (which starts the workers) and wait until a worker ran it."""
-        self._pool.schedule(_ready).result()
+    async def _first_task(self) -> None:
+        """Schedule a no-op task in a thread (which forks the workers there), then wait on the
+        event loop until a worker ran it (so closing the pool can cancel the wait)."""
+        future = await asyncio.to_thread(self._pool.schedule, _ready)
+        await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""
+        if self._started is not None:
+            self._started.cancel()
         self._pool.stop()
         self._pool.join()
