@@ -118,7 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Ad budgets and bid multipliers driven by customer lifetime value.",
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
-        dependencies=[Depends(known_query_only)],
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
@@ -131,8 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_exception_handler(BodyTooLarge, body_too_large_handler)
     install_error_handlers(app)
-    app.include_router(health.router)
-    protected = {"dependencies": [Depends(require_api_key)], "responses": ERROR_RESPONSES}
+    # The API refuses query parameters it does not take; the dashboard's pages are lenient.
+    strict = Depends(known_query_only)
+    app.include_router(health.router, dependencies=[strict])
+    protected = {"dependencies": [Depends(require_api_key), strict], "responses": ERROR_RESPONSES}
     for resource in (allocations, datasets, jobs, landscapes, runs):
         app.include_router(resource.router, prefix="/v1", **protected)
     install_dashboard(app)

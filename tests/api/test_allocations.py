@@ -214,13 +214,6 @@ def test_unknown_reference_is_422_with_field_path(client: TestClient) -> None:
     assert "nobody" in response.json()["detail"][0]["msg"]
 
 
-def test_malformed_json_is_422(client: TestClient) -> None:
-    response = client.post(
-        "/v1/allocations", content=b"{not json", headers={"Content-Type": "application/json"}
-    )
-    assert response.status_code == 422
-
-
 def test_time_limit_above_the_maximum_is_422(client: TestClient) -> None:
     response = client.post("/v1/allocations", json=problem(), params={"time_limit_seconds": 1e6})
     assert response.status_code == 422
