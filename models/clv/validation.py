@@ -9,7 +9,9 @@ which tests exactly the P(alive) and P(no own purchase) that the value of a conv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +20,23 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
+from models.clv.latent_class import (
+    LatentClassBetaGeoModel,
+    LatentClassModel,
+    LatentClassParetoNBDModel,
+)
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, days_to_model_time
 from models.customers.orders import OrdersInput, as_loaded, query_row
 from models.customers.summary import TimeUnit, customer_summary
 
-MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
+MODELS: dict[str, Callable[..., BetaGeoModel | ParetoNBDModel | LatentClassModel]] = {
     "bgnbd": BetaGeoModel,
     "pnbd": ParetoNBDModel,
+    "bgnbd_2class": partial(LatentClassBetaGeoModel, n_classes=2),
+    "pnbd_2class": partial(LatentClassParetoNBDModel, n_classes=2),
 }
+"""Purchase-model constructors by the name `ValuationSettings.clv_model` uses."""
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
 
 
