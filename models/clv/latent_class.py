@@ -42,11 +42,12 @@ RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 @dataclass(frozen=True)
 class Component:
     """What the mixture needs of a plain model: its estimator, which of its parameters are
-    times (they scale with the unit), its per-row likelihood for fitting and its module's
-    `log_likelihood` and `log_likelihood_if_alive`."""
+    times (they scale with the unit), their upper bounds within a class, its per-row
+    likelihood for fitting and its module's `log_likelihood` and `log_likelihood_if_alive`."""
 
     model: type[BetaGeoModel] | type[ParetoNBDModel]
     is_time: tuple[bool, ...]
+    upper_bounds: tuple[float | None, ...]
     row_likelihood: Callable[[np.ndarray, np.ndarray, np.ndarray], RowLikelihood]
     module: ModuleType
 
@@ -62,8 +63,20 @@ def _pareto_nbd_rows(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> RowLikeli
     return lambda params: (rows(params), None)
 
 
-BGNBD = Component(BetaGeoModel, (False, True, False, False), _bgnbd_rows, bgnbd)
-PARETO_NBD = Component(ParetoNBDModel, (False, True, False, True), _pareto_nbd_rows, pareto_nbd)
+# Within a class the dropout shapes are bounded at 100 (as Pareto/NBD's s, pareto_nbd.py):
+# a class whose customers share one dropout probability drives BG/NBD's a, b -> infinity
+# with a/(a+b) fixed, where the 2F1 of its predictions fails; at a + b = 200 the dropout
+# probabilities of a class differ by a few points at most, one common value in all but name.
+BGNBD = Component(
+    BetaGeoModel, (False, True, False, False), (None, None, 100.0, 100.0), _bgnbd_rows, bgnbd
+)
+PARETO_NBD = Component(
+    ParetoNBDModel,
+    (False, True, False, True),
+    (None, None, 100.0, None),
+    _pareto_nbd_rows,
+    pareto_nbd,
+)
 
 
 def mixture_log_likelihood(
@@ -103,9 +116,8 @@ class LatentClassModel(CountingModel):
 
     @property
     def UPPER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
-        """The plain model's bounds for every class; the odds are unbounded."""
-        plain = self.COMPONENT.model.UPPER_BOUNDS or (None,) * len(self.COMPONENT.is_time)
-        return (*plain * self.n_classes, *(None,) * (self.n_classes - 1))
+        """The component's bounds for every class; the odds are unbounded."""
+        return (*self.COMPONENT.upper_bounds * self.n_classes, *(None,) * (self.n_classes - 1))
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -141,6 +153,7 @@ class LatentClassModel(CountingModel):
         plain_scales = np.where(self.COMPONENT.is_time, scale, 1.0)
         start = np.log(plain.params_.to_numpy() / plain_scales)
         starts = [self._spread(start, spread) for spread in self.SPREADS]
+        starts.append(self._by_rate(start, data.x, data.T / scale, data.weights))
         best = min((self._descend(objective, point, n_fit) for point in starts), key=_value).x
         self.time_unit_ = time_unit
         self._maximise(
@@ -162,6 +175,28 @@ class LatentClassModel(CountingModel):
         classes = np.tile(plain, (self.n_classes, 1))
         if self.n_classes > 1:
             classes[:, alpha] += np.linspace(1, -1, self.n_classes) * np.log(spread)
+        return np.concatenate([classes.reshape(-1), np.zeros(self.n_classes - 1)])
+
+    def _by_rate(
+        self, plain: np.ndarray, x: np.ndarray, big_t: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """A start from the data: the rows cut into K equal groups by repeat rate x/T (slowest
+        first), class k at its group's mean rate with r = 1 (half the plain model's spread
+        within a class or less), the plain dropout parameters, equal shares."""
+        rate = x / big_t
+        order = np.argsort(rate, kind="stable")
+        cumulative = np.cumsum(weights[order]) / weights.sum()
+        group = np.empty(len(x), dtype=np.int64)
+        group[order] = np.minimum(
+            (cumulative * self.n_classes).astype(np.int64), self.n_classes - 1
+        )
+        repeats = np.bincount(group, weights=weights * x, minlength=self.n_classes)
+        exposure = np.bincount(group, weights=weights * big_t, minlength=self.n_classes)
+        mean_rate = (repeats + 1.0) / exposure
+        names = self.COMPONENT.model.PARAMETER_NAMES
+        classes = np.tile(plain, (self.n_classes, 1))
+        classes[:, names.index("r")] = 0.0
+        classes[:, names.index("alpha")] = -np.log(mean_rate)
         return np.concatenate([classes.reshape(-1), np.zeros(self.n_classes - 1)])
 
     # -- the classes -----------------------------------------------------------------------
