@@ -79,7 +79,7 @@ def row_log_likelihood_and_gradient(
 
 def log_likelihood_if_alive(params: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """log P(x purchases, alive at T): FHL (2005) eq. 6's A1 + A2 + A3, free of t_x."""
-    r, alpha, a, b = np.asarray(params, dtype=float)
+    r, alpha, a, b = params
     a1 = log_rising_factorial(r, x) + r * np.log(alpha)
     a2 = log_rising_factorial(b, x) - log_rising_factorial(a + b, x)
     return a1 + a2 - (r + x) * np.log(alpha + T)

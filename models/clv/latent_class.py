@@ -35,8 +35,9 @@ from models.clv.bgnbd import BetaGeoModel
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.revival import expected_purchases_if_revived
 
-# (params) -> (per-row log-likelihood, its gradient wrt log params (k x rows) or None)
-RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+# (params) -> (per-row log-likelihood, its gradient wrt log params (k x rows))
+RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+DIFFERENCE_STEP = 1e-5
 
 
 @dataclass(frozen=True)
@@ -58,22 +59,31 @@ def _bgnbd_rows(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> RowLikelihood:
 
 
 def _pareto_nbd_rows(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> RowLikelihood:
-    """Pareto/NBD per-row log-likelihood (no closed-form gradient)."""
+    """Pareto/NBD per-row log-likelihood with per-row central differences (step 1e-5 in each
+    log parameter) as its gradient: each class's derivatives cost evaluations of that class
+    only, and the shares' come in closed form."""
     rows = pareto_nbd.row_log_likelihood_function(x, t_x, T)
-    return lambda params: (rows(params), None)
+
+    def with_gradient(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        steps = [np.exp(DIFFERENCE_STEP * unit) for unit in np.eye(len(params))]
+        up = np.array([rows(params * step) for step in steps])
+        down = np.array([rows(params / step) for step in steps])
+        return rows(params), (up - down) / (2 * DIFFERENCE_STEP)
+
+    return with_gradient
 
 
-# Within a class the dropout shapes are bounded at 100 (as Pareto/NBD's s, pareto_nbd.py):
-# a class whose customers share one dropout probability drives BG/NBD's a, b -> infinity
-# with a/(a+b) fixed, where the 2F1 of its predictions fails; at a + b = 200 the dropout
-# probabilities of a class differ by a few points at most, one common value in all but name.
+# Within a class the shapes are bounded at 100 (as Pareto/NBD's s, pareto_nbd.py): a class
+# whose customers share one purchase rate or dropout probability drives r, alpha (or a, b)
+# -> infinity with their ratio fixed, where the 2F1 of its predictions fails; at a shape
+# of 100 the rates of a class differ by 10% (1/sqrt(r)), one common value in all but name.
 BGNBD = Component(
-    BetaGeoModel, (False, True, False, False), (None, None, 100.0, 100.0), _bgnbd_rows, bgnbd
+    BetaGeoModel, (False, True, False, False), (100.0, None, 100.0, 100.0), _bgnbd_rows, bgnbd
 )
 PARETO_NBD = Component(
     ParetoNBDModel,
     (False, True, False, True),
-    (None, None, 100.0, None),
+    (100.0, None, 100.0, None),
     _pareto_nbd_rows,
     pareto_nbd,
 )
@@ -144,7 +154,7 @@ class LatentClassModel(CountingModel):
         n_plain = len(self.COMPONENT.is_time)
         n_fit = float(data.weights.sum())
 
-        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             return _mixture_objective(log_params, rows, data.weights, self.n_classes, n_plain)
 
         plain = self.COMPONENT.model(penalizer=self.penalizer).fit(
@@ -154,6 +164,8 @@ class LatentClassModel(CountingModel):
         start = np.log(plain.params_.to_numpy() / plain_scales)
         starts = [self._spread(start, spread) for spread in self.SPREADS]
         starts.append(self._by_rate(start, data.x, data.T / scale, data.weights))
+        if self.n_classes == 1:  # one class: the plain fit is the optimum
+            starts = [start]
         best = min((self._descend(objective, point, n_fit) for point in starts), key=_value).x
         self.time_unit_ = time_unit
         self._maximise(
@@ -331,8 +343,8 @@ def _mixture_objective(
     weights: np.ndarray,
     n_classes: int,
     n_plain: int,
-) -> tuple[float, np.ndarray | None]:
-    """Weighted mixture log-likelihood and, when every class has one, its gradient.
+) -> tuple[float, np.ndarray]:
+    """Weighted mixture log-likelihood and its gradient in log parameters.
 
     d/d log theta_k = sum_i w_i P(k | i) d log L_ik; d/d log odds_j = sum_i w_i (P(j | i) - pi_j).
     """
@@ -345,8 +357,6 @@ def _mixture_objective(
         total = logsumexp(joint, axis=0)
         posterior = np.exp(joint - total)
     value = float((weights * total).sum())
-    if any(gradient is None for _, gradient in terms):
-        return value, None
     class_gradients = [g @ (weights * posterior[k]) for k, (_, g) in enumerate(terms)]
     odds_gradient = posterior[1:] @ weights - np.exp(log_shares[1:]) * weights.sum()
     return value, np.concatenate([*class_gradients, odds_gradient])
