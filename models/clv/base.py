@@ -231,6 +231,9 @@ class Estimator:
     # Upper bounds on the unit-free parameters (None: unbounded), for likelihoods whose
     # supremum can lie at infinity; a fit that ends on a bound says so in `at_bound_`.
     UPPER_BOUNDS: tuple[float | None, ...] | None = None
+    # Lower bounds likewise (None: down to 0), for models with degenerate corners (a latent
+    # class whose Beta runs to a, b -> 0).
+    LOWER_BOUNDS: tuple[float | None, ...] | None = None
 
     def __init__(self, *, penalizer: float = 0.0, max_iterations: int = 2000) -> None:
         self.penalizer = penalizer
@@ -328,10 +331,15 @@ class Estimator:
 
         return penalized
 
-    def _log_upper_bounds(self, n: int) -> np.ndarray:
-        """log of UPPER_BOUNDS (inf where a parameter is unbounded), for `n` parameters."""
-        bounds = self.UPPER_BOUNDS or (None,) * n
-        return np.log([np.inf if bound is None else bound for bound in bounds])
+    def _log_bounds(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """log of LOWER_BOUNDS and UPPER_BOUNDS (-inf, inf where unbounded), n parameters."""
+        lower = self.LOWER_BOUNDS or (None,) * n
+        upper = self.UPPER_BOUNDS or (None,) * n
+        with np.errstate(divide="ignore"):
+            return (
+                np.log([0.0 if bound is None else bound for bound in lower]),
+                np.log([np.inf if bound is None else bound for bound in upper]),
+            )
 
     def _descend(self, objective: Objective, initial: np.ndarray, n_fit: float) -> OptimizeResult:
         """L-BFGS-B from `initial` on -(penalized LL)/n_fit in log parameters (forward
@@ -347,13 +355,16 @@ class Estimator:
                 gradient = _forward_gradient(lambda lp: penalized(lp)[0], log_params, value)
             return -value / n_fit, -gradient / n_fit
 
-        upper = self._log_upper_bounds(len(initial))
+        lower, upper = self._log_bounds(len(initial))
         return minimize(
             negative,
             initial,
             jac=True,
             method="L-BFGS-B",
-            bounds=[(None, u if np.isfinite(u) else None) for u in upper],
+            bounds=[
+                (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+                for lo, hi in zip(lower, upper, strict=True)
+            ],
             options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
         )
 
@@ -361,8 +372,8 @@ class Estimator:
         self, objective: Objective, point: np.ndarray, n_fit: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Newton steps from L-BFGS-B's end point until they stop improving; returns the point
-        with its penalized gradient, the (unpenalized) Hessian and which parameters sit on an
-        upper bound with the likelihood still rising outwards.
+        with its penalized gradient, the (unpenalized) Hessian and which parameters sit on a
+        bound with the likelihood still rising outwards.
 
         L-BFGS-B stops once its relative progress is small, which leaves fits of the same data
         (rows in another order, another unit or start) ~1e-3 apart where the likelihood is
@@ -372,18 +383,20 @@ class Estimator:
         before. Directions of (numerically) no curvature, a flat ridge, are left alone.
         """
         penalized = self._penalized(objective, n_fit)
-        upper = self._log_upper_bounds(len(point))
+        lower, upper = self._log_bounds(len(point))
         value = penalized(point)[0]
         for _ in range(POLISH_STEPS):
             hessian = _log_hessian(objective, point)
             fitted = np.exp(point)
             gradient = _gradient(objective, point) - n_fit * 2 * self.penalizer * fitted**2
-            at_bound = (point >= upper - 1e-9) & (gradient > 0)
+            at_bound = ((point >= upper - 1e-9) & (gradient > 0)) | (
+                (point <= lower + 1e-9) & (gradient < 0)
+            )
             free = ~at_bound
             penalized_hessian = hessian - np.diag(n_fit * 4 * self.penalizer * fitted**2)
             step = _newton_step(gradient[free], penalized_hessian[np.ix_(free, free)])
             candidate = point.copy()
-            candidate[free] = np.minimum(point[free] + step, upper[free])
+            candidate[free] = np.clip(point[free] + step, lower[free], upper[free])
             candidate_value = penalized(candidate)[0]
             if not candidate_value >= value - 1e-12 * abs(value):
                 break

@@ -38,6 +38,8 @@ from models.clv.revival import expected_purchases_if_revived
 # (params) -> (per-row log-likelihood, its gradient wrt log params (k x rows))
 RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 DIFFERENCE_STEP = 1e-5
+MIN_SHAPE = 1e-3
+MIN_ODDS = 1e-4
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,13 @@ class LatentClassModel(CountingModel):
         plain = self.COMPONENT.model.PARAMETER_NAMES
         names = [f"{name}_{k + 1}" for k in range(self.n_classes) for name in plain]
         return (*names, *(f"odds_{k + 1}" for k in range(1, self.n_classes)))
+
+    @property
+    def LOWER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
+        """Shapes at least 0.001 within a class (a Beta with a, b -> 0 puts each customer's
+        dropout at 0 or 1, a corner the optimiser cannot leave), shares at least 1e-4."""
+        plain = tuple(None if time else MIN_SHAPE for time in self.COMPONENT.is_time)
+        return (*plain * self.n_classes, *(MIN_ODDS,) * (self.n_classes - 1))
 
     @property
     def UPPER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
