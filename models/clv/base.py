@@ -341,10 +341,17 @@ class Estimator:
                 np.log([np.inf if bound is None else bound for bound in upper]),
             )
 
-    def _descend(self, objective: Objective, initial: np.ndarray, n_fit: float) -> OptimizeResult:
+    def _descend(
+        self,
+        objective: Objective,
+        initial: np.ndarray,
+        n_fit: float,
+        max_iterations: int | None = None,
+    ) -> OptimizeResult:
         """L-BFGS-B from `initial` on -(penalized LL)/n_fit in log parameters (forward
-        differences where the model has no gradient); models with several local optima (the
-        latent classes) run it from several starts and keep the best."""
+        differences where the model has no gradient), for at most `max_iterations` (default
+        the estimator's); models with several local optima (the latent classes) run it a
+        little way from several starts and on from the best."""
         penalized = self._penalized(objective, n_fit)
 
         def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -365,7 +372,11 @@ class Estimator:
                 (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
                 for lo, hi in zip(lower, upper, strict=True)
             ],
-            options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
+            options={
+                "maxiter": max_iterations or self.max_iterations,
+                "ftol": 1e-14,
+                "gtol": 1e-9,
+            },
         )
 
     def _polish(
@@ -378,9 +389,10 @@ class Estimator:
         L-BFGS-B stops once its relative progress is small, which leaves fits of the same data
         (rows in another order, another unit or start) ~1e-3 apart where the likelihood is
         flat; Newton steps on the full Hessian bring them to the same optimum to ~1e-9
-        (Pareto/NBD's differenced gradient stops there). The last step, below POLISH_STEP,
-        is taken without a new Hessian: the derivatives returned are those one tiny step
-        before. Directions of (numerically) no curvature, a flat ridge, are left alone.
+        (Pareto/NBD's differenced gradient stops there). The last step, below POLISH_STEP
+        (or gaining less than POLISH_GAIN), is taken without a new Hessian: the derivatives
+        returned are those one tiny step before. Directions of (numerically) no curvature,
+        a flat ridge, are left alone.
         """
         penalized = self._penalized(objective, n_fit)
         lower, upper = self._log_bounds(len(point))
@@ -401,7 +413,8 @@ class Estimator:
             if not candidate_value >= value - 1e-12 * abs(value):
                 break
             point, value = candidate, candidate_value
-            if np.max(np.abs(step), initial=0.0) < POLISH_STEP:
+            gain = float(gradient[free] @ step) / 2
+            if np.max(np.abs(step), initial=0.0) < POLISH_STEP or gain < POLISH_GAIN:
                 break
         return point, gradient, hessian, at_bound
 
@@ -454,9 +467,11 @@ class CountingModel(Estimator, ABC):
 # the optimum, and a likelihood-ratio test could not tell them apart (it needs 1.92).
 CONVERGED_GAIN = 0.01
 # Newton steps at most in the final polish (each costs a Hessian); two or three are the rule.
-POLISH_STEPS = 8
-# The polish stops after a Newton step that moves no log parameter by more than this.
+POLISH_STEPS = 5
+# The polish stops after a Newton step that moves no log parameter by more than this, or
+# that gains less log-likelihood than POLISH_GAIN (rounding noise of a differenced gradient).
 POLISH_STEP = 1e-8
+POLISH_GAIN = 1e-13
 
 
 def _newton_step(gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:

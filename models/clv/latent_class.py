@@ -39,6 +39,9 @@ from models.clv.revival import expected_purchases_if_revived
 RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 DIFFERENCE_STEP = 1e-5
 MIN_SHAPE = 1e-3
+# L-BFGS-B steps from each start before the best is run on: enough to leave the start's basin
+# (on CDNOW and the simulated markets the ranking of the starts is settled by then).
+SCOUT_ITERATIONS = 40
 MIN_ODDS = 1e-4
 
 
@@ -153,7 +156,8 @@ class LatentClassModel(CountingModel):
         models: merged rows, T = 0 set aside, time in units of the largest T).
 
         Starts from the one-population fit with the classes' purchase scales spread apart
-        (`SPREADS`), runs each start to its optimum and polishes the best one in `_maximise`.
+        (`SPREADS`) and from the rows cut by repeat rate, runs each start SCOUT_ITERATIONS
+        steps and the best one on to its optimum in `_maximise`.
         """
         if self.n_classes < 1:
             raise ValueError(f"n_classes must be >= 1, not {self.n_classes}")
@@ -175,7 +179,8 @@ class LatentClassModel(CountingModel):
         starts.append(self._by_rate(start, data.x, data.T / scale, data.weights))
         if self.n_classes == 1:  # one class: the plain fit is the optimum
             starts = [start]
-        best = min((self._descend(objective, point, n_fit) for point in starts), key=_value).x
+        scouts = [self._descend(objective, point, n_fit, SCOUT_ITERATIONS) for point in starts]
+        best = min(scouts, key=_value).x
         self.time_unit_ = time_unit
         self._maximise(
             objective,
