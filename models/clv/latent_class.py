@@ -38,7 +38,7 @@ from models.clv.revival import expected_purchases_if_revived
 # (params) -> (per-row log-likelihood, its gradient wrt log params (k x rows))
 RowLikelihood = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 DIFFERENCE_STEP = 1e-5
-MIN_SHAPE = 1e-3
+MIN_SHAPE = 0.01
 # L-BFGS-B steps from each start before the best is run on: enough to leave the start's basin
 # (on CDNOW and the simulated markets the ranking of the starts is settled by then).
 SCOUT_ITERATIONS = 40
@@ -131,7 +131,7 @@ class LatentClassModel(CountingModel):
 
     @property
     def LOWER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
-        """Shapes at least 0.001 within a class (a Beta with a, b -> 0 puts each customer's
+        """Shapes at least 0.01 within a class (a Beta with a, b -> 0 puts each customer's
         dropout at 0 or 1, a corner the optimiser cannot leave), shares at least 1e-4."""
         plain = tuple(None if time else MIN_SHAPE for time in self.COMPONENT.is_time)
         return (*plain * self.n_classes, *(MIN_ODDS,) * (self.n_classes - 1))
