@@ -265,7 +265,12 @@ def fit_clv(
         "segments": len(table),
         "customers": len(valuation.values),
         "top_tier_clv_share": valuation.top_tier_clv_share,
-        "model_choice": {"chosen": choice.chosen, "why": choice.reason, "dropped": choice.dropped},
+        "model_choice": {
+            "chosen": choice.chosen,
+            "why": choice.reason,
+            "dropped": choice.dropped,
+            "candidates": {name: report.headline() for name, report in choice.reports.items()},
+        },
         "purchase_model": _fitted(valuation.purchases),
         "spend_model": _fitted(valuation.spend),
     }

@@ -26,6 +26,7 @@ from models.clv.validation import (
     HoldoutData,
     ValidationReport,
     calibration_holdout,
+    candidates_table,
     default_calibration_end,
     validate,
 )
@@ -72,6 +73,8 @@ class ModelChoice:
         spend = f"Spend model: **{self.spend.chosen}**. {self.spend.reason}"
         lines = ["# Calibration/holdout validation", "", selected]
         lines += [f"- {name} dropped: {why}" for name, why in self.dropped.items()]
+        if self.reports:
+            lines += ["", candidates_table(self.reports, self.chosen)]
         text = "\n".join([*lines, "", spend]) + "\n\n"
         reports = [*self.reports.values(), *self.spend.reports.values()]
         return text + "".join(report.to_markdown() + "\n" for report in reports)
@@ -235,7 +238,8 @@ def choose_model(
         reason = f"{chosen} is the only candidate that converged."
     else:
         figures = ", ".join(
-            f"{name} {report.brier:.5f} (MAE {report.mae:.4f})" for name, report in reports.items()
+            f"{name} {report.brier:.5f} (MAE {report.mae:.4f}, total {report.total_error:+.1%})"
+            for name, report in reports.items()
         )
         reason = (
             "Lowest holdout Brier score of buying again, which tests the P(alive) and "

@@ -71,7 +71,11 @@ def test_fit_writes_every_output(sample_csv: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "xyz"], "--model 'xyz': Input should be 'auto', 'bgnbd' or 'pnbd'"),
+        (
+            ["--model", "xyz"],
+            "--model 'xyz': Input should be 'auto', 'bgnbd', 'pnbd', 'bgnbd_2class' or "
+            "'pnbd_2class'",
+        ),
         (["--margin", "2"], "--margin 2.0: Input should be less than or equal to 1"),
         (["--penalizer", "-1"], "--penalizer -1.0: Input should be greater than or equal to 0"),
         (["--as-of", "not-a-date"], "--as-of 'not-a-date'"),

@@ -110,7 +110,10 @@ def text_options(command: Callable[..., R]) -> Callable[..., R]:
 
 HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in months.")]
 ModelOpt = Annotated[
-    str, typer.Option("--model", help="bgnbd, pnbd, or auto (lower holdout Brier score).")
+    str,
+    typer.Option(
+        "--model", help="bgnbd, pnbd, bgnbd_2class, pnbd_2class (two-class mixtures), or auto."
+    ),
 ]
 PenalizerOpt = Annotated[
     float,

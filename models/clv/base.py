@@ -14,7 +14,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 from scipy.special import hyp2f1
 
 from models.errors import ClvbidError
@@ -231,6 +231,9 @@ class Estimator:
     # Upper bounds on the unit-free parameters (None: unbounded), for likelihoods whose
     # supremum can lie at infinity; a fit that ends on a bound says so in `at_bound_`.
     UPPER_BOUNDS: tuple[float | None, ...] | None = None
+    # Lower bounds likewise (None: down to 0), for models with degenerate corners (a latent
+    # class whose Beta runs to a, b -> 0).
+    LOWER_BOUNDS: tuple[float | None, ...] | None = None
 
     def __init__(self, *, penalizer: float = 0.0, max_iterations: int = 2000) -> None:
         self.penalizer = penalizer
@@ -294,38 +297,9 @@ class Estimator:
         while less than 0.01 of log-likelihood is left to gain.
         """
 
-        def penalized(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
-            """Total log-likelihood minus the penalty (in total, not per-customer, units)."""
-            total, gradient = objective(log_params)
-            params = np.exp(log_params)
-            value = total - n_fit * self.penalizer * float(np.sum(params**2))
-            if gradient is None:
-                return value, None
-            return value, gradient - n_fit * 2 * self.penalizer * params**2
-
-        def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            value, gradient = penalized(log_params)
-            if not np.isfinite(value):
-                return np.inf, np.zeros_like(log_params)
-            if gradient is None:
-                gradient = _forward_gradient(lambda lp: penalized(lp)[0], log_params, value)
-            return -value / n_fit, -gradient / n_fit
-
-        bounds = self.UPPER_BOUNDS or (None,) * len(initial)
-        upper = np.log([np.inf if bound is None else bound for bound in bounds])
-        result = minimize(
-            negative,
-            initial,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(None, u if np.isfinite(u) else None) for u in upper],
-            options={"maxiter": self.max_iterations, "ftol": 1e-14, "gtol": 1e-9},
-        )
-        hessian = _log_hessian(objective, result.x)
-        fitted = np.exp(result.x)
-        gradient = _gradient(objective, result.x) - n_fit * 2 * self.penalizer * fitted**2
-        # On a bound the likelihood may still rise outwards: only free directions count.
-        at_bound = (result.x >= upper - 1e-9) & (gradient > 0)
+        result = self._descend(objective, initial, n_fit)
+        point, gradient, hessian, at_bound = self._polish(objective, result.x, n_fit)
+        fitted = np.exp(point)
         free = ~at_bound
         penalized_hessian = hessian - np.diag(n_fit * 4 * self.penalizer * fitted**2)
         gain = _newton_decrement(gradient[free], penalized_hessian[np.ix_(free, free)])
@@ -337,12 +311,112 @@ class Estimator:
             )
         names = list(self.PARAMETER_NAMES)
         self.params_ = pd.Series(fitted * scales, index=names, dtype=float)
-        self.log_likelihood_ = float(objective(result.x)[0]) + log_likelihood_offset
+        self.log_likelihood_ = float(objective(point)[0]) + log_likelihood_offset
         self.aic_ = 2 * len(names) - 2 * self.log_likelihood_
         self.n_customers_ = int(round(n_customers))
         self.n_iterations_ = int(result.nit)
         self.at_bound_ = tuple(name for name, bound in zip(names, at_bound, strict=True) if bound)
         self._set_standard_errors(hessian)
+
+    def _penalized(self, objective: Objective, n_fit: float) -> Objective:
+        """The objective minus the penalty n_fit * penalizer * sum(params**2) (total units)."""
+
+        def penalized(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
+            total, gradient = objective(log_params)
+            params = np.exp(log_params)
+            value = total - n_fit * self.penalizer * float(np.sum(params**2))
+            if gradient is None:
+                return value, None
+            return value, gradient - n_fit * 2 * self.penalizer * params**2
+
+        return penalized
+
+    def _log_bounds(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """log of LOWER_BOUNDS and UPPER_BOUNDS (-inf, inf where unbounded), n parameters."""
+        lower = self.LOWER_BOUNDS or (None,) * n
+        upper = self.UPPER_BOUNDS or (None,) * n
+        with np.errstate(divide="ignore"):
+            return (
+                np.log([0.0 if bound is None else bound for bound in lower]),
+                np.log([np.inf if bound is None else bound for bound in upper]),
+            )
+
+    def _descend(
+        self,
+        objective: Objective,
+        initial: np.ndarray,
+        n_fit: float,
+        max_iterations: int | None = None,
+    ) -> OptimizeResult:
+        """L-BFGS-B from `initial` on -(penalized LL)/n_fit in log parameters (forward
+        differences where the model has no gradient), for at most `max_iterations` (default
+        the estimator's); models with several local optima (the latent classes) run it a
+        little way from several starts and on from the best."""
+        penalized = self._penalized(objective, n_fit)
+
+        def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            value, gradient = penalized(log_params)
+            if not np.isfinite(value):
+                return np.inf, np.zeros_like(log_params)
+            if gradient is None:
+                gradient = _forward_gradient(lambda lp: penalized(lp)[0], log_params, value)
+            return -value / n_fit, -gradient / n_fit
+
+        lower, upper = self._log_bounds(len(initial))
+        return minimize(
+            negative,
+            initial,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[
+                (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+                for lo, hi in zip(lower, upper, strict=True)
+            ],
+            options={
+                "maxiter": max_iterations or self.max_iterations,
+                "ftol": 1e-14,
+                "gtol": 1e-9,
+            },
+        )
+
+    def _polish(
+        self, objective: Objective, point: np.ndarray, n_fit: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Newton steps from L-BFGS-B's end point until they stop improving; returns the point
+        with its penalized gradient, the (unpenalized) Hessian and which parameters sit on a
+        bound with the likelihood still rising outwards.
+
+        L-BFGS-B stops once its relative progress is small, which leaves fits of the same data
+        (rows in another order, another unit or start) ~1e-3 apart where the likelihood is
+        flat; Newton steps on the full Hessian bring them to the same optimum to ~1e-9
+        (Pareto/NBD's differenced gradient stops there). The last step, below POLISH_STEP
+        (or gaining less than POLISH_GAIN), is taken without a new Hessian: the derivatives
+        returned are those one tiny step before. Directions of (numerically) no curvature,
+        a flat ridge, are left alone.
+        """
+        penalized = self._penalized(objective, n_fit)
+        lower, upper = self._log_bounds(len(point))
+        value = penalized(point)[0]
+        for _ in range(POLISH_STEPS):
+            hessian = _log_hessian(objective, point)
+            fitted = np.exp(point)
+            gradient = _gradient(objective, point) - n_fit * 2 * self.penalizer * fitted**2
+            at_bound = ((point >= upper - 1e-9) & (gradient > 0)) | (
+                (point <= lower + 1e-9) & (gradient < 0)
+            )
+            free = ~at_bound
+            penalized_hessian = hessian - np.diag(n_fit * 4 * self.penalizer * fitted**2)
+            step = _newton_step(gradient[free], penalized_hessian[np.ix_(free, free)])
+            candidate = point.copy()
+            candidate[free] = np.clip(point[free] + step, lower[free], upper[free])
+            candidate_value = penalized(candidate)[0]
+            if not candidate_value >= value - 1e-12 * abs(value):
+                break
+            point, value = candidate, candidate_value
+            gain = float(gradient[free] @ step) / 2
+            if np.max(np.abs(step), initial=0.0) < POLISH_STEP or gain < POLISH_GAIN:
+                break
+        return point, gradient, hessian, at_bound
 
     def _set_standard_errors(self, hessian: np.ndarray) -> None:
         """Standard errors from the observed information (`hessian` of the log-likelihood).
@@ -392,6 +466,23 @@ class CountingModel(Estimator, ABC):
 # is left to gain: the estimates are then within ~0.14 standard errors (sqrt(2 * 0.01)) of
 # the optimum, and a likelihood-ratio test could not tell them apart (it needs 1.92).
 CONVERGED_GAIN = 0.01
+# Newton steps at most in the final polish (each costs a Hessian); two or three are the rule.
+POLISH_STEPS = 5
+# The polish stops after a Newton step that moves no log parameter by more than this, or
+# that gains less log-likelihood than POLISH_GAIN (rounding noise of a differenced gradient).
+POLISH_STEP = 1e-8
+POLISH_GAIN = 1e-13
+
+
+def _newton_step(gradient: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+    """(-H)^-1 g in log parameters, left at 0 along directions of no or positive curvature
+    (below 1e-9 of the largest): a flat ridge stays put instead of running off."""
+    if not (np.all(np.isfinite(hessian)) and np.all(np.isfinite(gradient))) or not len(gradient):
+        return np.zeros_like(gradient)
+    curvature, vectors = np.linalg.eigh(-hessian)
+    curved = curvature > 1e-9 * max(float(np.max(np.abs(curvature))), 1e-300)
+    along = vectors.T @ gradient
+    return vectors @ np.where(curved, along / np.where(curved, curvature, 1.0), 0.0)
 
 
 def _newton_decrement(gradient: np.ndarray, hessian: np.ndarray) -> float:

@@ -39,8 +39,6 @@ def _log_likelihood_terms(
     r, alpha, a, b = params
     repeat = x > 0
     log_alpha_t_x = np.log(alpha + t_x)
-    a1 = log_rising_factorial(r, x) + r * np.log(alpha)
-    a2 = log_rising_factorial(b, x) - log_rising_factorial(a + b, x)
     a3 = -(r + x) * np.log(alpha + T)
     a4 = np.where(
         repeat,
@@ -49,14 +47,22 @@ def _log_likelihood_terms(
     )
     top = np.logaddexp(a3, a4)
     alive_weight = np.exp(a3 - top)
-    return a1 + a2 + top, alive_weight, log_alpha_t_x
+    return log_likelihood_if_alive(params, x, T) - a3 + top, alive_weight, log_alpha_t_x
 
 
 def _weighted_log_likelihood_and_gradient(
     log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """Sum of weighted per-row log-likelihoods and its gradient with respect to log-params."""
-    params = np.exp(log_params)
+    ll, gradient = row_log_likelihood_and_gradient(np.exp(log_params), x, t_x, T)
+    return float((weights * ll).sum()), gradient @ weights
+
+
+def row_log_likelihood_and_gradient(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row log-likelihood and its gradient with respect to log-params (4 x rows), so a
+    mixture of classes (models/clv/latent_class.py) can weight each row by its class."""
     r, alpha, a, b = params
     ll, p3, log_alpha_t_x = _log_likelihood_terms(params, x, t_x, T)
     p4 = 1.0 - p3
@@ -68,15 +74,15 @@ def _weighted_log_likelihood_and_gradient(
     d_alpha = r / alpha - (r + x) * (p3 / (alpha + T) + p4 / (alpha + t_x))
     d_a = -d_abx + p4 / a
     d_b = -d_abx + d_bx - p4 / np.where(repeat, b + x - 1, 1.0)
-    gradient = np.array(
-        [
-            (weights * d_r).sum(),
-            (weights * d_alpha).sum(),
-            (weights * d_a).sum(),
-            (weights * d_b).sum(),
-        ]
-    )
-    return float((weights * ll).sum()), gradient * params
+    return ll, np.array([d_r, d_alpha, d_a, d_b]) * params[:, None]
+
+
+def log_likelihood_if_alive(params: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """log P(x purchases, alive at T): FHL (2005) eq. 6's A1 + A2 + A3, free of t_x."""
+    r, alpha, a, b = params
+    a1 = log_rising_factorial(r, x) + r * np.log(alpha)
+    a2 = log_rising_factorial(b, x) - log_rising_factorial(a + b, x)
+    return a1 + a2 - (r + x) * np.log(alpha + T)
 
 
 class BetaGeoModel(CountingModel):

@@ -7,6 +7,7 @@ deriving the Pareto/NBD model and related expressions"; times in the unit of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Self
 
 import numpy as np
@@ -60,6 +61,23 @@ def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndar
     return _combine(params, x, T, log_tail_term(params, x, t_x), log_tail_term(params, x, T))
 
 
+def row_log_likelihood_function(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The per-row log-likelihood as a function of the parameters, for repeated calls (a fit):
+    the hypergeometric term, where the time goes, is evaluated once per distinct (x, t_x) and
+    (x, T) pair."""
+    at_t_x = compress(x=x, y=t_x)
+    at_T = compress(x=x, y=T)
+
+    def row_log_likelihood(params: np.ndarray) -> np.ndarray:
+        tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
+        tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
+        return _combine(params, x, T, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
+
+    return row_log_likelihood
+
+
 def _combine(
     params: ArrayLike,
     x: np.ndarray,
@@ -73,11 +91,26 @@ def _combine(
     scipy's hyp2f1 fails (s in the hundreds with beta >> alpha): the optimiser treats it as
     outside the domain and steps back.
     """
-    r, alpha, s, beta = np.asarray(params, dtype=float)
-    head = log_rising_factorial(r, x) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     with np.errstate(invalid="ignore"):
-        return head + np.logaddexp(alive, _log_died_term(params, x, log_tail_t_x, log_tail_T))
+        died = _log_died_term(params, x, log_tail_t_x, log_tail_T)
+        return _log_head(params, x) + np.logaddexp(_log_alive_term(params, x, T), died)
+
+
+def log_likelihood_if_alive(params: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """log P(x purchases, alive at T): FH (2005) eq. 18's first term, free of t_x."""
+    return _log_head(params, x) + _log_alive_term(params, x, T)
+
+
+def _log_head(params: ArrayLike, x: np.ndarray) -> np.ndarray:
+    """log[Gamma(r+x) alpha^r beta^s / Gamma(r)]: the factor both likelihood terms share."""
+    r, alpha, s, beta = np.asarray(params, dtype=float)
+    return log_rising_factorial(r, x) + r * np.log(alpha) + s * np.log(beta)
+
+
+def _log_alive_term(params: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """log[(alpha+T)^-(r+x) (beta+T)^-s]: the likelihood's alive-at-T term without its head."""
+    r, alpha, s, beta = np.asarray(params, dtype=float)
+    return -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
 
 
 def _log_died_term(
@@ -112,23 +145,17 @@ class ParetoNBDModel(CountingModel):
     ) -> Self:
         """Maximum-likelihood fit on frequency, recency and T (ages in `time_unit`).
 
-        Rows are merged by (x, t_x, T), and the hypergeometric term is evaluated once per
-        distinct (x, t_x) and (x, T) pair, which is where the time goes. Customers with T = 0
+        Rows are merged by (x, t_x, T) (see `row_log_likelihood_function`). Customers with T = 0
         add exactly 0 to the log-likelihood and are set aside; time is measured in units of
         the largest T (lifetimes' scaling), so a penalized fit does not depend on the time unit.
         """
         data = weighted_summary(frequency, recency, T, weights)
         scale = data.time_scale
         big_t = data.T / scale
-        at_t_x = compress(x=data.x, y=data.t_x / scale)
-        at_T = compress(x=data.x, y=big_t)
+        row_log_likelihood = row_log_likelihood_function(data.x, data.t_x / scale, big_t)
 
         def objective(log_params: np.ndarray) -> tuple[float, None]:
-            params = np.exp(log_params)
-            tail_t_x = log_tail_term(params, at_t_x.columns["x"], at_t_x.columns["y"])
-            tail_T = log_tail_term(params, at_T.columns["x"], at_T.columns["y"])
-            ll = _combine(params, data.x, big_t, tail_t_x[at_t_x.inverse], tail_T[at_T.inverse])
-            return float((data.weights * ll).sum()), None
+            return float((data.weights * row_log_likelihood(np.exp(log_params))).sum()), None
 
         mean_t = float((data.weights * big_t).sum() / data.weights.sum())
         mean_rate = ((data.weights * data.x).sum() + 1.0) / ((data.weights * big_t).sum())
@@ -158,9 +185,8 @@ class ParetoNBDModel(CountingModel):
         """P(alive at T | x, t_x, T) = alive term / likelihood, FH (2005) eq. 23, as the expit
         of log(alive term) - log(died term): finite for any purchase count."""
         params = self._check_fitted().to_numpy()
-        r, alpha, s, beta = params
         x, t_x, big_t = check_summary(frequency, recency, T)
-        alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+        alive = _log_alive_term(params, x, big_t)
         died = _log_died_term(
             params, x, log_tail_term(params, x, t_x), log_tail_term(params, x, big_t)
         )

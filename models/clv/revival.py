@@ -45,6 +45,9 @@ def expected_purchases_if_revived(
         return _bgnbd_revived(model, t, x, t_x, big_t)
     if isinstance(model, ParetoNBDModel):
         return _pareto_nbd_revived(model, t, x, t_x, big_t)
+    mixed = getattr(model, "expected_purchases_if_revived", None)  # latent-class mixtures
+    if mixed is not None:
+        return mixed(t, x, t_x, big_t)
     raise TypeError(f"no revival posterior for {type(model).__name__}")
 
 

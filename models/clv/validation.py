@@ -9,7 +9,9 @@ which tests exactly the P(alive) and P(no own purchase) that the value of a conv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +20,23 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
+from models.clv.latent_class import (
+    LatentClassBetaGeoModel,
+    LatentClassModel,
+    LatentClassParetoNBDModel,
+)
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, days_to_model_time
 from models.customers.orders import OrdersInput, as_loaded, query_row
 from models.customers.summary import TimeUnit, customer_summary
 
-MODELS: dict[str, type[BetaGeoModel] | type[ParetoNBDModel]] = {
+MODELS: dict[str, Callable[..., BetaGeoModel | ParetoNBDModel | LatentClassModel]] = {
     "bgnbd": BetaGeoModel,
     "pnbd": ParetoNBDModel,
+    "bgnbd_2class": partial(LatentClassBetaGeoModel, n_classes=2),
+    "pnbd_2class": partial(LatentClassParetoNBDModel, n_classes=2),
 }
+"""Purchase-model constructors by the name `ValuationSettings.clv_model` uses."""
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
 
 
@@ -122,6 +132,23 @@ class ValidationReport:
     naive_mae: float
     brier: float
 
+    @property
+    def total_error(self) -> float:
+        """Predicted over actual holdout purchases, minus 1 (NaN when nobody bought)."""
+        actual = float(self.totals["actual"])
+        return float(self.totals["predicted"]) / actual - 1 if actual else float("nan")
+
+    def headline(self) -> dict[str, float]:
+        """The figures a candidate is judged by: Brier score, per-customer MAE, total error,
+        calibration log-likelihood and number of parameters."""
+        return {
+            "brier": self.brier,
+            "mae": self.mae,
+            "total_error": self.total_error,
+            "log_likelihood": self.log_likelihood,
+            "parameters": float(len(self.params)),
+        }
+
     def as_rows(self) -> list[tuple[str, str]]:
         """Label/value pairs for a two-column table."""
         return [
@@ -130,6 +157,7 @@ class ValidationReport:
             ("log-likelihood (calibration)", f"{self.log_likelihood:,.1f}"),
             ("holdout purchases: actual", f"{self.totals['actual']:,.0f}"),
             ("holdout purchases: predicted", f"{self.totals['predicted']:,.1f}"),
+            ("holdout purchases: total error", f"{self.total_error:+.1%}"),
             ("per-customer MAE: model", f"{self.mae:.4f}"),
             ("per-customer MAE: naive repeat rate", f"{self.naive_mae:.4f}"),
             ("Brier score of buying again in the holdout", f"{self.brier:.5f}"),
@@ -214,3 +242,22 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
         naive_mae=float(np.abs(naive - actual).mean()),
         brier=float(((buys_again - (actual > 0)) ** 2).mean()),
     )
+
+
+def candidates_table(reports: dict[str, ValidationReport], chosen: str) -> str:
+    """Markdown table of every purchase-model candidate's holdout figures, the chosen marked,
+    so a reader sees why one was kept."""
+    lines = [
+        "| purchase model | Brier (buys again) | per-customer MAE | total error | "
+        "log-likelihood | parameters |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, report in reports.items():
+        figures = report.headline()
+        label = f"**{name}** (chosen)" if name == chosen else name
+        lines.append(
+            f"| {label} | {figures['brier']:.5f} | {figures['mae']:.4f} | "
+            f"{figures['total_error']:+.1%} | {figures['log_likelihood']:,.1f} | "
+            f"{figures['parameters']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from models.clv import BetaGeoModel
 from models.customers import load_orders
 from models.errors import ClvbidError
-from models.settings import ValuationSettings
+from models.settings import PURCHASE_MODELS, ValuationSettings
 from models.simulate import SimulationConfig, simulate
 from models.valuation import TIME_UNIT, value_customers, value_orders
 
@@ -73,12 +73,13 @@ def test_customers_first_seen_on_the_calibration_end_are_validated(orders: pd.Da
 
 def test_readme_simulated_data_keeps_both_models_under_auto() -> None:
     """`clvbid simulate --customers 10000 --prospects 5000 --seed 0` then `clv fit`: both
-    candidates converge without a penalizer and the lower holdout Brier score is kept."""
+    candidates (the plain models and their two-class mixtures) converge without a penalizer
+    and the lowest holdout Brier score is kept."""
     data = simulate(SimulationConfig(n_customers=10_000, n_prospects=5_000, seed=0))
     valuation = value_orders(load_orders(data.orders, contacts=data.contacts))
     choice = valuation.fitted.choice
     assert not choice.dropped, choice.dropped
-    assert set(choice.reports) == {"bgnbd", "pnbd"}
+    assert set(choice.reports) == set(PURCHASE_MODELS)
     assert choice.chosen == min(choice.reports, key=lambda name: choice.reports[name].brier)
     assert np.isfinite(valuation.values[VALUE_COLUMNS].to_numpy()).all()
     assert valuation.segments["size"].sum() == len(valuation.fitted.customers)
@@ -152,3 +153,18 @@ def test_any_accepted_file_is_valued_finitely_or_refused_with_the_cause(
     assert (values["T"] >= 0).all() and (values["recency"] <= values["T"]).all()
     assert isinstance(valuation.purchases, BetaGeoModel)
     assert valuation.purchases.time_unit_ == TIME_UNIT
+
+
+def test_a_latent_class_model_values_every_customer(orders: pd.DataFrame) -> None:
+    """Asked for by name, a two-class mixture is validated, fitted and carries the whole
+    pipeline (revival, incrementality, the segments' delta-method intervals) to finite values,
+    with customers first seen on the reference day among them."""
+    clv_model = "bgnbd_2class"
+    last = orders["timestamp"].max().normalize()
+    loaded = load_orders(_with_first_orders_on(orders, last, 3))
+    valuation = value_orders(loaded, ValuationSettings(clv_model=clv_model))
+    assert valuation.fitted.choice.chosen == clv_model
+    assert set(valuation.fitted.choice.reports) == {clv_model}
+    assert np.isfinite(valuation.values[VALUE_COLUMNS].to_numpy()).all()
+    assert np.isfinite(valuation.segments.select_dtypes("number").to_numpy()).all()
+    assert valuation.segments["size"].sum() == len(valuation.values)

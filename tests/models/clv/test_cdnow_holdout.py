@@ -7,7 +7,7 @@ import pytest
 
 from models.customers import load_orders
 from models.datasets import load_cdnow
-from models.settings import ValuationSettings
+from models.settings import PURCHASE_MODELS, ValuationSettings
 from models.valuation import choose_model
 
 
@@ -22,7 +22,12 @@ def test_cdnow_master_holdout_figures_of_every_candidate() -> None:
         assert report.mae == pytest.approx(mae, abs=0.0006), name
         predicted = report.totals["predicted"] / report.totals["actual"] - 1
         assert predicted == pytest.approx(total, abs=0.0006), name
+    assert set(choice.reports) == set(PURCHASE_MODELS), choice.dropped
     assert choice.chosen == min(choice.reports, key=lambda name: choice.reports[name].brier)
+    # the two-class mixture fits CDNOW better than the plain model (nested: a mixture with
+    # one class emptied is the plain model)
+    assert choice.reports["bgnbd_2class"].log_likelihood > choice.reports["bgnbd"].log_likelihood
     assert set(choice.spend.reports) == {"gamma_gamma", "gamma_gamma_all_orders"}
     text = choice.to_markdown()
+    assert "| purchase model | Brier (buys again) |" in text
     assert "Spend model:" in text and "Spend holdout validation: gamma_gamma_all_orders" in text
