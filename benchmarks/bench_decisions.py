@@ -14,7 +14,9 @@ from benchmarks.decisions import (
     SOLVER,
     SWAPS,
     Market,
+    Retailer,
     build_market,
+    generate,
     landscapes,
     market_config,
     max_spend,
@@ -97,11 +99,11 @@ def segment_rows(seed: int, market: Market) -> list[list[object]]:
     ]
 
 
-def contribution_rows(seed: int) -> list[list[object]]:
+def contribution_rows(seed: int, retailer: Retailer) -> list[list[object]]:
     """Per variant of the valuation (CONTRIBUTIONS), regret and margin at each budget."""
     rows = []
     for name, overrides in CONTRIBUTIONS.items():
-        market = build_market(market_config(seed, CUSTOMERS), overrides=overrides)
+        market = build_market(retailer, overrides=overrides)
         cells = []
         for share in BUDGET_SHARES:
             scores = score_policies(market, share)
@@ -113,9 +115,9 @@ def contribution_rows(seed: int) -> list[list[object]]:
 def rhythm_rows(seed: int) -> list[list[object]]:
     """Under Erlang buying: true profit of clvbid with and without detargeting at the same
     budget, each against the oracle on clvbid's segments without detargeting."""
-    config = market_config(seed, CUSTOMERS, rhythm_shape=RHYTHM_SHAPE)
-    plain = build_market(config)
-    detargeted = build_market(config, DetargetingOptions())
+    retailer = generate(market_config(seed, CUSTOMERS, rhythm_shape=RHYTHM_SHAPE))
+    plain = build_market(retailer)
+    detargeted = build_market(retailer, DetargetingOptions())
     out = detargeted_truth(plain, detargeted)
     rows = []
     for share in BUDGET_SHARES:
@@ -161,16 +163,19 @@ def detargeted_truth(plain: Market, detargeted: Market) -> list[str]:
 def main() -> None:
     """Run every seed, print and record the tables under the Decisions heading."""
     started = time.perf_counter()
-    main_rows, swap_rows, seg_rows = [], [], []
+    main_rows, swap_rows, seg_rows, contributions, rhythm = [], [], [], [], []
     for seed in SEEDS:
-        market = build_market(market_config(seed, CUSTOMERS))
+        retailer = generate(market_config(seed, CUSTOMERS))
+        market = build_market(retailer)
         rows, swaps = decision_rows(seed, market)
         main_rows += rows
         swap_rows += swaps
         seg_rows += segment_rows(seed, market)
+        contributions += contribution_rows(seed, retailer)
         print(f"seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)
-    contributions = [row for seed in SEEDS for row in contribution_rows(seed)]
-    rhythm = [row for seed in RHYTHM_SEEDS for row in rhythm_rows(seed)]
+    for seed in RHYTHM_SEEDS:
+        rhythm += rhythm_rows(seed)
+        print(f"rhythm seed {seed} done at {time.perf_counter() - started:.0f} s", flush=True)
     regrets = [float(row[5].rstrip("%")) for row in main_rows]
     margins = [float(row[8].rstrip("%")) for row in main_rows]
     errors = [abs(float(row[5].rstrip("%"))) for row in seg_rows]
