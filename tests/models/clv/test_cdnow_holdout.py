@@ -7,7 +7,7 @@ import pytest
 
 from models.customers import load_orders
 from models.datasets import load_cdnow
-from models.settings import ValuationSettings
+from models.settings import SPEND_MODELS, ValuationSettings
 from models.valuation import choose_model
 
 
@@ -23,6 +23,6 @@ def test_cdnow_master_holdout_figures_of_every_candidate() -> None:
         predicted = report.totals["predicted"] / report.totals["actual"] - 1
         assert predicted == pytest.approx(total, abs=0.0006), name
     assert choice.chosen == min(choice.reports, key=lambda name: choice.reports[name].brier)
-    assert set(choice.spend.reports) == {"gamma_gamma", "gamma_gamma_all_orders"}
+    assert set(choice.spend.reports) == set(SPEND_MODELS)
     text = choice.to_markdown()
     assert "Spend model:" in text and "Spend holdout validation: gamma_gamma_all_orders" in text
