@@ -14,9 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.audiences.evaluation import customer_truth
+from models.clv.value import discounted_purchases
 from models.customers import LoadedOrders, customer_summary, load_orders
 from models.settings import FIT_FIELDS, ValuationSettings
 from models.simulate import SimulatedData, SimulationConfig, simulate
@@ -128,6 +130,8 @@ def generate(config: SimulationConfig) -> Retailer:
             "total_spend": summary["total_spend"],
             "orders": summary["orders"],
             "true_alive": truth["alive_at_observation_end"].astype(float),
+            "true_lambda": truth["lambda_per_week"],
+            "true_dropout_p": truth["dropout_p"],
             "true_order_value": truth["mean_order_value"],
             "true_no_own_order": truth["p_no_own_order_in_window"],
             "true_clv_if_revived": truth["clv_if_revived"],
@@ -334,3 +338,22 @@ def score_policies(
     for rule in RULES:
         profit[rule] = true_profit(rule_plan(rule, segments, channels, budget), segments)
     return Scores(budget=budget, profit=profit)
+
+
+def revival_definition_ratio(market: Market, settings: ValuationSettings) -> float:
+    """Mean over customers of clvbid's discounted purchases after a revival computed on their
+    TRUE lambda and p (a live BG/NBD customer makes (1 - e^(-lambda p t)) / p purchases in t,
+    discounted per calendar month over the horizon of `settings`) over the generator's
+    (models/simulate/conversion.py): 1 when both define CLV-if-revived alike, so what is left
+    of clvbid's revival error comes from its estimates of lambda and p."""
+    c = market.customers
+    rate = (c["true_lambda"] * c["true_dropout_p"]).to_numpy()
+    dropout = c["true_dropout_p"].to_numpy()
+    ours = discounted_purchases(
+        lambda t: -np.expm1(-rate * t) / dropout,
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        time_unit="weeks",
+    )
+    truth = (c["true_clv_if_revived"] / (market.margin * c["true_order_value"])).to_numpy()
+    return float(np.mean(ours / truth))
