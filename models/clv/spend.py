@@ -26,6 +26,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
+from scipy.special import psi
 
 from models.clv.base import ArrayLike, as_float
 from models.clv.gamma_gamma import GammaGammaModel, check_spend, log_likelihood
@@ -56,11 +57,28 @@ class OrderCountGammaGamma(AllOrdersGammaGamma):
         unit = float((row_weights * mean).sum() / n_fit)
         scaled = mean / unit
 
-        def objective(log_params: np.ndarray) -> tuple[float, None]:
-            """Weighted total log-likelihood (no closed-form gradient: forward differences)."""
+        share = np.log(n) / np.log(REFERENCE_ORDERS)  # weight of gamma_10 in log gamma_n
+        spend = n * scaled
+
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            """Weighted total log-likelihood and its gradient in log(p, q, gamma, gamma_10)."""
             p, q, gamma, gamma_10 = np.exp(log_params)
             scale = _scale_by_orders(gamma, gamma_10, n)
-            return float((row_weights * log_likelihood((p, q, scale), n, scaled)).sum()), None
+            total = float((row_weights * log_likelihood((p, q, scale), n, scaled)).sum())
+            log_total = np.log(scale + spend)
+            psi_all = psi(p * n + q)
+            d_p = n * (psi_all - psi(p * n) + np.log(spend) - log_total)
+            d_q = psi_all - psi(q) + np.log(scale) - log_total
+            d_log_scale = q - (p * n + q) * scale / (scale + spend)
+            gradient = np.array(
+                [
+                    p * (row_weights * d_p).sum(),
+                    q * (row_weights * d_q).sum(),
+                    (row_weights * d_log_scale * (1 - share)).sum(),
+                    (row_weights * d_log_scale * share).sum(),
+                ]
+            )
+            return total, gradient
 
         self._maximise(
             objective,
