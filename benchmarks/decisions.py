@@ -1,27 +1,29 @@
 """The decision harness (docs/decisions.md): plans scored by TRUE profit on a generated retailer.
 
 A retailer is drawn with models.simulate; clvbid values its customers from the orders alone
-(`clvbid_values`, the one call into the pipeline); every policy gets the same stage x tier
-segments, the same reach landscapes and the same budget; each plan is scored by the true
-value of the conversions it buys minus its spend. Policies that bid values are solved with
-`optimizer.solve`; budget-split rules take, per segment, the largest landscape point their
-share of the budget pays for.
+(`Retailer.valuation`: the pipeline's own fit_models and value_customers); every policy gets
+the same stage x tier segments, the same reach landscapes and the same budget; each plan is
+scored by the true value of the conversions it buys minus its spend. Policies that bid values
+are solved with `optimizer.solve`; budget-split rules take, per segment, the largest landscape
+point their share of the budget pays for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from models.audiences.evaluation import customer_truth
+from models.clv.value import discounted_purchases
 from models.customers import LoadedOrders, customer_summary, load_orders
-from models.settings import ValuationSettings
-from models.simulate import SimulationConfig, simulate
+from models.settings import FIT_FIELDS, ValuationSettings
+from models.simulate import SimulatedData, SimulationConfig, simulate
 from models.simulate.config import MARKET_GROUPS
-from models.valuation import value_orders
+from models.valuation import FittedModels, Valuation, fit_models, value_customers
 from optimizer import AllocationProblem, SolverSettings, solve
 from optimizer.schema import Segment, SegmentChannel
 from scenarios.assemble import reach_curve
@@ -54,18 +56,11 @@ CLVBID_COLUMNS = [
 
 
 def clvbid_values(
-    loaded: LoadedOrders,
-    settings: ValuationSettings,
-    detargeting: DetargetingOptions | None = None,
+    valuation: Valuation, detargeting: DetargetingOptions | None = None
 ) -> pd.DataFrame:
-    """clvbid's valuation of the customers in `loaded`, as a user's scenario would run it.
-
-    The harness's only call into the pipeline (models.valuation.value_orders, the one entry
-    point). Returns one row per customer who ordered and was not detargeted (the scenario
-    runner's rule, scenarios.pipeline.not_yet_due), indexed by customer_id, with
-    CLVBID_COLUMNS.
-    """
-    valuation = value_orders(loaded, settings)
+    """clvbid's values of the customers who ordered (CLVBID_COLUMNS, indexed by customer_id),
+    without the customers the scenario runner's rule detargets (scenarios.pipeline.not_yet_due)
+    when `detargeting` is given."""
     values = valuation.values[CLVBID_COLUMNS]
     if detargeting is None:
         return values
@@ -83,6 +78,70 @@ def market_config(seed: int, n_customers: int, rhythm_shape: int = 1) -> Simulat
         groups=MARKET_GROUPS,
         rhythm_shape=rhythm_shape,
     )
+
+
+@dataclass
+class Retailer:
+    """A generated retailer and what every valuation of it shares: its orders loaded, each
+    customer's order facts and truth, and the valuations made so far. Fits are cached as the
+    scenario runner caches them (a fit reads only the FIT_FIELDS settings), so valuations
+    that differ in tiers or CLV terms fit once; each valuation goes through the pipeline's
+    own steps (models.valuation.fit_models, value_customers: value_orders in two halves)."""
+
+    config: SimulationConfig
+    data: SimulatedData
+    loaded: LoadedOrders
+    facts: pd.DataFrame
+    fits: dict[str, FittedModels] = field(default_factory=dict)
+    valuations: dict[str, Valuation] = field(default_factory=dict)
+
+    def settings(self, overrides: Mapping[str, Any] | None = None) -> ValuationSettings:
+        """The harness's valuation settings (the generator's as_of, margin, discount and
+        window; HARNESS_VALUATION) with `overrides`."""
+        config = self.config
+        return ValuationSettings(
+            as_of=config.observation_end,
+            margin=config.clv_margin,
+            monthly_discount_rate=config.clv_monthly_discount,
+            campaign_window_days=config.campaign_window_days,
+            **{**HARNESS_VALUATION, **(overrides or {})},
+        )
+
+    def valuation(self, settings: ValuationSettings) -> Valuation:
+        """clvbid's valuation of the orders under `settings`, fitted once per fit settings."""
+        key = settings.model_dump_json()
+        if key not in self.valuations:
+            fit_key = settings.model_dump_json(include=set(FIT_FIELDS))
+            if fit_key not in self.fits:
+                self.fits[fit_key] = fit_models(self.loaded, settings)
+            self.valuations[key] = value_customers(self.fits[fit_key], settings)
+        return self.valuations[key]
+
+
+def generate(config: SimulationConfig) -> Retailer:
+    """Draw the retailer of `config` and join, per customer who ordered, the order facts a
+    rule of thumb uses (total spend, orders up to observation_end) and the truth."""
+    data = simulate(config)
+    loaded = load_orders(data.orders)
+    summary = customer_summary(loaded, as_of=config.observation_end)
+    truth = customer_truth(loaded, data, summary.index)
+    facts = pd.DataFrame(
+        {
+            "total_spend": summary["total_spend"],
+            "orders": summary["orders"],
+            "true_alive": truth["alive_at_observation_end"].astype(float),
+            "true_lambda": truth["lambda_per_week"],
+            "true_dropout_p": truth["dropout_p"],
+            "true_order_value": truth["mean_order_value"],
+            "true_no_own_order": truth["p_no_own_order_in_window"],
+            "true_clv_if_revived": truth["clv_if_revived"],
+            "true_responsiveness": truth["ad_responsiveness"],
+            "true_value_per_conversion": truth["value_per_conversion"],
+            "true_value": truth["ad_responsiveness"] * truth["value_per_conversion"],
+        },
+        index=summary.index,
+    )
+    return Retailer(config=config, data=data, loaded=loaded, facts=facts)
 
 
 @dataclass(frozen=True)
@@ -115,41 +174,23 @@ class Market:
 
 
 def build_market(
-    config: SimulationConfig,
+    source: SimulationConfig | Retailer,
     detargeting: DetargetingOptions | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Market:
-    """Generate the retailer, value it with clvbid at `observation_end`, join the truth.
+    """Value the retailer (generated from `source` when it is a config) with clvbid at
+    `observation_end` and join the truth.
 
-    `overrides` are valuation settings other than the defaults (to measure what each part of
+    `overrides` are valuation settings other than the harness's (to measure what each part of
     the valuation contributes, e.g. `{"spend_model": "gamma_gamma"}`)."""
-    data = simulate(config)
-    loaded = load_orders(data.orders)
-    settings = ValuationSettings(
-        as_of=config.observation_end,
-        margin=config.clv_margin,
-        monthly_discount_rate=config.clv_monthly_discount,
-        campaign_window_days=config.campaign_window_days,
-        **{**HARNESS_VALUATION, **(overrides or {})},
-    )
-    values = clvbid_values(loaded, settings, detargeting)
-    truth = customer_truth(loaded, data, values.index)
-    summary = customer_summary(loaded, as_of=config.observation_end)
+    retailer = source if isinstance(source, Retailer) else generate(source)
+    values = clvbid_values(retailer.valuation(retailer.settings(overrides)), detargeting)
     frame = values.assign(
         segment=values["stage"].astype(str) + "-" + values["tier"].astype(str),
         stage=values["stage"].astype(str),
         tier=values["tier"].astype(str),
-        total_spend=summary["total_spend"].reindex(values.index),
-        orders=summary["orders"].reindex(values.index),
-        true_alive=truth["alive_at_observation_end"].astype(float),
-        true_order_value=truth["mean_order_value"],
-        true_no_own_order=truth["p_no_own_order_in_window"],
-        true_clv_if_revived=truth["clv_if_revived"],
-        true_responsiveness=truth["ad_responsiveness"],
-        true_value_per_conversion=truth["value_per_conversion"],
-        true_value=truth["ad_responsiveness"] * truth["value_per_conversion"],
-    )
-    return Market(customers=frame, margin=config.clv_margin)
+    ).join(retailer.facts)
+    return Market(customers=frame, margin=retailer.config.clv_margin)
 
 
 def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
@@ -297,3 +338,22 @@ def score_policies(
     for rule in RULES:
         profit[rule] = true_profit(rule_plan(rule, segments, channels, budget), segments)
     return Scores(budget=budget, profit=profit)
+
+
+def revival_definition_ratio(market: Market, settings: ValuationSettings) -> float:
+    """Mean over customers of clvbid's discounted purchases after a revival computed on their
+    TRUE lambda and p (a live BG/NBD customer makes (1 - e^(-lambda p t)) / p purchases in t,
+    discounted per calendar month over the horizon of `settings`) over the generator's
+    (models/simulate/conversion.py): 1 when both define CLV-if-revived alike, so what is left
+    of clvbid's revival error comes from its estimates of lambda and p."""
+    c = market.customers
+    rate = (c["true_lambda"] * c["true_dropout_p"]).to_numpy()
+    dropout = c["true_dropout_p"].to_numpy()
+    ours = discounted_purchases(
+        lambda t: -np.expm1(-rate * t) / dropout,
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        time_unit="weeks",
+    )
+    truth = (c["true_clv_if_revived"] / (market.margin * c["true_order_value"])).to_numpy()
+    return float(np.mean(ours / truth))

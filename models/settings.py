@@ -21,8 +21,8 @@ PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "bgnbd_2class")
 """The `auto` candidates. pnbd_2class is asked for by name only: without a closed-form
 gradient it costs 50-100 times the others, and where one class barely dies its dropout
 shape runs along a flat ridge that the fit does not settle (docs/clv.md, Heterogeneity)."""
-SpendChoice = Literal["auto", "gamma_gamma", "gamma_gamma_all_orders"]
-SPEND_MODELS: tuple[str, ...] = ("gamma_gamma", "gamma_gamma_all_orders")
+SpendChoice = Literal["auto", "gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders"]
+SPEND_MODELS: tuple[str, ...] = ("gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders")
 TierBasis = Literal["auto", "clv", "value_per_conversion"]
 
 
@@ -61,10 +61,10 @@ class ValuationSettings(BaseModel):
     P(no purchase | alive), what values rest on; the per-customer MAE is reported beside it;
     a model that does not
     converge is dropped, with the reason reported); `spend_model` `auto` likewise keeps the
-    Gamma-Gamma variant (repeat orders only, or every order including the first) with the
-    lower per-customer
-    error of the mean holdout order value (models/clv/spend.py); `holdout_weeks` None takes
-    half the history, at most 52 weeks.
+    Gamma-Gamma variant (repeat orders only, every order including the first, or every order
+    with the spend prior by the number of orders) with the lower per-customer error of the
+    mean holdout order value (models/clv/spend.py); `holdout_weeks` None takes half the
+    history, at most 52 weeks.
     `penalizer` is an L2 penalty on the purchase model's parameters, on time scaled to the
     longest customer age, so it means the same in days and weeks. `stage_incrementality`
     gives, per stage, the share of conversions the ads cause (from lift tests); stages not
@@ -87,7 +87,10 @@ class ValuationSettings(BaseModel):
     )
     spend_model: SpendChoice = Field(
         default="auto",
-        description="Spend model: gamma_gamma, gamma_gamma_all_orders, or auto (holdout).",
+        description=(
+            "Spend model: gamma_gamma, gamma_gamma_all_orders, gamma_gamma_by_orders, or auto "
+            "(holdout)."
+        ),
     )
     penalizer: Annotated[float, Field(ge=0, le=100)] = Field(
         default=0.0, description="L2 penalty on the purchase model's (scaled) parameters."

@@ -170,8 +170,10 @@ def value_customers(
         progress("valuing customers and segments")
     values = customer_values(fitted.purchases, fitted.spend, fitted.customers, settings)
     _check_finite(values, fitted)
-    values = values.join(fitted.ordered.drop(columns="stage"))
-    segments = segment_table(fitted.purchases, fitted.spend, fitted.customers, settings)
+    segments = segment_table(
+        fitted.purchases, fitted.spend, fitted.customers, settings, values=values
+    )
+    values = values.join(fitted.ordered.drop(columns="stage")).__finalize__(values)
     return Valuation(fitted, settings, values, segments)
 
 

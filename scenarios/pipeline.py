@@ -218,18 +218,10 @@ def form_segments(
 def _emptied_rows(values: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Zero-size rows for the stage x tier segments whose customers all moved to other rows
     (movers, detargeted), so a rule that names one is known to exist but be empty."""
-    ids = (values["stage"].astype(str) + "-" + values["tier"].astype(str)).unique()
-    emptied = sorted(set(ids) - set(table["id"]))
-    return pd.DataFrame(
-        {
-            "id": emptied,
-            "stage": [i.rsplit("-", 1)[0] for i in emptied],
-            "tier": [i.rsplit("-", 1)[1] for i in emptied],
-            "kind": "customers",
-            "size": 0,
-            "excluded": False,
-        }
-    )
+    cells = values[["stage", "tier"]].astype(str).drop_duplicates()
+    cells.insert(0, "id", cells["stage"] + "-" + cells["tier"])
+    emptied = cells[~cells["id"].isin(table["id"])].sort_values("id")
+    return emptied.assign(kind="customers", size=0, excluded=False).reset_index(drop=True)
 
 
 def not_yet_due(valuation: Valuation, options: DetargetingOptions) -> pd.DataFrame:

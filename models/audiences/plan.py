@@ -99,7 +99,12 @@ def audience_segments(
     segment = assign_segments(valuation.values, movers, detargeted)
     fitted = valuation.fitted
     table = segment_table(
-        fitted.purchases, fitted.spend, fitted.customers, valuation.settings, segment
+        fitted.purchases,
+        fitted.spend,
+        fitted.customers,
+        valuation.settings,
+        segment,
+        values=valuation.values,
     )
     table["seed"] = None
     table["excluded"] = table["id"].isin([STOP_SEGMENT, DETARGETED_SEGMENT])

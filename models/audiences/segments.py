@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from models.clv.gamma_gamma import GammaGammaModel
-from models.clv.value import PurchaseModel, customer_value, new_customer_value
+from models.clv.spend import expected_order_value
+from models.clv.value import PurchaseModel, clv_factors, customer_value, new_customer_value
 from models.settings import TierSettings, ValuationSettings
 from models.vocabulary import PROSPECT_SEGMENT, PROSPECT_TIER, STAGES, TIERS
 
@@ -137,16 +138,21 @@ def segment_table(
     customers: pd.DataFrame,
     settings: ValuationSettings | None = None,
     segment: pd.Series | None = None,
+    *,
+    values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per segment: stage x tier by default, or by `segment` (each customer's segment
     id, e.g. after movers are carved out; rows whose id is not a stage x tier id have no stage
     or tier), plus `prospect-all` when prospects are present.
 
+    `values` are the `customer_values` of these models, customers and settings when the
+    caller has them already (the valuation does), so they are not computed twice.
     Intervals: delta method on the mean and total CLV of each segment, from the parameter
     covariance of both fitted models (independent fits, so the covariance is block-diagonal).
     """
     settings = settings or ValuationSettings()
-    values = customer_values(purchases, spend, customers, settings)
+    if values is None:
+        values = customer_values(purchases, spend, customers, settings)
     default = values["stage"] + "-" + values["tier"].astype(str)
     keys = default if segment is None else segment.reindex(values.index).fillna(default)
     table = values.groupby(keys, sort=False).agg(
@@ -214,19 +220,30 @@ def _delta_method_total_se(
     settings: ValuationSettings,
     keys: pd.Series,
 ) -> pd.Series:
-    """SE of each segment's total CLV: sqrt(J Sigma J') with J by forward differences."""
+    """SE of each segment's total CLV: sqrt(J Sigma J') with J by forward differences.
+
+    CLV = P(alive) x discounted purchases if alive (purchase model) x margin x order (spend
+    model): moving one model's parameters recomputes only that model's factor."""
     ordered = customers[customers["stage"].astype(str) != "prospect"]
+    p_alive, discounted = clv_factors(purchases, ordered, settings)
+    order_margin = settings.margin * expected_order_value(spend, ordered)
 
-    def totals(purchase_model: PurchaseModel, spend_model: GammaGammaModel) -> pd.Series:
-        values = customer_value(purchase_model, spend_model, ordered, settings)
-        return values["clv"].groupby(keys).sum()
+    def totals(alive: np.ndarray, purchases_if_alive: np.ndarray, margin: np.ndarray) -> pd.Series:
+        """Each segment's total CLV from the three factors."""
+        clv = alive * (margin * purchases_if_alive)
+        return pd.Series(clv, index=ordered.index).groupby(keys).sum()
 
-    base = totals(purchases, spend)
+    def moved_purchases(model: PurchaseModel) -> pd.Series:
+        """Totals with the purchase model's parameters moved."""
+        return totals(*clv_factors(model, ordered, settings), order_margin)
+
+    def moved_spend(model: GammaGammaModel) -> pd.Series:
+        """Totals with the spend model's parameters moved."""
+        return totals(p_alive, discounted, settings.margin * expected_order_value(model, ordered))
+
+    base = totals(p_alive, discounted, order_margin)
     variance = pd.Series(0.0, index=base.index)
-    rebuilds = (
-        (purchases, lambda moved: totals(moved, spend)),
-        (spend, lambda moved: totals(purchases, moved)),
-    )
+    rebuilds = ((purchases, moved_purchases), (spend, moved_spend))
     for model, rebuild in rebuilds:
         params = model.params_
         jacobian = np.empty((len(base), len(params)))

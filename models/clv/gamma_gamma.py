@@ -20,9 +20,10 @@ def log_likelihood(params: ArrayLike, x: np.ndarray, zbar: np.ndarray) -> np.nda
     """Per-customer log-likelihood of mean spend zbar over x purchases (FH 2013, eq. 1-3).
 
     log Gamma(px+q) - log Gamma(px) - log Gamma(q) + q log gamma + px log x
-    + (px-1) log zbar - (px+q) log(gamma + x zbar).
+    + (px-1) log zbar - (px+q) log(gamma + x zbar). `gamma` may be one per customer.
     """
-    p, q, gamma = np.asarray(params, dtype=float)
+    p, q = (float(value) for value in params[:2])
+    gamma = np.asarray(params[2], dtype=float)
     px = p * x
     return (
         _by_count(lambda n: gammaln(p * n + q) - gammaln(p * n), x)

@@ -16,12 +16,13 @@ lift-test factor replaces it where given.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from models.clv.base import DAYS_PER_UNIT, ArrayLike, compress
+from models.clv.base import DAYS_PER_UNIT, ArrayLike, Compressed, compress
 from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.revival import expected_purchases_if_revived
 from models.clv.spend import expected_order_value
@@ -103,6 +104,59 @@ def discounted_purchases(
     return total
 
 
+@dataclass(frozen=True)
+class _Histories:
+    """The distinct purchase histories of a summary: P(alive) and the revived purchases depend
+    on (x, t_x, T), the "if alive" quantities only on (x, T)."""
+
+    rows: Compressed
+    ages: Compressed
+
+    @classmethod
+    def of(cls, summary: pd.DataFrame) -> _Histories:
+        """Compress the frequency, recency and T columns of `summary`."""
+        x = summary["frequency"].to_numpy(dtype=float)
+        t_x = summary["recency"].to_numpy(dtype=float)
+        big_t = summary["T"].to_numpy(dtype=float)
+        return cls(rows=compress(x=x, t_x=t_x, T=big_t), ages=compress(x=x, T=big_t))
+
+
+def _discount(
+    cumulative: Callable[[float], np.ndarray], settings: ValuationSettings, unit: str
+) -> np.ndarray:
+    """`discounted_purchases` over the horizon and at the discount rate of `settings`."""
+    return discounted_purchases(
+        cumulative,
+        horizon_months=settings.horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        time_unit=unit,
+    )
+
+
+def _purchase_factors(
+    purchases: PurchaseModel, histories: _Histories, settings: ValuationSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer P(alive) and the discounted purchases if alive over the horizon."""
+    rows, ages = histories.rows, histories.ages
+    p_alive = purchases.probability_alive(rows.columns["x"], rows.columns["t_x"], rows.columns["T"])
+    ax, a_t = ages.columns["x"], ages.columns["T"]
+    discounted = _discount(
+        lambda t: purchases.expected_purchases_if_alive(t, ax, np.zeros_like(ax), a_t),
+        settings,
+        purchases.time_unit_,
+    )
+    return p_alive[rows.inverse], discounted[ages.inverse]
+
+
+def clv_factors(
+    purchases: PurchaseModel, summary: pd.DataFrame, settings: ValuationSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """The purchase model's factors of each customer's CLV: P(alive) and the discounted
+    purchases if alive (CLV = P(alive) x margin x order x the latter); what the delta method
+    moves, without the revival and incrementality terms that CLV does not use."""
+    return _purchase_factors(purchases, _Histories.of(summary), settings)
+
+
 def customer_value(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
@@ -119,54 +173,39 @@ def customer_value(
     value_per_conversion (module docstring).
     """
     settings = settings or ValuationSettings()
-    x = summary["frequency"].to_numpy(dtype=float)
-    t_x = summary["recency"].to_numpy(dtype=float)
-    big_t = summary["T"].to_numpy(dtype=float)
     unit = purchases.time_unit_
     horizon = float(months_to_model_time(settings.horizon_months, unit))
     window = float(days_to_model_time(settings.campaign_window_days, unit))
-
-    # P(alive) and the revived purchases depend on (x, t_x, T); "if alive" ones only on (x, T).
-    rows = compress(x=x, t_x=t_x, T=big_t)
+    histories = _Histories.of(summary)
+    p_alive, discounted = _purchase_factors(purchases, histories, settings)
+    rows, ages = histories.rows, histories.ages
     rx, r_tx, r_t = rows.columns["x"], rows.columns["t_x"], rows.columns["T"]
-    p_alive = purchases.probability_alive(rx, r_tx, r_t)[rows.inverse]
-    ages = compress(x=x, T=big_t)
     ax, a_t = ages.columns["x"], ages.columns["T"]
     zeros = np.zeros_like(ax)
-
-    def if_alive(t: float) -> np.ndarray:
-        return purchases.expected_purchases_if_alive(t, ax, zeros, a_t)
-
-    def discount(cumulative: Callable[[float], np.ndarray]) -> np.ndarray:
-        return discounted_purchases(
-            cumulative,
-            horizon_months=settings.horizon_months,
-            monthly_discount_rate=settings.monthly_discount_rate,
-            time_unit=unit,
-        )
-
-    discounted = discount(if_alive)[ages.inverse]
-    revived = discount(lambda t: expected_purchases_if_revived(purchases, t, rx, r_tx, r_t))
-    expected_if_alive = if_alive(horizon)[ages.inverse]
-    no_purchase = purchases.probability_no_purchase_if_alive(window, ax, zeros, a_t)[ages.inverse]
+    revived = _discount(
+        lambda t: expected_purchases_if_revived(purchases, t, rx, r_tx, r_t), settings, unit
+    )
+    expected_if_alive = purchases.expected_purchases_if_alive(horizon, ax, zeros, a_t)
+    no_purchase = purchases.probability_no_purchase_if_alive(window, ax, zeros, a_t)
 
     order_value = expected_order_value(spend, summary)
     order_margin = settings.margin * order_value
     clv_if_alive = order_margin * discounted
     clv_if_revived = order_margin * revived[rows.inverse]
-    model_factor = p_alive * no_purchase + (1 - p_alive)
+    p_dead = 1 - p_alive
+    model_factor = p_alive * no_purchase[ages.inverse] + p_dead
     incrementality = _incrementality(summary, model_factor, settings.stage_incrementality)
     return pd.DataFrame(
         {
             "p_alive": p_alive,
-            "expected_purchases": p_alive * expected_if_alive,
+            "expected_purchases": p_alive * expected_if_alive[ages.inverse],
             "expected_order_value": order_value,
             "clv": p_alive * clv_if_alive,
             "clv_if_alive": clv_if_alive,
             "clv_if_revived": clv_if_revived,
-            "no_own_purchase_if_alive": no_purchase,
+            "no_own_purchase_if_alive": no_purchase[ages.inverse],
             "incrementality": incrementality,
-            "value_per_conversion": order_margin * incrementality + (1 - p_alive) * clv_if_revived,
+            "value_per_conversion": order_margin * incrementality + p_dead * clv_if_revived,
         },
         index=summary.index,
         columns=list(VALUE_COLUMNS),
@@ -190,10 +229,9 @@ def new_customer_value(
     """Expected CLV of a newly acquired customer: margin on the first order plus the
     discounted margin of the repeat purchases a new customer makes over the horizon."""
     settings = settings or ValuationSettings()
-    repeats = discounted_purchases(
+    repeats = _discount(
         lambda t: np.atleast_1d(purchases.expected_purchases_new_customer(t)),
-        horizon_months=settings.horizon_months,
-        monthly_discount_rate=settings.monthly_discount_rate,
-        time_unit=purchases.time_unit_,
+        settings,
+        purchases.time_unit_,
     )[0]
     return float(settings.margin * spend.expected_spend_new_customer() * (1 + repeats))

@@ -18,11 +18,13 @@ from benchmarks.decisions import (
     landscapes,
     market_config,
     max_spend,
+    revival_definition_ratio,
     rule_plan,
     score_policies,
     true_profit,
     value_plan,
 )
+from models.settings import ValuationSettings
 
 BUDGET_SHARE = 0.3
 
@@ -79,3 +81,11 @@ def test_decomposition_rebuilds_todays_value_and_the_truth(market: Market) -> No
     np.testing.assert_allclose(hybrid_values(market, SWAPS), customers["true_value"], rtol=1e-9)
     with pytest.raises(ValueError, match="unknown swaps"):
         hybrid_values(market, ["magic"])
+
+
+def test_clvbid_and_the_generator_define_clv_if_revived_alike(market: Market) -> None:
+    """clvbid's revival formula on each customer's true lambda and p gives the generator's
+    discounted orders after a revival: the horizon (12 calendar months against 52 weeks) and
+    the discounting (per month against continuous) differ by well under 1%."""
+    settings = ValuationSettings(monthly_discount_rate=0.01, horizon_months=12)
+    assert revival_definition_ratio(market, settings) == pytest.approx(1.0, abs=0.005)

@@ -7,7 +7,7 @@ import pytest
 
 from models.customers import load_orders
 from models.datasets import load_cdnow
-from models.settings import PURCHASE_MODELS, ValuationSettings
+from models.settings import PURCHASE_MODELS, SPEND_MODELS, ValuationSettings
 from models.valuation import choose_model
 
 
@@ -27,7 +27,7 @@ def test_cdnow_master_holdout_figures_of_every_candidate() -> None:
     # the two-class mixture fits CDNOW better than the plain model (nested: a mixture with
     # one class emptied is the plain model)
     assert choice.reports["bgnbd_2class"].log_likelihood > choice.reports["bgnbd"].log_likelihood
-    assert set(choice.spend.reports) == {"gamma_gamma", "gamma_gamma_all_orders"}
+    assert set(choice.spend.reports) == set(SPEND_MODELS)
     text = choice.to_markdown()
     assert "| purchase model | Brier (buys again) |" in text
     assert "Spend model:" in text and "Spend holdout validation: gamma_gamma_all_orders" in text
