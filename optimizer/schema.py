@@ -45,6 +45,9 @@ Mode = Literal["milp", "lp"]
 # far enough below HiGHS's 1e15 limit on matrix entries that a ROAS floor times a cost, or a
 # value per conversion times conversions, stays a number HiGHS can solve with (1e300 did not).
 MAX_AMOUNT = 1e11
+# Spends are checked to half a cent (optimizer.highs), so a positive cost or budget below a
+# cent is money that cannot be spent (costs of 1e-300 spent 3x a budget of 3e-298, and passed).
+CENT = 0.01
 MAX_FACTOR = 1e3  # ROAS ratios, seasonality, cost index, exponents, multipliers
 Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
@@ -483,9 +486,9 @@ class AllocationProblem(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> AllocationProblem:
-        """Cross-field checks, then every landscape point at once."""
+        """Cross-field checks, then every amount (budgets, landscape points) at once."""
         _raise("AllocationProblem", _problem_problems(self))
-        _raise("AllocationProblem", landscape_problems(self))
+        _raise("AllocationProblem", [*_sub_cent_budgets(self), *landscape_problems(self)])
         return self
 
     @property
@@ -509,6 +512,26 @@ def _problem_problems(problem: AllocationProblem) -> Iterator[Problem]:
         if channel not in channels:
             yield ("budget", "channels", channel), f"unknown channel {channel!r}"
     yield from _constraint_problems(problem.constraints, segments, channels)
+
+
+def _sub_cent_budgets(problem: AllocationProblem) -> Iterator[Problem]:
+    """Budgets above zero but below a cent: money that cannot be spent (rows hold to half a
+    cent, so such a budget is met by plans that spend many times more than it)."""
+    budgets: list[tuple[tuple[str | int, ...], float | None]] = [
+        (("budget", "total"), problem.budget.total),
+        *((("budget", "channels", c), cap) for c, cap in problem.budget.channels.items()),
+        *((("periods", i, "budget"), p.budget) for i, p in enumerate(problem.periods)),
+    ]
+    for loc, amount in budgets:
+        if amount is not None and 0 < amount < CENT:
+            yield (
+                loc,
+                (
+                    f"budget {amount:.3g} is less than a cent: money that cannot be spent; give "
+                    "budgets in currency units (0 for no spend), scaled up if they were in "
+                    "thousands or millions"
+                ),
+            )
 
 
 def landscape_problems(problem: AllocationProblem) -> Iterator[Problem]:
@@ -538,6 +561,9 @@ def landscape_problems(problem: AllocationProblem) -> Iterator[Problem]:
     cost_index = max((p.cost_index for p in problem.periods), default=1.0)
     value = table.conversions * season * table.worth[entry]
     checks.append((np.flatnonzero(~(table.cost * cost_index <= MAX_AMOUNT)), "cost_size"))
+    lowest_index = min((p.cost_index for p in problem.periods), default=1.0)
+    spent = table.cost * lowest_index
+    checks.append((np.flatnonzero((spent > 0) & (spent < CENT)), "cost_cent"))
     checks.append((np.flatnonzero(~(value <= MAX_AMOUNT)), "value_size"))
     found = sorted((int(k), kind) for bad, kind in checks for k in bad)
     if not found:
@@ -574,6 +600,14 @@ def _point_problem(
     if kind in ("cost", "conversions"):
         previous, now = getattr(table, kind)[k - 1], getattr(table, kind)[k]
         return (*at, kind), f"{kind} must not decrease as the bid rises: {now} follows {previous}"
+    if kind == "cost_cent":
+        target = (*base, "curve", "cost") if curve else (*at, "cost")
+        return target, (
+            f"cost {table.cost[k]:.3g} at bid {m} comes to less than a cent "
+            f"({min((p.cost_index for p in problem.periods), default=1.0):.3g} x cost index): "
+            "money that cannot be spent; give costs in currency units (0 for a free point), "
+            "scaled up if they were in thousands or millions"
+        )
     if kind == "cost_size":
         target = (*base, "curve", "cost_exponent") if curve else (*at, "cost")
         return target, f"cost {table.cost[k]:.3g} at bid {m} exceeds {MAX_AMOUNT:.0e}"

@@ -211,3 +211,29 @@ def test_bulk_checked_problem_equals_the_one_built_object_by_object() -> None:
     assert bulk.model_dump_json() == one_by_one.model_dump_json()
     assert AllocationProblem.model_validate_json(bulk.model_dump_json()) == one_by_one
     assert build_grid(bulk).cost.tolist() == build_grid(one_by_one).cost.tolist()
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda d: d["budget"]["channels"].update(search=0.004), "budget.channels.search"),
+        (lambda d: d.update(periods=[{"id": "q1", "budget": 1e-9}]), "periods.0.budget"),
+        (lambda d: d["segments"][1]["channels"][0]["curve"].update(cost=0.012), "curve.cost"),
+        (
+            lambda d: d.update(periods=[{"id": "q1", "cost_index": 1e-5}]),
+            "segments.0.channels.0.landscape.0.cost",
+        ),
+    ],
+)
+def test_money_below_a_cent_is_refused_by_name(edit, named: str) -> None:
+    """Rows hold to half a cent, so a positive budget or cost below a cent (a curve's point at
+    a low bid, a cost scaled down by a period's cost index) cannot be held: refused by name."""
+    document = example()
+    edit(document)
+    with pytest.raises(ValidationError) as caught:
+        AllocationProblem.model_validate(document)
+    found = {".".join(map(str, e["loc"])): e["msg"] for e in caught.value.errors()}
+    assert any(named in path and "less than a cent" in msg for path, msg in found.items()), found
+    edit_free = example()
+    edit_free["budget"]["total"] = 0.0  # zero is no spend, not a sub-cent amount
+    AllocationProblem.model_validate(edit_free)
