@@ -3,6 +3,8 @@ constraints, the marginal value of budget (against a finite difference) and marg
 
 from __future__ import annotations
 
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -151,10 +153,39 @@ def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
     assert result.conflicts == ["protect_bid[a,search]"]
 
 
-def test_time_limit_is_a_status_not_an_exception() -> None:
-    """Stopped early, the answer is a time_limit status; any plan it carries keeps every rule,
-    its totals are its rows' sums, and it is no better than the optimum of an unhurried solve
-    (the independent answer); without time, that solve is optimal."""
+class _ClockSpentAfterStart:
+    """optimizer.solve's clock: true when the call starts (HiGHS's runs keep the real one, so
+    the LP relaxation gets its whole limit), an hour later at every later reading, so the
+    deadline has passed whenever the solve next looks: right after the relaxation."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def perf_counter(self) -> float:
+        """Real time at the first reading, an hour on at every other."""
+        self.readings += 1
+        return time.perf_counter() + (0.0 if self.readings == 1 else 3600.0)
+
+
+def _check_plan(problem: AllocationProblem, result: Any, best: float) -> None:
+    """A plan keeps every rule, its totals are its rows' sums, and it is no better than the
+    optimum of an unhurried solve."""
+    check_rules(problem, result)
+    assert result.totals is not None and result.objective is not None
+    spend = sum(a.spend for a in result.allocations)
+    value = sum(a.value for a in result.allocations)
+    assert result.totals.spend == pytest.approx(spend, rel=1e-9)
+    assert result.objective == pytest.approx(value - spend, rel=1e-9)
+    assert result.objective <= best * (1 + 1e-9)
+
+
+def test_time_limit_is_a_status_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped early, the answer is a time_limit status. With the deadline passed right after
+    the LP relaxation (deterministic: the solve's own clock jumps), the answer is the rounded
+    and repaired plan, labelled time_limit, keeping every rule, no better than the optimum of
+    an unhurried solve (the independent answer) and with its gap to the LP bound of a
+    separate LP-mode solve. With a real limit of a microsecond it is time_limit too, with or
+    without a plan."""
     segments = [
         {
             "id": f"s{i}",
@@ -169,17 +200,15 @@ def test_time_limit_is_a_status_not_an_exception() -> None:
     problem = AllocationProblem.model_validate({"budget": {"total": 40_000}, "segments": segments})
     best = solve(problem, SolverSettings(time_limit_seconds=120, mip_gap=0.0, explain=False))
     assert best.status is SolveStatus.OPTIMAL and best.objective is not None
-    for limit in (1e-6, 0.05, 0.2):
-        result = solve(problem, SolverSettings(time_limit_seconds=limit, mip_gap=0.0))
-        if limit == 1e-6:
-            assert result.status is SolveStatus.TIME_LIMIT
-        assert result.has_plan == bool(result.allocations)
-        if not result.has_plan:
-            continue
-        check_rules(problem, result)
-        assert result.totals is not None and result.objective is not None
-        spend = sum(a.spend for a in result.allocations)
-        value = sum(a.value for a in result.allocations)
-        assert result.totals.spend == pytest.approx(spend, rel=1e-9)
-        assert result.objective == pytest.approx(value - spend, rel=1e-9)
-        assert result.objective <= best.objective * (1 + 1e-9)
+    bound = solve(problem, SolverSettings(mode="lp", explain=False)).objective
+    assert bound is not None and bound > best.objective  # the rounded plan proves nothing
+    hurried = solve(problem, SolverSettings(time_limit_seconds=1e-6, mip_gap=0.0))
+    assert hurried.status is SolveStatus.TIME_LIMIT
+    assert hurried.has_plan == bool(hurried.allocations)
+    if hurried.has_plan:
+        _check_plan(problem, hurried, best.objective)
+    monkeypatch.setattr(sys.modules["optimizer.solve"], "time", _ClockSpentAfterStart())
+    result = solve(problem, SolverSettings(time_limit_seconds=60, mip_gap=0.0))
+    assert result.status is SolveStatus.TIME_LIMIT and result.has_plan
+    _check_plan(problem, result, best.objective)
+    assert result.gap == pytest.approx((bound - result.objective) / result.objective, rel=1e-6)
