@@ -9,7 +9,6 @@ Each run is its own process, so its peak memory (ru_maxrss) is its own.
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -22,11 +21,8 @@ import pandas as pd
 
 from benchmarks.results import interleave, markdown_table, write_section
 
-# BENCH_CUSTOMERS_ORDERS runs a smaller size (its data cached apart) when 10M cannot finish
-TARGET_ORDERS = int(os.environ.get("BENCH_CUSTOMERS_ORDERS", 10_000_000))
-DATA = Path(__file__).parent / "data" / (
-    "customers" if TARGET_ORDERS == 10_000_000 else f"customers-{TARGET_ORDERS}"
-)
+DATA = Path(__file__).parent / "data" / "customers"
+TARGET_ORDERS = 10_000_000
 CUSTOMERS_PER_CHUNK = 540_000
 IDENTIFIERS = ["order_id", "customer_id", "email", "loyalty_card", "device_id"]
 PARQUET, CSV, UNIFIED = (
