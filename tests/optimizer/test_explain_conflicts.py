@@ -212,3 +212,102 @@ def test_time_limit_is_a_status_not_an_exception(monkeypatch: pytest.MonkeyPatch
     assert result.status is SolveStatus.TIME_LIMIT and result.has_plan
     _check_plan(problem, result, best.objective)
     assert result.gap == pytest.approx((bound - result.objective) / result.objective, rel=1e-6)
+
+
+def _reasons(result: Any) -> dict[str, str]:
+    """Each segment's reason, by segment id."""
+    assert result.explanation is not None
+    return {r.segment: r.reason for r in result.explanation.segments}
+
+
+def test_reasons_name_the_rules_that_hold_each_segment_back() -> None:
+    """a (search, capped at 200) stays at 0.5x (its 1.0x point costs 300) though its next
+    step returns 2.0 (400 more value for 200 more spend): the cap holds it, and the cap's
+    marginal value is what one more unit of it earns (a finite difference of the LP optimum,
+    which spends the cap on a's second step: 2.0 - 1 = 1.0). b (social, no cap) stops at 1.0x
+    because its next step returns 0.5, below the profit hurdle 1 + 0; the search cap is no
+    reason for b. c's best first step returns 4 x 20 / 100 = 0.8: no spend."""
+    social = segment("b", 100.0, STEPS)
+    social["channels"][0]["channel"] = "social"
+    document = {
+        "segments": [segment("a", 100.0, STEPS), social, segment("c", 20.0, STEPS)],
+        "budget": {"channels": {"search": 200}},
+    }
+    result = solve(AllocationProblem.model_validate(document))
+    reasons = _reasons(result)
+    assert reasons["a"] == (
+        "search at 0.50x, next step returns 2.00 per unit of spend but channel_cap[search] bind"
+    )
+    assert reasons["b"] == (
+        "social at 1.00x, next step returns 0.50 per unit of spend, below the hurdle 1.00"
+    )
+    assert reasons["c"] == (
+        "no spend: its best first step returns 0.80 per unit of spend, below the hurdle 1.00"
+    )
+    wider = {**document, "budget": {"channels": {"search": 201}}}
+    lp = SolverSettings(mode="lp")
+    gain = (
+        solve(AllocationProblem.model_validate(wider), lp).objective
+        - solve(AllocationProblem.model_validate(document), lp).objective
+    )
+    assert gain == pytest.approx(1.0)
+    assert result.explanation is not None
+    assert result.explanation.marginal_values["channel_cap[search]"] == pytest.approx(gain)
+
+
+def test_value_objective_hurdle_is_the_marginal_value_of_budget() -> None:
+    """Maximising value on a budget of 250: the LP spends 100 on a's first step and 150 on its
+    second (2.0 value per unit), so one more unit of budget is worth 2.0 (finite difference):
+    the hurdle. d's first step returns 8 x 37.5 / 200 = 1.5, below it: no spend (the 0/1 plan
+    could not afford d beside a's first point either)."""
+    dear = [(0.5, 200.0, 8.0), (1.0, 400.0, 12.0), (2.0, 800.0, 14.0)]
+    document = {
+        "objective": "value",
+        "segments": [segment("a", 100.0, STEPS), segment("d", 37.5, dear)],
+        "budget": {"total": 250},
+    }
+    problem = AllocationProblem.model_validate(document)
+    result = solve(problem)
+    lp = SolverSettings(mode="lp")
+    more = AllocationProblem.model_validate({**document, "budget": {"total": 251}})
+    hurdle = solve(more, lp).objective - solve(problem, lp).objective
+    assert hurdle == pytest.approx(2.0)
+    assert result.explanation is not None
+    assert result.explanation.marginal_value_of_budget == pytest.approx(hurdle)
+    assert _reasons(result)["d"] == (
+        "no spend: its best first step returns 1.50 per unit of spend, below the hurdle 2.00"
+    )
+
+
+def test_top_of_the_landscape_and_a_plan_without_spend() -> None:
+    """A segment worth far more than any step costs takes its top point (said so); with a
+    zero budget nothing is spent, every row has no bid, and the ROAS of the plan is none."""
+    rich = solve(AllocationProblem.model_validate({"segments": [segment("a", 1000.0, STEPS)]}))
+    assert _reasons(rich)["a"] == "search at 2.00x, the top of its landscape"
+    nothing = solve(two_segments(budget={"total": 0}))
+    assert nothing.totals is not None
+    assert (nothing.totals.spend, nothing.totals.roas, nothing.totals.conversions) == (0, None, 0)
+    assert all(a.bid_multiplier is None and a.marginal_roas is None for a in nothing.allocations)
+    # the first step from no spend: 4 conversions x 100 (a) or x 60 (b) for 100
+    assert [a.next_marginal_roas for a in nothing.allocations] == pytest.approx([4.0, 2.4])
+
+
+def test_lookalike_reasons_name_their_own_seed_only() -> None:
+    """Two lookalikes of seed `top`: the better one is bought, the other is held back by
+    one_per_seed[top]; a lookalike of another seed left out by max_active_lookalikes is not
+    said to be held by one_per_seed[top]."""
+    seeds = {"lal-0": ("top", 100.0), "lal-1": ("top", 90.0), "lal-2": ("loyal", 80.0)}
+    seeds["lal-3"] = ("new", 70.0)
+    lookalikes = [
+        segment(sid, value, STEPS, kind="lookalike", seed=seed)
+        for sid, (seed, value) in seeds.items()
+    ]
+    problem = AllocationProblem.model_validate(
+        {"segments": lookalikes, "constraints": {"max_active_lookalikes": 2}}
+    )
+    result = solve(problem)
+    assert {a.segment for a in result.allocations if a.spend > 0} == {"lal-0", "lal-2"}
+    reasons = _reasons(result)
+    assert reasons["lal-1"].startswith("no spend") and "one_per_seed[top]" in reasons["lal-1"]
+    assert "max_active_lookalikes" in reasons["lal-3"]
+    assert "one_per_seed[top]" not in reasons["lal-3"]
