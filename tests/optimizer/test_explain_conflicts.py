@@ -308,6 +308,53 @@ def test_lookalike_reasons_name_their_own_seed_only() -> None:
     result = solve(problem)
     assert {a.segment for a in result.allocations if a.spend > 0} == {"lal-0", "lal-2"}
     reasons = _reasons(result)
-    assert reasons["lal-1"].startswith("no spend") and "one_per_seed[top]" in reasons["lal-1"]
-    assert "max_active_lookalikes" in reasons["lal-3"]
-    assert "one_per_seed[top]" not in reasons["lal-3"]
+    # best first steps: 4 conversions x 90 / 100 and x 70 / 100
+    assert reasons["lal-1"] == (
+        "no spend: its best first step returns 3.60 per unit of spend; held back by "
+        "one_per_seed[top], max_active_lookalikes"
+    )
+    assert reasons["lal-3"] == (
+        "no spend: its best first step returns 2.80 per unit of spend; held back by "
+        "max_active_lookalikes"
+    )
+
+
+def test_profit_hurdle_rises_with_the_value_of_a_binding_budget() -> None:
+    """On a budget of 250 the LP spends 100 on a (4.0), 100 on b (2.4) and 50 on a's second
+    step (2.0): one more unit is worth 2.0 - 1 = 1.0 of profit (finite difference), so the
+    hurdle is 1 + 1.0 = 2.0 and b's next step (1.2) is below it."""
+    lp = SolverSettings(mode="lp")
+    value = (
+        solve(two_segments(budget={"total": 251}), lp).objective
+        - solve(two_segments(budget={"total": 250}), lp).objective
+    )
+    assert value == pytest.approx(1.0)
+    result = solve(two_segments(budget={"total": 250}))
+    assert result.explanation is not None
+    assert result.explanation.marginal_value_of_budget == pytest.approx(value)
+    assert _reasons(result)["b"] == (
+        "search at 0.50x, next step returns 1.20 per unit of spend, below the hurdle 2.00"
+    )
+
+
+def test_reasons_and_totals_over_several_channels_and_a_spend_under_one() -> None:
+    """t is bought on search (1.0x: 800 - 300) and on social (its only point: 500 - 100), not
+    on display (1,000 for 1 conversion); u spends 0.5 for 10. Every funded channel has its
+    clause, the unfunded one none; a spend under one unit is still a spend; the totals are
+    the hand sums (profit 500 + 400 + 9.5), and a plan of 0.5 alone has its ROAS."""
+    t = segment("t", 100.0, STEPS)
+    for channel, cost, conversions in (("social", 100.0, 5.0), ("display", 1e3, 1.0)):
+        point = {"bid_multiplier": 1.0, "cost": cost, "conversions": conversions}
+        t["channels"].append({"channel": channel, "landscape": [point]})
+    u = segment("u", 10.0, [(1.0, 0.5, 1.0)])
+    result = solve(AllocationProblem.model_validate({"segments": [t, u]}))
+    assert _reasons(result) == {
+        "t": "search at 1.00x, next step returns 0.50 per unit of spend, below the hurdle 1.00; "
+        "social at 1.00x, the top of its landscape",
+        "u": "search at 1.00x, the top of its landscape",
+    }
+    assert result.totals is not None
+    assert (result.totals.spend, result.totals.value) == pytest.approx((400.5, 1310.0))
+    assert result.totals.profit == pytest.approx(500 + 400 + 9.5)
+    alone = solve(AllocationProblem.model_validate({"segments": [u]}))
+    assert alone.totals is not None and alone.totals.roas == pytest.approx(20.0)
