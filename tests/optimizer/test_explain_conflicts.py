@@ -144,6 +144,13 @@ def test_periods_scale_cost_and_conversions() -> None:
     assert (rows["q3"].bid_multiplier, rows["q3"].spend) == (0.5, pytest.approx(100))
     assert rows["q4"].bid_multiplier == 1.0
     assert (rows["q4"].spend, rows["q4"].conversions) == (pytest.approx(450), pytest.approx(16))
+    # q3's next step returns 400 / 200 = 2.0 but its period budget holds it; q4's returns
+    # (2,000 - 1,600) / (1,050 - 450) = 0.67, below the hurdle
+    assert _reasons(result)["a"] == (
+        "search (q3) at 0.50x, next step returns 2.00 per unit of spend but budget_period[q3] "
+        "bind; search (q4) at 1.00x, next step returns 0.67 per unit of spend, below the "
+        "hurdle 1.00"
+    )
 
 
 def test_bid_floor_above_every_point_is_its_own_conflict() -> None:
@@ -358,3 +365,38 @@ def test_reasons_and_totals_over_several_channels_and_a_spend_under_one() -> Non
     assert result.totals.profit == pytest.approx(500 + 400 + 9.5)
     alone = solve(AllocationProblem.model_validate({"segments": [u]}))
     assert alone.totals is not None and alone.totals.roas == pytest.approx(20.0)
+
+
+def test_each_reason_names_only_the_rules_about_its_segment() -> None:
+    """Binding: the search cap, lal-0's spend cap, one lookalike per seed and at most two
+    lookalikes. lal-1 (search, seed top) is held by the first, third and fourth; lal-3 (social,
+    seed new) only by the last: not by a cap on a channel it is not on, nor by another
+    segment's spend cap."""
+    where = {"lal-0": ("top", 100.0), "lal-1": ("top", 90.0)}
+    where |= {"lal-2": ("loyal", 80.0), "lal-3": ("new", 70.0)}
+    segments = []
+    for sid, (seed, value) in where.items():
+        entry = segment(sid, value, STEPS, kind="lookalike", seed=seed)
+        entry["channels"][0]["channel"] = "search" if seed == "top" else "social"
+        segments.append(entry)
+    rules = {"max_active_lookalikes": 2, "segment_spend": [{"segment": "lal-0", "max": 300}]}
+    problem = AllocationProblem.model_validate(
+        {"segments": segments, "budget": {"channels": {"search": 300}}, "constraints": rules}
+    )
+    result = solve(problem)
+    assert result.explanation is not None
+    assert set(result.explanation.binding) == {
+        "channel_cap[search]",
+        "segment_max[lal-0]",
+        "one_per_seed[top]",
+        "max_active_lookalikes",
+    }
+    reasons = _reasons(result)
+    assert reasons["lal-1"] == (
+        "no spend: its best first step returns 3.60 per unit of spend; held back by "
+        "channel_cap[search], one_per_seed[top], max_active_lookalikes"
+    )
+    assert reasons["lal-3"] == (
+        "no spend: its best first step returns 2.80 per unit of spend; held back by "
+        "max_active_lookalikes"
+    )
