@@ -400,3 +400,11 @@ def test_each_reason_names_only_the_rules_about_its_segment() -> None:
         "no spend: its best first step returns 2.80 per unit of spend; held back by "
         "max_active_lookalikes"
     )
+
+
+def test_rules_with_room_left_are_not_binding() -> None:
+    """a and b stop at 1.0x on their own (300 each): the budget of 800 keeps 200 spare and the
+    ROAS floor of 0.5 is far below 1,280 / 600, so neither binds."""
+    result = solve(two_segments(budget={"total": 800}, constraints={"min_roas": 0.5}))
+    assert result.totals is not None and result.totals.spend == pytest.approx(600)
+    assert result.explanation is not None and result.explanation.binding == []
