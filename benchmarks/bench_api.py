@@ -292,7 +292,7 @@ def main() -> None:
         f"{250 * 2 // CLIENTS} ms of CPU per request in all, client included, on 2 idle cores. "
         f"At {DEFAULT_GAP:g} the LP relaxation, rounded and improved by local search, proves "
         "the gap without branch and bound, and the workers spend their CPU on validation, the "
-        "Pyomo model and its standard form, one simplex solve and the explanation. At 1e-4 "
+        "model's sparse matrices, one simplex solve and the explanation. At 1e-4 "
         "these problems need branch and bound (their LP bound is typically 0.6-2.4e-4 above "
         "the optimum), which is most of the workers' CPU.",
     )

@@ -128,7 +128,9 @@ def main() -> None:
     body = (
         f"{CUSTOMERS:,} customers and {PROSPECTS:,} prospects per seed (`models.simulate`), "
         f"movers {START} -> {END}, detargeting at {END} with a 28-day campaign; the truth is "
-        "the generator's (docs/audiences.md says what each check means).\n\n"
+        "the generator's (docs/audiences.md says what each check means). vs random: the "
+        "audience's share of truly premium prospects over that share among all prospects (what "
+        "a random audience of the same size would hold).\n\n"
         f"### Lookalike audiences\n\n{lookalike}\n\n"
         f"### Movers and detargeting against the truth\n\n{checks}\n\n"
         f"### MVC, savings and timings\n\n{other}\n"

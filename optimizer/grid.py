@@ -14,7 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from optimizer.landscape import hill_curve, power_curve
-from optimizer.schema import AllocationProblem, Period, ResponseCurve
+from optimizer.schema import (
+    POINT_FIELDS,
+    AllocationProblem,
+    LandscapeView,
+    Period,
+    ResponseCurve,
+)
 
 PairKey = tuple[str, ...]  # (segment, channel) or (segment, channel, period)
 
@@ -119,38 +125,42 @@ _TABLES: dict[int, LandscapeTable] = {}
 
 
 def _landscape_table(problem: AllocationProblem) -> LandscapeTable:
-    """The landscape table, computed."""
-    multipliers: list[float] = []
-    cost: list[float] = []
-    conversions: list[float] = []
+    """The landscape table, computed: points checked in bulk are sliced from their columns,
+    points given as objects read one by one, curves evaluated afterwards."""
+    pieces: dict[str, list[NDArray[np.float64]]] = {name: [] for name in POINT_FIELDS}
     sizes: list[int] = []
-    worth: list[float] = []
     curves: list[tuple[int, ResponseCurve]] = []  # (first point, curve)
+    n_points = 0
     for segment in problem.segments:
         for entry in segment.channels:
-            worth.append(segment.value_per_conversion)
             if entry.curve is not None:
-                curves.append((len(multipliers), entry.curve))
-                multipliers.extend(entry.curve.multipliers)
-                cost.extend([0.0] * len(entry.curve.multipliers))
-                conversions.extend([0.0] * len(entry.curve.multipliers))
-                sizes.append(len(entry.curve.multipliers))
-                continue
-            points = entry.landscape or []
-            multipliers.extend([p.bid_multiplier for p in points])
-            cost.extend([p.cost for p in points])
-            conversions.extend([p.conversions for p in points])
-            sizes.append(len(points))
+                curves.append((n_points, entry.curve))
+                given = np.asarray(entry.curve.multipliers, dtype=np.float64)
+                pieces["bid_multiplier"].append(given)
+                pieces["cost"].append(np.zeros(len(given)))
+                pieces["conversions"].append(np.zeros(len(given)))
+            elif isinstance(entry.landscape, LandscapeView):
+                for name in POINT_FIELDS:
+                    pieces[name].append(entry.landscape.column(name))
+            else:
+                points = entry.landscape or []
+                for name in POINT_FIELDS:
+                    pieces[name].append(np.array([getattr(p, name) for p in points], dtype=float))
+            sizes.append(len(pieces["bid_multiplier"][-1]))
+            n_points += sizes[-1]
     table = LandscapeTable(
         sizes=np.asarray(sizes, dtype=np.int64),
         start=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
         curve=np.array(
             [c.curve is not None for s in problem.segments for c in s.channels], dtype=bool
         ),
-        worth=np.asarray(worth, dtype=np.float64),
-        multiplier=np.asarray(multipliers, dtype=np.float64),
-        cost=np.asarray(cost, dtype=np.float64),
-        conversions=np.asarray(conversions, dtype=np.float64),
+        worth=np.repeat(
+            [s.value_per_conversion for s in problem.segments],
+            [len(s.channels) for s in problem.segments],
+        ).astype(np.float64),
+        multiplier=np.concatenate(pieces["bid_multiplier"]),
+        cost=np.concatenate(pieces["cost"]),
+        conversions=np.concatenate(pieces["conversions"]),
     )
     if curves:
         _fill_curves(table, curves)

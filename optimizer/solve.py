@@ -111,6 +111,7 @@ def _solve_milp(
         loaded.set_integer(True)
         return Outcome(lp.status, message="stopped in the LP relaxation")
     rounded = _round_down(grid, loaded, lp.values)
+    relaxation = (lp.objective, lp.relaxation)
     feasible = loaded.is_feasible(rounded)
     if feasible:
         now = time.perf_counter()
@@ -119,6 +120,10 @@ def _solve_milp(
         gap = relative_gap(objective, lp.objective, loaded.maximize)
         if gap <= settings.mip_gap + _GAP_NOISE:
             return Outcome(SolveStatus.OPTIMAL, rounded, objective, gap, relaxation=lp.relaxation)
+    if feasible and time.perf_counter() >= deadline:
+        # no time left for branch and bound (HiGHS would overrun a limit it finds already
+        # spent): the rounded plan is the answer, with its gap to the LP bound
+        return _rounded(loaded, rounded, relaxation, settings.mip_gap, timed_out=True)
     loaded.set_integer(True)
     if feasible:
         loaded.set_start(rounded)
@@ -131,12 +136,8 @@ def _solve_milp(
     if feasible and (not sound or outcome.values is None):
         # out of time before HiGHS took up the start, or its plan breaks a row by more than
         # half a cent: the rounded plan is still a plan, with its gap to the LP bound
-        objective = loaded.objective_of(rounded)
-        gap = relative_gap(objective, lp.objective, loaded.maximize)
-        status = outcome.status if outcome.status is SolveStatus.TIME_LIMIT else None
-        proven = gap <= settings.mip_gap + _GAP_NOISE
-        status = status or (SolveStatus.OPTIMAL if proven else SolveStatus.FEASIBLE)
-        return Outcome(status, rounded, objective, gap, relaxation=lp.relaxation)
+        timed_out = outcome.status is SolveStatus.TIME_LIMIT
+        return _rounded(loaded, rounded, relaxation, settings.mip_gap, timed_out=timed_out)
     if not sound:
         return Outcome(SolveStatus.FEASIBLE, message="HiGHS's plan breaks a rule by a cent or more")
     return Outcome(
@@ -147,6 +148,28 @@ def _solve_milp(
         relaxation=lp.relaxation,
         message=outcome.message,
     )
+
+
+def _rounded(
+    loaded: LoadedModel,
+    rounded: Vector,
+    relaxation: tuple[float, Run | None],
+    mip_gap: float,
+    timed_out: bool,
+) -> Outcome:
+    """The rounded (and improved) plan as the answer, with its gap to the bound of the
+    optimal relaxation (its objective and run): time_limit when out of time, else optimal
+    when that gap is within the requested one, else feasible."""
+    bound, run = relaxation
+    objective = loaded.objective_of(rounded)
+    gap = relative_gap(objective, bound, loaded.maximize)
+    if timed_out:
+        status = SolveStatus.TIME_LIMIT
+    elif gap <= mip_gap + _GAP_NOISE:
+        status = SolveStatus.OPTIMAL
+    else:
+        status = SolveStatus.FEASIBLE
+    return Outcome(status, rounded, objective, gap, relaxation=run)
 
 
 def _branch(loaded: LoadedModel, settings: SolverSettings, deadline: float) -> tuple[Outcome, bool]:

@@ -110,14 +110,7 @@ EXTREMES = {
     "costs 1e305": _scaled(cost=1e305),
     "values 1e300": _scaled(value=1e300 / 90),
     "costs and values 1e300": _scaled(cost=1e300 / 400, value=1e300 / 90),
-    "costs 1e-300": pytest.param(
-        _scaled(cost=1e-300),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 18: budgets hold to the cent, so spend of 9.5e-298 passes a budget "
-            "of 3e-298 (3x over); costs below a cent should be refused by name or scaled",
-        ),
-    ),
+    "costs 1e-300": _scaled(cost=1e-300),
     "values 1e-300": _scaled(value=1e-300),
     "conversions 1e300": _scaled(conversions=1e300 / 7),
     "budget 1.7e308": {**_scaled(), "budget": {"total": 1.7e308}},
@@ -130,6 +123,24 @@ def client() -> Any:
     """The fuzzed app with its lifespan running."""
     with TestClient(APP, headers={"X-API-Key": API_KEY}) as test_client:
         yield test_client
+
+
+def test_money_below_a_cent_is_refused_by_name(client: TestClient) -> None:
+    """Rows hold to half a cent, so costs of 1e-300 once spent 3x a budget of 3e-298 and
+    passed: costs and budgets above zero but below a cent are a 422 naming each field."""
+    body = _scaled(cost=1e-300)
+    response = client.post("/v1/allocations", json=body)
+    assert response.status_code == 422, response.text
+    named = {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
+    points = [
+        ("body", "segments", i, "channels", j, "landscape", k, "cost")
+        for i, segment in enumerate(body["segments"])
+        for j, channel in enumerate(segment["channels"])
+        for k, point in enumerate(channel["landscape"])
+        if point["cost"] > 0
+    ]
+    assert set(named) == {*points, ("body", "budget", "total")}
+    assert all("less than a cent" in message for message in named.values())
 
 
 @pytest.mark.parametrize("body", EXTREMES.values(), ids=list(EXTREMES))

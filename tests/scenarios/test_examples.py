@@ -26,7 +26,15 @@ def test_every_example_has_a_question_header() -> None:
         assert first.startswith("# Question:"), path
 
 
+CENT = 0.005  # half a cent: rows hold to the cent, platform sheets are rounded to it
+
+
 def test_budgets_respected(example: Example) -> None:
+    """Every budget holds in what the planner and the platforms are given, read back from the
+    written files: each variant's allocation CSV (total, channel, period budgets, exclusions)
+    and the platforms' budget sheets, whose every row is a funded allocation row of its
+    period, to the cent. Variants without a plan name their conflicts (proven for a budget
+    below the protected bids' floor)."""
     for name, variant in example.run.variants.items():
         result, problem = variant.result, variant.problem
         if result.totals is None:
@@ -37,20 +45,38 @@ def test_budgets_respected(example: Example) -> None:
                 assert problem.budget.total is not None
                 assert protected_floor(problem) > problem.budget.total, (name, result.conflicts)
             continue
-        spend = pd.DataFrame([a.model_dump() for a in result.allocations])
-        total = spend["spend"].sum()
-        assert abs(total - result.totals.spend) <= TOL * max(1.0, total)
-        if problem.budget.total is not None:
-            assert total <= problem.budget.total * (1 + TOL), name
-        by_channel = spend.groupby("channel")["spend"].sum()
+        rows = pd.read_csv(example.written[f"allocation:{name}"], keep_default_na=False)
+        rows["spend"] = rows["spend"].astype(float)
+        assert abs(rows["spend"].sum() - result.totals.spend) <= CENT * len(rows), name
+        _check_budgets(problem, rows, name)
+        funded = rows[rows["spend"] > 0]
+        for sheet_path in (example.folder / "exports" / name).glob("budgets_*.csv"):
+            sheet = pd.read_csv(sheet_path, keep_default_na=False)
+            _check_budgets(problem, sheet.rename(columns={"Budget": "spend", "Period": "period"}))
+            for period, given in sheet.groupby("Period"):
+                written = funded.loc[funded["period"].astype(str) == str(period), "spend"]
+                assert all(
+                    any(abs(budget - spend) <= CENT for spend in written)
+                    for budget in given["Budget"]
+                ), (name, sheet_path.name, period)
+
+
+def _check_budgets(problem: AllocationProblem, rows: pd.DataFrame, name: str = "") -> None:
+    """The total, channel and period budgets and the exclusions hold over `rows` (spend and,
+    where present, channel, period and segment columns), to the cent per row."""
+    slack = CENT * max(1, len(rows))
+    if problem.budget.total is not None:
+        assert rows["spend"].sum() <= problem.budget.total + slack, name
+    if "channel" in rows:
         for channel, cap in problem.budget.channels.items():
-            assert by_channel.get(channel, 0.0) <= cap * (1 + TOL), (name, channel)
-        for period in problem.periods:
-            if period.budget is not None:
-                used = spend.loc[spend["period"] == period.id, "spend"].sum()
-                assert used <= period.budget * (1 + TOL), (name, period.id)
-        excluded = set(problem.constraints.exclude)
-        assert spend.loc[spend["segment"].isin(excluded), "spend"].sum() == 0, name
+            assert rows.loc[rows["channel"] == channel, "spend"].sum() <= cap + slack, name
+    for period in problem.periods:
+        if period.budget is not None and "period" in rows:
+            used = rows.loc[rows["period"].astype(str) == period.id, "spend"].sum()
+            assert used <= period.budget + slack, (name, period.id)
+    if "segment" in rows:
+        excluded = rows["segment"].isin(problem.constraints.exclude)
+        assert rows.loc[excluded, "spend"].sum() == 0, name
 
 
 def protect_rows(conflicts: list[str]) -> set[str]:

@@ -73,6 +73,26 @@ def test_clv_if_alive_matches_posterior_simulation(cdnow_summary: pd.DataFrame) 
     assert got["clv"] == pytest.approx(got["p_alive"] * got["clv_if_alive"], rel=1e-12)
 
 
+def test_clv_if_revived_matches_simulation_from_the_dead_posterior(
+    cdnow_summary: pd.DataFrame,
+) -> None:
+    """Dead after the last purchase (BG/NBD's dead branch, models/clv/revival.py): lambda ~
+    Gamma(r+x, alpha+t_x), p ~ Beta(a+1, b+x-1); revived, they buy as live customers with
+    those rates from the converted order on; simulate forward and discount by month."""
+    bg, gg = _models(cdnow_summary)
+    x, t_x, T, zbar = 3, 20.0, 38.86, 30.0
+    summary = pd.DataFrame({"frequency": [x], "recency": [t_x], "T": [T], "monetary_value": [zbar]})
+    got = customer_value(bg, gg, summary, SETTINGS).iloc[0]
+    rng = np.random.default_rng(43)
+    n = 400_000
+    lam = rng.gamma(BG["r"] + x, 1 / (BG["alpha"] + t_x), n)
+    p = rng.beta(BG["a"] + 1, BG["b"] + x - 1, n)
+    purchases = _simulated_discounted_purchases(rng, lam, p, SETTINGS)
+    scale = SETTINGS.margin * got["expected_order_value"]
+    tolerance = 4 * scale * purchases.std() / np.sqrt(n)
+    assert got["clv_if_revived"] == pytest.approx(scale * purchases.mean(), abs=tolerance)
+
+
 def test_value_per_conversion_follows_design(cdnow_summary: pd.DataFrame) -> None:
     """Three customers by hand, from the published parameters in closed form (Fader, Hardie
     and Lee 2005, eq. 13 for P(alive); Gamma(r + x, alpha + T) posterior for no purchase in the
