@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from models.customers.orders import LoadedOrders, OrdersInput, Source, as_loaded
+from models.customers.orders import OrdersInput, OrderTables, Source, as_loaded
 from models.customers.summary import reference_day
 
 STAGES = ("prospect", "new", "active", "loyal", "inactive")
@@ -27,21 +27,19 @@ def window_start(as_of: pd.Timestamp, window_months: int) -> pd.Timestamp:
     return as_of - pd.DateOffset(months=window_months)
 
 
-def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 6) -> pd.DataFrame:
-    """Stage and number of orders in the window of every customer known at `as_of`.
+def stage_sql(as_of: pd.Timestamp, window_months: int, with_prospects: bool) -> str:
+    """The stage query over `orders` (and `contacts` when `with_prospects`): customer_id,
+    stage and window_orders of every customer known at `as_of`, in customer_key order.
 
-    Indexed by customer_id; `stage` is categorical over STAGES; prospects have 0 orders.
-    """
+    DuckDB SQL that SQLGlot carries to Spark (models/engine.py)."""
     end = f"DATE '{as_of.date().isoformat()}'"
     start = f"DATE '{window_start(as_of, window_months).date().isoformat()}'"
     prospects = ""
-    if loaded.has_contacts:
+    if with_prospects:
         prospects = f"""UNION ALL
         SELECT DISTINCT customer_key, 'prospect', 0 FROM contacts
         WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
-    frame = (
-        loaded.connection.sql(
-            f"""SELECT n.customer_id, s.stage, s.window_orders
+    return f"""SELECT n.customer_id, s.stage, s.window_orders
         FROM (SELECT customer_key,
                   CASE WHEN window_orders >= 2 THEN 'loyal'
                        WHEN window_orders = 1 AND first_day > {start} THEN 'new'
@@ -50,14 +48,18 @@ def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 
                   window_orders
               FROM (SELECT customer_key, min(day) AS first_day,
                            count(*) FILTER (WHERE day > {start}) AS window_orders
-                    FROM orders WHERE day <= {end} GROUP BY customer_key)
+                    FROM orders WHERE day <= {end} GROUP BY customer_key) w
               {prospects}) s
-        JOIN customers n USING (customer_key)
+        JOIN customers n ON n.customer_key = s.customer_key
         ORDER BY s.customer_key"""
-        )
-        .to_arrow_table()
-        .to_pandas()
-    )  # through Arrow: much faster than .df() on millions of rows
+
+
+def stage_frame(loaded: OrderTables, as_of: pd.Timestamp, window_months: int = 6) -> pd.DataFrame:
+    """Stage and number of orders in the window of every customer known at `as_of`.
+
+    Indexed by customer_id; `stage` is categorical over STAGES; prospects have 0 orders.
+    """
+    frame = loaded.query(stage_sql(as_of, window_months, loaded.has_contacts))
     frame = frame.set_index("customer_id")
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES)
     frame["window_orders"] = frame["window_orders"].astype("int64")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from models.customers.orders import (
     IDENTIFIER_COLUMNS,
     REFUND_COUNTS,
     LoadReport,
+    OrderTables,
     planned_checks,
     reject_counts,
     validation_steps,
@@ -61,7 +62,7 @@ TABLES = ("orders", "customers", "rejects", "identity_map")
 
 
 @dataclass
-class SparkOrders:
+class SparkOrders(OrderTables):
     """Validated, unified orders as Spark DataFrames: the tables of `LoadedOrders`."""
 
     spark: SparkSession
@@ -69,11 +70,18 @@ class SparkOrders:
     columns: tuple[str, ...]
     tables: dict[str, DataFrame]
     source_name: str | None = None
+    source_columns: dict[str, str] = field(default_factory=dict)
+    has_contacts: bool = False  # contacts load on DuckDB only
 
     def register(self) -> None:
         """(Re)register the tables as temporary views under their pipeline names."""
         for name, frame in self.tables.items():
             frame.createOrReplaceTempView(name)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """The rows of one pipeline query, transpiled to Spark SQL, on the driver (Arrow)."""
+        self.register()
+        return self.spark.sql(to_spark_sql(sql)).toPandas()
 
     def rejects(self) -> pd.DataFrame:
         """Every rejected row: source_row, reason, field and the raw values."""
@@ -82,11 +90,6 @@ class SparkOrders:
     def identity_map(self) -> pd.DataFrame:
         """Every identifier (type, value) with its unified customer id."""
         return self.tables["identity_map"].orderBy("identifier_type", "identifier").toPandas()
-
-    def last_day(self) -> pd.Timestamp:
-        """Day of the latest order (the default reference date)."""
-        (value,) = self.tables["orders"].selectExpr("max(day)").first()
-        return pd.Timestamp(value)
 
 
 def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
@@ -140,10 +143,10 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
 def _types(frame: DataFrame) -> dict[str, str]:
     """Column -> type name as DuckDB spells it (the parsing SQL branches on it)."""
     names = {}
-    for field in frame.schema.fields:
-        spark_type = field.dataType.simpleString()
+    for column in frame.schema.fields:
+        spark_type = column.dataType.simpleString()
         fallback = "DECIMAL" if spark_type.startswith("decimal") else "VARCHAR"
-        names[field.name] = SPARK_TYPES.get(spark_type, fallback)
+        names[column.name] = SPARK_TYPES.get(spark_type, fallback)
     names.pop(ROW, None)
     return names
 
@@ -284,7 +287,7 @@ def load_orders_spark(
         identity=identity,
     )
     tables = {name: spark.table(name) for name in TABLES}
-    return SparkOrders(spark, report, tuple(cols), tables, source_name=file)
+    return SparkOrders(spark, report, tuple(cols), tables, source_name=file, source_columns=cols)
 
 
 def spark_summary(
