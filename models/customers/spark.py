@@ -15,7 +15,9 @@ DataFrame. Contacts, other encodings and whitespace-delimited text are DuckDB-on
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ from models.customers.orders import (
     reject_counts,
     validation_steps,
 )
+from models.customers.source import is_number
 from models.customers.summary import DAYS_PER_UNIT, SUMMARY_COLUMNS, TimeUnit, summary_sql
 from models.engine import spark_row, spark_view, to_spark_sql
 
@@ -86,6 +89,12 @@ class SparkOrders(OrderTables):
     def rejects(self) -> pd.DataFrame:
         """Every rejected row: source_row, reason, field and the raw values."""
         return self.tables["rejects"].orderBy("source_row").toPandas()
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejects as CSV (header only when there are none), as `LoadedOrders` does."""
+        path = Path(path)
+        self.rejects().to_csv(path, index=False)
+        return path
 
     def identity_map(self) -> pd.DataFrame:
         """Every identifier (type, value) with its unified customer id."""
@@ -134,10 +143,28 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
     if not remote and (path / "_delta_log").is_dir():
         frame = spark.read.format("delta").load(name)
     elif path.suffix.lower() in {".csv", ".gz", ".txt"}:
-        frame = spark.read.csv(name, header=True, inferSchema=False)
+        frame = _read_csv(spark, name, header=remote or _has_header(path))
     else:
         frame = spark.read.parquet(name)
     return _numbered(spark, frame)
+
+
+def _has_header(path: Path) -> bool:
+    """Whether a local text file starts with a header: none of its first line's fields reads
+    as a number (source.py's rule; a data row of orders has an amount)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as text:
+        first = next(csv.reader([text.readline()]), [])
+    return not any(is_number(field.strip()) for field in first)
+
+
+def _read_csv(spark: SparkSession, name: str, *, header: bool) -> DataFrame:
+    """A comma-separated UTF-8 file, every value as text; without a header its columns are
+    named column0, column1, ... as on DuckDB."""
+    frame = spark.read.csv(name, header=header, inferSchema=False)
+    if header:
+        return frame
+    return frame.toDF(*(f"column{i}" for i in range(len(frame.columns))))
 
 
 def _types(frame: DataFrame) -> dict[str, str]:

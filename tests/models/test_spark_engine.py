@@ -268,3 +268,58 @@ def test_timestamp_format_read_alike(spark: object) -> None:
     assert duck.report.rejected == {"bad_timestamp": 1}
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
+
+
+def _run(args: list[str]) -> str:
+    """Run one clvbid command; its output (it must succeed)."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_summarize_and_fit_commands_on_both_engines(
+    spark: object, dirty: pd.DataFrame, tmp_path: Path
+) -> None:
+    """`customers summarize` and `clv fit --model auto` (holdout, model choice, values,
+    segments) write the same files with --engine spark as with --engine duckdb."""
+    path = tmp_path / "orders.csv"
+    dirty.to_csv(path, index=False)
+    for engine in ["duckdb", "spark"]:
+        out = tmp_path / engine
+        args = ["--engine", engine]
+        summarize = ["customers", "summarize", str(path), "--out", str(out)]
+        assert f"on {engine}" in _run(summarize + args)
+        _run(["clv", "fit", str(path), "--out", str(out / "clv"), "--model", "auto"] + args)
+    duck, on_spark = tmp_path / "duckdb", tmp_path / "spark"
+    for name in ["customers.csv", "clv/customers_clv.csv"]:
+        expected = pd.read_csv(duck / name, index_col="customer_id")
+        got = pd.read_csv(on_spark / name, index_col="customer_id")
+        numbers = expected.select_dtypes("float").columns
+        _same_table(expected.drop(columns=numbers), got.drop(columns=numbers))
+        np.testing.assert_allclose(got[numbers], expected[numbers], rtol=1e-9, atol=1e-12)
+    for name in ["stage_counts.csv", "identity_map.csv", "rejects.csv", "clv/validation.md"]:
+        assert (on_spark / name).read_text() == (duck / name).read_text(), name
+    segments = [pd.read_csv(folder / "clv/segments.csv") for folder in (duck, on_spark)]
+    pd.testing.assert_frame_equal(*segments, rtol=1e-9)
+    dashboards = [
+        LtvDashboard.model_validate_json((folder / "dashboard.json").read_text())
+        for folder in (duck, on_spark)
+    ]
+    _same_dashboard(*dashboards)
+
+
+def test_transitions_command_reads_a_headerless_file_alike(
+    spark: object, dirty: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV without a header line (columns column0, column1, ...) gives the same stage
+    transitions on Spark, chosen by CLVBID_ENGINE, as on DuckDB."""
+    path = tmp_path / "orders.csv"
+    dirty.to_csv(path, index=False, header=False)
+    args = ["customers", "transitions", str(path), "--from", "2024-12-31", "--to", "2025-06-30"]
+    args += [f"--column={name}=column{i}" for i, name in enumerate(dirty.columns)]
+    outputs = {}
+    for engine in ["duckdb", "spark"]:
+        monkeypatch.setenv("CLVBID_ENGINE", engine)
+        outputs[engine] = _run(args)
+    assert "loyal" in outputs["duckdb"]
+    assert outputs["spark"] == outputs["duckdb"]
