@@ -11,15 +11,16 @@
    customers drawn from BG/NBD (CDNOW's parameters, 3 years of cohorts), 100M in chunks of 10M
    (all 100M are drawn; only the distinct rows are kept between chunks).
 
-`python -m benchmarks.bench_spark [ORDERS] [--reuse]` (default 10M; data cached under
-benchmarks/data). Each run saves its figures, with the 1-minute load average at its start and
-end, as benchmarks/data/spark/<run>_<orders>.json; `--reuse` takes the saved figures of runs
-already made (`python -m benchmarks.bench_spark --run NAME FILE`, for example a long Spark run
-started by hand) instead of running them again.
+`python -m benchmarks.bench_spark [ORDERS] [--reuse] [--spark-orders N]` (default 10M; data
+cached under benchmarks/data). Each run saves its figures, with the 1-minute load average at
+its start and end, as benchmarks/data/spark/<run>_<orders>.json; `--reuse` takes the saved
+figures of runs already made (`python -m benchmarks.bench_spark --run NAME FILE`, for example
+a long Spark run started by hand) instead of running them again.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -241,15 +242,26 @@ def measure(name: str, path: Path, *, reuse: bool) -> dict[str, float]:
     return json.loads(saved_run(name, path).read_text())
 
 
+def _saved_notes() -> list[str]:
+    """The notes saved beside grouped-row counts (where a count came from, when not this run)."""
+    files = sorted(DATA.glob("grouped_rows_*.json"))
+    return [note for f in files if (note := json.loads(f.read_text()).get("note"))]
+
+
 def _load(figures: dict[str, float]) -> str:
     """The run's load average at start and end, as a table cell."""
     return f"{figures['load_start']:.1f} -> {figures['load_end']:.1f}"
 
 
-def main(n: int = ORDERS, *, reuse: bool = False) -> None:
-    """Build the data, run every measurement, print and record the results."""
+def main(n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = None) -> None:
+    """Build the data, run every measurement, print and record the results (Spark on
+    `spark_orders` orders when given: a smaller file where Spark on n does not finish)."""
     path = build_orders(n)
-    results = {name: measure(name, path, reuse=reuse) for name in RUNS}
+    spark_n = spark_orders or n
+    results = {
+        name: measure(name, build_orders(spark_n) if name == "spark" else path, reuse=reuse)
+        for name in RUNS
+    }
     for name, figures in results.items():
         print(name, figures, flush=True)
     duck, spark, bare, fits = (results[k] for k in RUNS)
@@ -259,9 +271,10 @@ def main(n: int = ORDERS, *, reuse: bool = False) -> None:
         ["engine", "load+validate+identity s", "summary s", "stages s", "fit s", "score s",
          "load average (start -> end)"],
         [
-            ["DuckDB", *(f"{duck[k]:.1f}" for k in phases), _load(duck)],
-            ["Spark local[2]", *(f"{spark[k]:.1f}" if k in spark else "not measured"
-                                 for k in phases), _load(spark)],
+            [f"DuckDB, {n:,} orders", *(f"{duck[k]:.1f}" for k in phases), _load(duck)],
+            [f"Spark local[2], {spark_n:,} orders",
+             *(f"{spark[k]:.1f}" if k in spark else "not measured" for k in phases),
+             _load(spark)],
         ],
     )  # fmt: skip
     ll_gap = abs(fits["grouped_ll"] - fits["single_ll"])
@@ -285,6 +298,13 @@ def main(n: int = ORDERS, *, reuse: bool = False) -> None:
         + markdown_table(["customers", "fit rows ungrouped", "fit rows grouped"], sizes)
         + "\n\nGrouped sizes from BG/NBD draws (CDNOW's parameters, days, 3 years of cohorts); "
         "100M drawn in full, in chunks of 10M."
+        + "".join(f" {note}" for note in _saved_notes())
+        + (
+            "\n\nBuilt with `--reuse`: each run's figures are those saved when it ran, with "
+            "the load averages of that time."
+            if reuse
+            else ""
+        )
     )
     print(body)
     write_section("spark", body)
@@ -294,5 +314,9 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--run":
         print(json.dumps(run_and_save(sys.argv[2], Path(sys.argv[3]))))
     else:
-        numbers = [arg for arg in sys.argv[1:] if arg != "--reuse"]
-        main(int(numbers[0]) if numbers else ORDERS, reuse="--reuse" in sys.argv)
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("orders", type=int, nargs="?", default=ORDERS)
+        parser.add_argument("--reuse", action="store_true", help="use the runs saved before")
+        parser.add_argument("--spark-orders", type=int, help="run Spark on this many orders")
+        options = parser.parse_args()
+        main(options.orders, reuse=options.reuse, spark_orders=options.spark_orders)
