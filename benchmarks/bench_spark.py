@@ -253,9 +253,12 @@ def _load(figures: dict[str, float]) -> str:
     return f"{figures['load_start']:.1f} -> {figures['load_end']:.1f}"
 
 
-def main(n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = None) -> None:
+def main(
+    n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = None, note: str = ""
+) -> None:
     """Build the data, run every measurement, print and record the results (Spark on
-    `spark_orders` orders when given: a smaller file where Spark on n does not finish)."""
+    `spark_orders` orders when given: a smaller file where Spark on n does not finish; `note`
+    says why, in the results)."""
     path = build_orders(n)
     spark_n = spark_orders or n
     results = {
@@ -265,13 +268,17 @@ def main(n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = Non
     for name, figures in results.items():
         print(name, figures, flush=True)
     duck, spark, bare, fits = (results[k] for k in RUNS)
+    same_size = (
+        [] if spark_n == n else [(spark_n, measure("duckdb", build_orders(spark_n), reuse=reuse))]
+    )
     duck_total = duck["load_s"] + duck["summary_s"]
     phases = ("load_s", "summary_s", "stages_s", "fit_s", "score_s")
     engines = markdown_table(
         ["engine", "load+validate+identity s", "summary s", "stages s", "fit s", "score s",
          "load average (start -> end)"],
         [
-            [f"DuckDB, {n:,} orders", *(f"{duck[k]:.1f}" for k in phases), _load(duck)],
+            *([f"DuckDB, {size:,} orders", *(f"{figures[k]:.1f}" for k in phases), _load(figures)]
+              for size, figures in [(n, duck), *same_size]),
             [f"Spark local[2], {spark_n:,} orders",
              *(f"{spark[k]:.1f}" if k in spark else "not measured" for k in phases),
              _load(spark)],
@@ -286,7 +293,8 @@ def main(n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = Non
         "a customer id, an e-mail or both), as of "
         f"{AS_OF}; each run in its own process on this 2-core machine shared with other jobs. "
         f"Spark session start-up: {spark['session_s']:.0f} s (not in the table).\n\n{engines}\n\n"
-        f"DuckDB path from file to summary: {duck_total:.1f} s against {bare['bare_s']:.1f} s "
+        + (f"{note}\n\n" if note else "")
+        + f"DuckDB path from file to summary: {duck_total:.1f} s against {bare['bare_s']:.1f} s "
         f"for a bare DuckDB GROUP BY of the same file ({duck_total / bare['bare_s']:.1f}x; "
         f"load average {_load(bare)} during the bare run).\n\n"
         f"BG/NBD on {fits['customers']:,} customers: grouped rows ({fits['groups']:,}) "
@@ -318,5 +326,11 @@ if __name__ == "__main__":
         parser.add_argument("orders", type=int, nargs="?", default=ORDERS)
         parser.add_argument("--reuse", action="store_true", help="use the runs saved before")
         parser.add_argument("--spark-orders", type=int, help="run Spark on this many orders")
+        parser.add_argument("--note", default="", help="a sentence for the results (why)")
         options = parser.parse_args()
-        main(options.orders, reuse=options.reuse, spark_orders=options.spark_orders)
+        main(
+            options.orders,
+            reuse=options.reuse,
+            spark_orders=options.spark_orders,
+            note=options.note,
+        )
