@@ -1,9 +1,9 @@
 """DuckDB and Spark engines on generated orders; the fit on grouped sufficient statistics.
 
 1. Both engines on ORDERS generated orders (two identifiers per person, so identity resolution
-   has work): load + validation + identity + summary (+ stages on DuckDB, the only engine
-   with them), then fit on grouped statistics + scoring every customer to Parquet. Spark runs
-   in local mode on this machine's 2 cores (its own process, like each run here).
+   has work): load + validation + identity + summary + stages, then fit on grouped statistics
+   + scoring every customer to Parquet. Spark runs in local mode on this machine's 2 cores
+   (its own process, like each run here).
 2. A bare DuckDB GROUP BY of the same file (the floor for the DuckDB path, issue 15's "within
    2x"), one id per person.
 3. Grouped fit vs per-customer fit of BG/NBD on the same summary: seconds and LL difference.
@@ -11,11 +11,16 @@
    customers drawn from BG/NBD (CDNOW's parameters, 3 years of cohorts), 100M in chunks of 10M
    (all 100M are drawn; only the distinct rows are kept between chunks).
 
-`python -m benchmarks.bench_spark [ORDERS]` (default 10M; data cached under benchmarks/data).
+`python -m benchmarks.bench_spark [ORDERS] [--reuse] [--spark-orders N]` (default 10M; data
+cached under benchmarks/data). Each run saves its figures, with the 1-minute load average at
+its start and end, as benchmarks/data/spark/<run>_<orders>.json; `--reuse` takes the saved
+figures of runs already made (`python -m benchmarks.bench_spark --run NAME FILE`, for example
+a long Spark run started by hand) instead of running them again.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -27,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.results import markdown_table, write_section
+from benchmarks.results import load_average, markdown_table, write_section
 
 DATA = Path(__file__).parent / "data" / "spark"
 ORDERS = 10_000_000
@@ -107,7 +112,8 @@ def run_duckdb(path: str) -> dict[str, float]:
 
 
 def run_spark(path: str) -> dict[str, float]:
-    """Spark engine (local[2]): load+validate+unify, summary; grouped fit and scoring."""
+    """Spark engine (local[2]): load+validate+unify, summary, stages; grouped fit and scoring."""
+    from models.customers import lifecycle_stages
     from models.customers.spark import load_orders_spark, spark_summary
     from models.engine import EngineSettings, spark_session
     from models.grouped import fit_grouped, groups_spark, score_spark
@@ -119,6 +125,8 @@ def run_spark(path: str) -> dict[str, float]:
     clock.lap("load")
     summary = spark_summary(loaded, as_of=AS_OF).localCheckpoint(eager=True)
     clock.lap("summary")
+    lifecycle_stages(loaded, as_of=AS_OF)
+    clock.lap("stages")
     groups = groups_spark(summary)
     purchases, spend = fit_grouped(*groups)
     clock.lap("fit")
@@ -192,62 +200,119 @@ def draw_summary(n: int, rng: np.random.Generator) -> np.ndarray:
     return (x << 22) | (np.floor(t_x).astype(np.int64) << 11) | big_t
 
 
-def grouped_rows(n: int, seed: int = 3) -> int:
-    """Distinct (frequency, recency, T) rows among n BG/NBD customers, drawn in chunks."""
+def grouped_rows(n: int, seed: int = 3, *, reuse: bool = False) -> int:
+    """Distinct (frequency, recency, T) rows among n BG/NBD customers, drawn in chunks (the
+    saved count when `reuse` and there is one)."""
+    saved = DATA / f"grouped_rows_{n}.json"
+    if reuse and saved.exists():
+        return int(json.loads(saved.read_text())["groups"])
     rng = np.random.default_rng(seed)
     seen = np.empty(0, dtype=np.int64)
     for start in range(0, n, CHUNK):
         seen = np.union1d(seen, np.unique(draw_summary(min(CHUNK, n - start), rng)))
+    saved.write_text(json.dumps({"customers": n, "groups": int(seen.size)}))
     return int(seen.size)
 
 
 RUNS = {"duckdb": run_duckdb, "spark": run_spark, "bare": run_bare, "fits": run_fits}
 
 
-def measure(name: str, path: Path) -> dict[str, float]:
-    """One run in a fresh process; its figures."""
-    output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_spark", "--run", name, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def saved_run(name: str, path: Path) -> Path:
+    """Where the figures of run `name` on the orders file `path` are saved."""
+    return DATA / f"{name}_{path.stem.removeprefix('orders_')}.json"
 
 
-def main(n: int = ORDERS) -> None:
-    """Build the data, run every measurement, print and record the results."""
+def run_and_save(name: str, path: Path) -> dict[str, float]:
+    """Run `name` in this process; its figures with the load average before and after,
+    saved (saved_run) and returned."""
+    load_before = load_average()
+    figures = RUNS[name](str(path)) | {"load_start": load_before, "load_end": load_average()}
+    saved_run(name, path).write_text(json.dumps(figures))
+    return figures
+
+
+def measure(name: str, path: Path, *, reuse: bool) -> dict[str, float]:
+    """One run in a fresh process (or its saved figures when `reuse` and saved); its figures."""
+    if not (reuse and saved_run(name, path).exists()):
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_spark", "--run", name, str(path)],
+            check=True,
+            capture_output=True,
+        )
+    return json.loads(saved_run(name, path).read_text())
+
+
+def _saved_notes() -> list[str]:
+    """The notes saved beside grouped-row counts (where a count came from, when not this run)."""
+    files = sorted(DATA.glob("grouped_rows_*.json"))
+    return [note for f in files if (note := json.loads(f.read_text()).get("note"))]
+
+
+def _load(figures: dict[str, float]) -> str:
+    """The run's load average at start and end, as a table cell."""
+    return f"{figures['load_start']:.1f} -> {figures['load_end']:.1f}"
+
+
+def main(
+    n: int = ORDERS, *, reuse: bool = False, spark_orders: int | None = None, note: str = ""
+) -> None:
+    """Build the data, run every measurement, print and record the results (Spark on
+    `spark_orders` orders when given: a smaller file where Spark on n does not finish; `note`
+    says why, in the results)."""
     path = build_orders(n)
-    results = {name: measure(name, path) for name in RUNS}
+    spark_n = spark_orders or n
+    results = {
+        name: measure(name, build_orders(spark_n) if name == "spark" else path, reuse=reuse)
+        for name in RUNS
+    }
     for name, figures in results.items():
         print(name, figures, flush=True)
     duck, spark, bare, fits = (results[k] for k in RUNS)
+    same_size = (
+        [] if spark_n == n else [(spark_n, measure("duckdb", build_orders(spark_n), reuse=reuse))]
+    )
     duck_total = duck["load_s"] + duck["summary_s"]
+    phases = ("load_s", "summary_s", "stages_s", "fit_s", "score_s")
     engines = markdown_table(
-        ["engine", "load+validate+identity s", "summary s", "stages s", "fit s", "score s"],
+        ["engine", "load+validate+identity s", "summary s", "stages s", "fit s", "score s",
+         "load average (start -> end)"],
         [
-            ["DuckDB"] + [f"{duck[k]:.1f}" for k in ("load_s", "summary_s", "stages_s")]
-            + [f"{duck['fit_s']:.1f}", f"{duck['score_s']:.1f}"],
-            ["Spark local[2]", f"{spark['load_s']:.1f}", f"{spark['summary_s']:.1f}",
-             "not on Spark yet", f"{spark['fit_s']:.1f}", f"{spark['score_s']:.1f}"],
+            *([f"DuckDB, {size:,} orders", *(f"{figures[k]:.1f}" for k in phases), _load(figures)]
+              for size, figures in [(n, duck), *same_size]),
+            [f"Spark local[2], {spark_n:,} orders",
+             *(f"{spark[k]:.1f}" if k in spark else "not measured" for k in phases),
+             _load(spark)],
         ],
     )  # fmt: skip
     ll_gap = abs(fits["grouped_ll"] - fits["single_ll"])
-    sizes = [[f"{c:,}", f"{c:,}", f"{grouped_rows(c):,}"] for c in (10**6, 10**7, 10**8)]
+    sizes = [
+        [f"{c:,}", f"{c:,}", f"{grouped_rows(c, reuse=reuse):,}"] for c in (10**6, 10**7, 10**8)
+    ]
     body = (
         f"{n:,} generated orders ({duck['customers']:,} unified customers: every order carries "
         "a customer id, an e-mail or both), as of "
         f"{AS_OF}; each run in its own process on this 2-core machine shared with other jobs. "
         f"Spark session start-up: {spark['session_s']:.0f} s (not in the table).\n\n{engines}\n\n"
-        f"DuckDB path from file to summary: {duck_total:.1f} s against {bare['bare_s']:.1f} s "
-        f"for a bare DuckDB GROUP BY of the same file ({duck_total / bare['bare_s']:.1f}x).\n\n"
+        + (f"{note}\n\n" if note else "")
+        + f"DuckDB path from file to summary: {duck_total:.1f} s against {bare['bare_s']:.1f} s "
+        f"for a bare DuckDB GROUP BY of the same file ({duck_total / bare['bare_s']:.1f}x; "
+        f"load average {_load(bare)} during the bare run).\n\n"
         f"BG/NBD on {fits['customers']:,} customers: grouped rows ({fits['groups']:,}) "
         f"{fits['grouped_s']:.2f} s, one row per customer {fits['single_s']:.2f} s; "
-        f"log-likelihood difference {ll_gap:.2e} (the per-customer rows carry recency "
-        "offsets of row number x 1e-9 weeks, so repeat customers cannot be merged).\n\n"
+        f"log-likelihood difference {ll_gap:.2e} (relative "
+        f"{ll_gap / abs(fits['single_ll']):.1e}; the per-customer rows carry recency "
+        "offsets of row number x 1e-9 weeks, so repeat customers cannot be merged; load "
+        f"average {_load(fits)}).\n\n"
         + markdown_table(["customers", "fit rows ungrouped", "fit rows grouped"], sizes)
         + "\n\nGrouped sizes from BG/NBD draws (CDNOW's parameters, days, 3 years of cohorts); "
         "100M drawn in full, in chunks of 10M."
+        + "".join(f" {note}" for note in _saved_notes())
+        + (
+            "\n\nBuilt with `--reuse`: each run's figures are those saved when it ran, with "
+            "the load averages of that time."
+            if reuse
+            else ""
+        )
     )
     print(body)
     write_section("spark", body)
@@ -255,6 +320,17 @@ def main(n: int = ORDERS) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--run":
-        print(json.dumps(RUNS[sys.argv[2]](sys.argv[3])))
+        print(json.dumps(run_and_save(sys.argv[2], Path(sys.argv[3]))))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else ORDERS)
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("orders", type=int, nargs="?", default=ORDERS)
+        parser.add_argument("--reuse", action="store_true", help="use the runs saved before")
+        parser.add_argument("--spark-orders", type=int, help="run Spark on this many orders")
+        parser.add_argument("--note", default="", help="a sentence for the results (why)")
+        options = parser.parse_args()
+        main(
+            options.orders,
+            reuse=options.reuse,
+            spark_orders=options.spark_orders,
+            note=options.note,
+        )

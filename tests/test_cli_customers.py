@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -201,3 +202,31 @@ def test_normal_runs_write_nothing_to_stderr(tmp_path: Path) -> None:
     )
     assert transitions.returncode == 0, transitions.stderr
     assert transitions.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--contacts", "contacts.csv"], "--contacts"),
+        (["--strict"], "--strict"),
+        (["--encoding", "cp1252"], "--encoding"),
+        (["--delimiter", "whitespace"], "--delimiter"),
+    ],
+)
+def test_duckdb_only_options_refused_on_spark(tmp_path: Path, args: list[str], option: str) -> None:
+    """On each command that loads orders, an option the Spark engine does not take stops
+    the command before Spark starts, in one line naming the option and both ways out (exit
+    2, no traceback): the command took the Spark path."""
+    file = str(_bad_file(tmp_path))
+    commands = [
+        ["customers", "summarize", file],
+        ["customers", "transitions", file, "--from", "2024-01-01", "--to", "2024-06-30"],
+        ["clv", "fit", file],
+    ]
+    for command in commands[:1] if option == "--strict" else commands:  # summarize's option
+        result = runner.invoke(app, [*command, "--engine", "spark", *args])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        message = " ".join(result.output.split())
+        assert f"{option} works with --engine duckdb only" in message
+        assert "--engine duckdb" in message.split("only", 1)[1]

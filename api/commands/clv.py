@@ -21,14 +21,17 @@ from api.commands.common import (
     ColumnOpt,
     ContactsOpt,
     DiscountOpt,
+    EngineOpt,
     FileArg,
     HoldoutOpt,
     HorizonOpt,
     MarginOpt,
     ModelOpt,
     PenalizerOpt,
+    SparkMasterOpt,
     TextFormat,
     WindowOpt,
+    engine_settings,
     load_orders_file,
     option_day,
     text_options,
@@ -80,9 +83,15 @@ def fit(
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Validate on a holdout, fit on all orders to --as-of, and value customers and segments.
+
+    With --engine spark the orders are loaded, validated, unified and summarised on Spark;
+    the per-customer summary then comes to this process for the fit (for a fit on grouped
+    statistics that never collects the customers, see `clvbid customers score`).
 
     Writes to --out: customers_clv.parquet and .csv (per customer: stage, tier, P(alive),
     expected purchases, order value, CLV, value per conversion), segments.csv (stage x tier),
@@ -99,6 +108,7 @@ def fit(
         monthly_discount=monthly_discount,
         campaign_days=campaign_days,
     )
+    engine_chosen = engine_settings(engine, spark_master)
     columns = [TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         step = progress.add_task("loading orders", total=6)
@@ -106,7 +116,7 @@ def fit(
         def say(description: str) -> None:
             progress.update(step, advance=1, description=description)
 
-        loaded = load_orders_file(file, contacts, column, text=text)
+        loaded = load_orders_file(file, contacts, column, text=text, engine=engine_chosen)
         day = option_day(loaded, as_of)
         valuation = value_orders(
             loaded, settings.model_copy(update={"as_of": day.date()}), progress=say

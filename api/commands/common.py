@@ -18,8 +18,10 @@ from pydantic import ValidationError
 
 from api.commands.failing import OPTION_OF_FIELD, fail
 from models.clv import ConvergenceError, InvalidSummaryError
-from models.customers import LoadedOrders, NoValidOrdersError, OrdersError, load_orders
+from models.customers import NoValidOrdersError, OrdersError, load_orders
+from models.customers.orders import OrderTables
 from models.customers.summary import reference_day
+from models.engine import EngineName, EngineSettings, spark_session
 from models.settings import ValuationSettings
 
 R = TypeVar("R")
@@ -64,6 +66,14 @@ DelimiterOpt = Annotated[
         help="Field delimiter (default: detected): one character, tab, or whitespace "
         "(runs of spaces, as in the CDNOW master).",
     ),
+]
+EngineOpt = Annotated[
+    EngineName | None,
+    typer.Option("--engine", help="duckdb or spark (default: CLVBID_ENGINE, else duckdb)."),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(help="Spark master URL (default: CLVBID_SPARK_MASTER, else local[2])."),
 ]
 TEXT_OPTIONS = {"timestamp_format": FormatOpt, "encoding": EncodingOpt, "delimiter": DelimiterOpt}
 LOAD_OPTIONS = {
@@ -188,19 +198,52 @@ def parse_columns(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def load_orders_file(
+def engine_settings(engine: EngineName | None, spark_master: str | None) -> EngineSettings:
+    """The engine of --engine and --spark-master, the environment (CLVBID_ENGINE, ...) filling
+    in what they leave out."""
+    chosen = {"engine": engine, "spark_master": spark_master}
+    try:
+        return EngineSettings(**{key: value for key, value in chosen.items() if value})
+    except ValidationError as error:  # only the environment can give a bad value here
+        raise fail(
+            *(
+                f"CLVBID_{str(e['loc'][0]).upper()} {e['input']!r}: {e['msg']}"
+                for e in error.errors()
+            ),
+            code=2,
+        ) from None
+
+
+def _refuse_on_spark(contacts: Path | None, strict: bool, text: TextFormat) -> None:
+    """Exit 2 naming the first option the Spark engine does not take, and the fix."""
+    given = {
+        "--contacts": contacts is not None,
+        "--strict": strict,
+        "--encoding": text.encoding is not None,
+        "--delimiter": text.delimiter is not None,
+    }
+    for option, used in given.items():
+        if used:
+            raise fail(
+                f"{option} works with --engine duckdb only: run without {option} on Spark "
+                f"(UTF-8 CSV with a comma and a header line, Parquet or Delta), or use "
+                f"--engine duckdb (or CLVBID_ENGINE=duckdb) to keep {option}",
+                code=2,
+            )
+
+
+def _load(
     file: Path,
     contacts: Path | None,
     columns: list[str] | None,
-    *,
     text: TextFormat,
-    strict: bool = False,
-    rejects_path: Path | None = None,
-) -> LoadedOrders:
-    """Load with the CLI's options; a file that cannot be used, or has no valid order, becomes
-    a message with the fix in option syntax and exit code 1 (rejects written first if asked)."""
-    try:
-        loaded = load_orders(
+    strict: bool,
+    rejects_path: Path | None,
+    engine: EngineSettings,
+) -> OrderTables:
+    """Load on the engine asked for, with the CLI's options (rejects written if asked)."""
+    if engine.engine == "duckdb":
+        return load_orders(
             file,
             columns=parse_columns(columns),
             contacts=contacts,
@@ -210,6 +253,36 @@ def load_orders_file(
             delimiter=text.delimiter,
             rejects_path=rejects_path,
         )
+    from models.customers.spark import load_orders_spark
+
+    _refuse_on_spark(contacts, strict, text)
+    loaded = load_orders_spark(
+        spark_session(engine),
+        str(file),
+        columns=parse_columns(columns),
+        timestamp_format=text.timestamp_format,
+    )
+    if rejects_path is not None:
+        loaded.write_rejects(rejects_path)
+    return loaded
+
+
+def load_orders_file(
+    file: Path,
+    contacts: Path | None,
+    columns: list[str] | None,
+    *,
+    text: TextFormat,
+    strict: bool = False,
+    rejects_path: Path | None = None,
+    engine: EngineSettings | None = None,
+) -> OrderTables:
+    """Load with the CLI's options on the engine (default: CLVBID_ENGINE, else DuckDB); a file
+    that cannot be used, or has no valid order, becomes a message with the fix in option
+    syntax and exit code 1 (rejects written first if asked)."""
+    engine = engine or EngineSettings()
+    try:
+        loaded = _load(file, contacts, columns, text, strict, rejects_path, engine)
         loaded.require_orders()
     except NoValidOrdersError as error:
         written = f"; rejects written to {rejects_path}" if rejects_path else ""
@@ -230,7 +303,7 @@ def _with_cli_fix(error: OrdersError) -> str:
     return f"{located} ({advice})" if advice else located
 
 
-def option_day(loaded: LoadedOrders, text: str | None, option: str = "--as-of") -> pd.Timestamp:
+def option_day(loaded: OrderTables, text: str | None, option: str = "--as-of") -> pd.Timestamp:
     """A date option as a day, or the last order day when not given; a bad date exits with 2."""
     try:
         return reference_day(loaded, text or None)

@@ -15,10 +15,13 @@ from api.commands.common import (
     AsOfOpt,
     ColumnOpt,
     ContactsOpt,
+    EngineOpt,
     FileArg,
+    SparkMasterOpt,
     StrictOpt,
     TextFormat,
     WindowOpt,
+    engine_settings,
     fail,
     load_orders_file,
     option_day,
@@ -26,7 +29,6 @@ from api.commands.common import (
     text_options,
 )
 from models.customers import (
-    LoadedOrders,
     LtvDashboard,
     customer_table,
     dashboard_frame,
@@ -36,8 +38,8 @@ from models.customers import (
     stage_counts,
     stage_transitions,
 )
+from models.customers.orders import OrderTables
 from models.datasets import load_cdnow
-from models.engine import EngineName, EngineSettings
 from models.grouped import PurchaseModelName, value_at_scale
 
 app = typer.Typer(
@@ -66,7 +68,7 @@ def _frame_table(title: str, frame: pd.DataFrame) -> Table:
     return table
 
 
-def show_stage_counts(loaded: LoadedOrders, window_months: int, target: Console) -> pd.DataFrame:
+def show_stage_counts(loaded: OrderTables, window_months: int, target: Console) -> pd.DataFrame:
     """Print and return the stage counts at the last 12 month-ends of the data."""
     counts = stage_counts(loaded, dates=month_ends(loaded.last_day()), window_months=window_months)
     target.print(_frame_table(f"Customers per stage ({window_months}-month window)", counts))
@@ -94,6 +96,8 @@ def summarize(
         float | None,
         typer.Option(help="Basket value for the dashboard (default: the average basket)."),
     ] = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Validate FILE, print its LTV dashboard, write the per-customer table and the rejects.
@@ -103,6 +107,7 @@ def summarize(
     A file with no valid order still gets its rejects.csv, and exits with 1.
     """
     window_months = parse_window(window)
+    settings = engine_settings(engine, spark_master)
     out.mkdir(parents=True, exist_ok=True)
     loaded = load_orders_file(
         file,
@@ -111,8 +116,10 @@ def summarize(
         strict=strict,
         text=text,
         rejects_path=out / "rejects.csv",
+        engine=settings,
     )
-    console.print(_two_columns(f"Loaded {file.name}", loaded.report.as_rows()))
+    title = f"Loaded {file.name} on {settings.engine}"
+    console.print(_two_columns(title, loaded.report.as_rows()))
     day = option_day(loaded, as_of)
     dashboard = ltv_dashboard(
         loaded, as_of=day, window_months=window_months, basket_threshold=basket_threshold
@@ -139,11 +146,14 @@ def transitions(
     window: WindowOpt = "6M",
     contacts: ContactsOpt = None,
     column: ColumnOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     text: TextFormat = DEFAULT_TEXT,
 ) -> None:
     """Print how many customers moved from each stage at --from to each stage at --to."""
     window_months = parse_window(window)
-    loaded = load_orders_file(file, contacts, column, text=text)
+    settings = engine_settings(engine, spark_master)
+    loaded = load_orders_file(file, contacts, column, text=text, engine=settings)
     try:
         matrix = stage_transitions(loaded, start=start, end=end, window_months=window_months)
     except ValueError as error:
@@ -164,21 +174,14 @@ def score(
     out: Annotated[str, typer.Option("--out", help="Folder (or URL) for the outputs.")] = (
         "out/scores"
     ),
-    engine: Annotated[
-        EngineName | None,
-        typer.Option("--engine", help="duckdb or spark (default: CLVBID_ENGINE, else duckdb)."),
-    ] = None,
-    spark_master: Annotated[
-        str | None,
-        typer.Option(help="Spark master URL (default: CLVBID_SPARK_MASTER, else local[2])."),
-    ] = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
     as_of: AsOfOpt = None,
     model: Annotated[PurchaseModelName, typer.Option(help="Purchase model.")] = "bgnbd",
 ) -> None:
     """Value every customer of SOURCE at any size: the fit reads grouped sufficient statistics,
     the scoring runs on the engine; writes values.parquet and rejects.parquet to --out."""
-    chosen = {"engine": engine, "spark_master": spark_master}
-    settings = EngineSettings(**{key: value for key, value in chosen.items() if value})
+    settings = engine_settings(engine, spark_master)
     result = value_at_scale(source, out, engine=settings, as_of=as_of, model=model)
     console.print(_two_columns(f"Loaded {source} on {settings.engine}", result["report"].as_rows()))
     rows, spend_rows = result["fit_rows"]

@@ -27,7 +27,7 @@ from models.clv.latent_class import (
 )
 from models.clv.pareto_nbd import ParetoNBDModel
 from models.clv.value import PurchaseModel, days_to_model_time
-from models.customers.orders import OrdersInput, as_loaded, query_row
+from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import TimeUnit, customer_summary
 
 MODELS: dict[str, Callable[..., BetaGeoModel | ParetoNBDModel | LatentClassModel]] = {
@@ -48,7 +48,7 @@ def default_calibration_end(
     loaded = as_loaded(orders)
     day = pd.Timestamp(as_of).normalize()
     if holdout_weeks is None:
-        first = pd.Timestamp(query_row(loaded.connection, "SELECT min(day) FROM orders")[0])
+        first = pd.Timestamp(loaded.query("SELECT min(day) AS first_day FROM orders").iloc[0, 0])
         holdout_weeks = min(52, max(1, (day - first).days // 14))
     return day - pd.Timedelta(weeks=holdout_weeks)
 
@@ -95,11 +95,11 @@ def calibration_holdout(
             f"no customer ordered by calibration_end {cal_end.date()}: nothing to validate "
             "(choose a later calibration end or a shorter holdout)"
         )
-    days = loaded.connection.sql(
+    days = loaded.query(
         f"""SELECT customer_id, day, sum(amount) AS value FROM orders
         WHERE day > DATE '{cal_end.date()}' AND day <= DATE '{end.date()}'
         GROUP BY customer_id, day"""
-    ).df()
+    )
     days = days[days["customer_id"].isin(calibration.index)]
     per_customer = days.groupby("customer_id")
     holdout = per_customer.size().reindex(calibration.index, fill_value=0)

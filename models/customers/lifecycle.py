@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from models.customers.orders import LoadedOrders, OrdersInput, Source, as_loaded
+from models.customers.orders import OrdersInput, OrderTables, Source, as_loaded
 from models.customers.summary import reference_day
 
 STAGES = ("prospect", "new", "active", "loyal", "inactive")
@@ -27,22 +27,18 @@ def window_start(as_of: pd.Timestamp, window_months: int) -> pd.Timestamp:
     return as_of - pd.DateOffset(months=window_months)
 
 
-def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 6) -> pd.DataFrame:
-    """Stage and number of orders in the window of every customer known at `as_of`.
+def stage_sql(days: list[pd.Timestamp], window_months: int, with_prospects: bool) -> str:
+    """The stage query over `orders` (and `contacts` when `with_prospects`): as_of,
+    customer_key, stage and window_orders of every customer known at each of `days`.
 
-    Indexed by customer_id; `stage` is categorical over STAGES; prospects have 0 orders.
-    """
-    end = f"DATE '{as_of.date().isoformat()}'"
-    start = f"DATE '{window_start(as_of, window_months).date().isoformat()}'"
-    prospects = ""
-    if loaded.has_contacts:
-        prospects = f"""UNION ALL
-        SELECT DISTINCT customer_key, 'prospect', 0 FROM contacts
-        WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
-    frame = (
-        loaded.connection.sql(
-            f"""SELECT n.customer_id, s.stage, s.window_orders
-        FROM (SELECT customer_key,
+    One query for all the days (one job on Spark, however many dates). DuckDB SQL that
+    SQLGlot carries to Spark (models/engine.py)."""
+    parts = []
+    for day in days:
+        end = f"DATE '{day.date().isoformat()}'"
+        start = f"DATE '{window_start(day, window_months).date().isoformat()}'"
+        parts.append(
+            f"""SELECT {end} AS as_of, customer_key,
                   CASE WHEN window_orders >= 2 THEN 'loyal'
                        WHEN window_orders = 1 AND first_day > {start} THEN 'new'
                        WHEN window_orders = 1 THEN 'active'
@@ -50,14 +46,27 @@ def stage_frame(loaded: LoadedOrders, as_of: pd.Timestamp, window_months: int = 
                   window_orders
               FROM (SELECT customer_key, min(day) AS first_day,
                            count(*) FILTER (WHERE day > {start}) AS window_orders
-                    FROM orders WHERE day <= {end} GROUP BY customer_key)
-              {prospects}) s
-        JOIN customers n USING (customer_key)
-        ORDER BY s.customer_key"""
+                    FROM orders WHERE day <= {end} GROUP BY customer_key) w"""
         )
-        .to_arrow_table()
-        .to_pandas()
-    )  # through Arrow: much faster than .df() on millions of rows
+        if with_prospects:
+            parts.append(
+                f"""SELECT DISTINCT {end} AS as_of, customer_key, 'prospect' AS stage,
+                    0 AS window_orders FROM contacts
+                WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
+            )
+    return " UNION ALL ".join(parts)
+
+
+def stage_frame(loaded: OrderTables, as_of: pd.Timestamp, window_months: int = 6) -> pd.DataFrame:
+    """Stage and number of orders in the window of every customer known at `as_of`.
+
+    Indexed by customer_id; `stage` is categorical over STAGES; prospects have 0 orders.
+    """
+    stages = stage_sql([as_of], window_months, loaded.has_contacts)
+    frame = loaded.query(
+        f"""SELECT n.customer_id, s.stage, s.window_orders FROM ({stages}) s
+        JOIN customers n ON n.customer_key = s.customer_key ORDER BY s.customer_key"""
+    )
     frame = frame.set_index("customer_id")
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES)
     frame["window_orders"] = frame["window_orders"].astype("int64")
@@ -87,14 +96,20 @@ def stage_counts(
     window_months: int = 6,
     contacts: Source | None = None,
 ) -> pd.DataFrame:
-    """Number of customers in each stage at each date: one row per date, one column per stage."""
+    """Number of customers in each stage at each date: one row per date, one column per stage
+    (one query for all the dates)."""
     loaded = as_loaded(orders, contacts)
-    rows = {}
-    for date in dates:
-        day = pd.Timestamp(date).normalize()
-        rows[day] = stage_frame(loaded, day, window_months)["stage"].value_counts()
-    counts = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(STAGES))
-    counts.index.name = "as_of"
+    days = list(dict.fromkeys(pd.Timestamp(date).normalize() for date in dates))
+    if not days:
+        return pd.DataFrame(columns=list(STAGES), index=pd.DatetimeIndex([], name="as_of"))
+    frame = loaded.query(
+        f"""SELECT as_of, stage, count(*) AS customers
+        FROM ({stage_sql(days, window_months, loaded.has_contacts)}) s GROUP BY as_of, stage"""
+    )
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    counts = frame.pivot(index="as_of", columns="stage", values="customers")
+    counts = counts.reindex(index=pd.DatetimeIndex(days, name="as_of"), columns=list(STAGES))
+    counts.columns.name = None
     return counts.fillna(0).astype("int64")
 
 

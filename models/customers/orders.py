@@ -112,8 +112,38 @@ class LoadReport:
         return rows
 
 
+class OrderTables:
+    """Validated, unified orders on an engine: the tables every customer query reads.
+
+    Both engines' handles (`LoadedOrders` here, `SparkOrders` in models/customers/spark.py)
+    answer the pipeline's DuckDB SQL through `query`, so stages, transitions, RFM, the
+    dashboard and the holdout are written once. They carry `report`, `columns`,
+    `has_contacts`, `source_name` and `source_columns`.
+    """
+
+    report: LoadReport
+    columns: tuple[str, ...]
+    has_contacts: bool
+    source_name: str | None
+    source_columns: dict[str, str]
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """The rows of one pipeline query (DuckDB SQL) as a pandas frame."""
+        raise NotImplementedError
+
+    def require_orders(self) -> None:
+        """Raise NoValidOrdersError, with the counts by reason and the fix, when none loaded."""
+        if self.report.orders_loaded == 0:
+            raise _no_valid_orders(self)
+
+    def last_day(self) -> pd.Timestamp:
+        """Day of the latest order (the default reference date)."""
+        self.require_orders()
+        return pd.Timestamp(self.query("SELECT max(day) AS last_day FROM orders").iloc[0, 0])
+
+
 @dataclass
-class LoadedOrders:
+class LoadedOrders(OrderTables):
     """Validated orders in a DuckDB connection.
 
     Tables: `orders` (customer_key, customer_id = unified id, crm_customer_id, order_id,
@@ -167,19 +197,13 @@ class LoadedOrders:
             return pd.DataFrame(columns=["customer_id", *CONTACT_COLUMNS])
         return self.connection.sql("SELECT * FROM contacts").df()
 
-    def require_orders(self) -> None:
-        """Raise NoValidOrdersError, with the counts by reason and the fix, when none loaded."""
-        if self.report.orders_loaded == 0:
-            raise _no_valid_orders(self)
-
-    def last_day(self) -> pd.Timestamp:
-        """Day of the latest order (the default reference date)."""
-        self.require_orders()
-        (value,) = query_row(self.connection, "SELECT max(day) FROM orders")
-        return pd.Timestamp(value)
+    def query(self, sql: str) -> pd.DataFrame:
+        """The rows of one pipeline query as a pandas frame (through Arrow: no Python object
+        per value, several times faster than .df() on millions of rows)."""
+        return self.connection.sql(sql).to_arrow_table().to_pandas()
 
 
-OrdersInput: TypeAlias = "LoadedOrders | str | Path | pd.DataFrame"
+OrdersInput: TypeAlias = "OrderTables | str | Path | pd.DataFrame"
 
 
 def query_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
@@ -213,7 +237,7 @@ def source_name(source: Source) -> str | None:
     return None if isinstance(source, pd.DataFrame) else str(source)
 
 
-def _no_valid_orders(loaded: LoadedOrders) -> NoValidOrdersError:
+def _no_valid_orders(loaded: OrderTables) -> NoValidOrdersError:
     """Why nothing was loaded: no data rows, or every row rejected (counts, first reason's fix)."""
     report, file = loaded.report, loaded.source_name
     if report.rows_read == 0:
@@ -238,14 +262,14 @@ def _no_valid_orders(loaded: LoadedOrders) -> NoValidOrdersError:
         WHERE reason = {sql_string(main)} ORDER BY source_row LIMIT 1000"""
     if main == "bad_timestamp":
         return _timestamp_advice(loaded, what, column, sample)
-    (example,) = query_row(loaded.connection, f"SELECT first(value) FROM ({sample})")
-    if example is not None:
+    example = loaded.query(f"SELECT first(value) AS example FROM ({sample})").iloc[0, 0]
+    if pd.notna(example):
         hint += f"; e.g. {example!r}"
     return NoValidOrdersError(what, file=file, field=column, hint=hint)
 
 
 def _timestamp_advice(
-    loaded: LoadedOrders, what: str, column: str, sample: str
+    loaded: OrderTables, what: str, column: str, sample: str
 ) -> NoValidOrdersError:
     """NoValidOrdersError for unread dates (`sample`: a query of their raw values), suggesting
     the first format that reads them all."""
@@ -253,8 +277,8 @@ def _timestamp_advice(
         f"count(TRY_STRPTIME(trim(value), {sql_string(fmt)})) = count(*)"
         for fmt in TIMESTAMP_FORMATS
     )
-    row = query_row(loaded.connection, f"SELECT first(value), {tries} FROM ({sample})")
-    example, fits = row[0], row[1:]
+    row = loaded.query(f"SELECT first(value) AS example, {tries} FROM ({sample})").iloc[0]
+    example, fits = row.iloc[0], row.iloc[1:]
     formats = [fmt for fmt, fit in zip(TIMESTAMP_FORMATS, fits, strict=True) if fit]
     hint = f"dates such as {example!r} are not ISO (2025-03-15)"
     if formats:
@@ -649,13 +673,14 @@ def load_orders(
     return loaded
 
 
-def as_loaded(orders: OrdersInput, contacts: Source | None = None) -> LoadedOrders:
-    """Accept a LoadedOrders, a path or a DataFrame; load the latter two with default settings.
+def as_loaded(orders: OrdersInput, contacts: Source | None = None) -> OrderTables:
+    """Accept loaded orders (either engine's), a path or a DataFrame; load the latter two with
+    default settings on DuckDB.
 
     Contacts given with an already loaded input are an error: load them together, so that
     identities are resolved across both.
     """
-    if isinstance(orders, LoadedOrders):
+    if isinstance(orders, OrderTables):
         if contacts is not None:
             raise ValueError("pass contacts to load_orders(...) together with the orders")
         return orders

@@ -180,7 +180,7 @@ def _read_whitespace(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, 
         f"SELECT (SELECT fields FROM {lines} WHERE rowid = 0), max(len(fields)) FROM {lines}"
     ).fetchall()[0]
     first = first or []
-    header = bool(first) and not any(_is_number(value) for value in first)
+    header = bool(first) and not any(is_number(value) for value in first)
     names = [
         first[i] if header and i < len(first) else f"column{i}" for i in range(int(width or 0))
     ]
@@ -194,7 +194,7 @@ def _read_whitespace(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, 
     con.execute(f"DROP TABLE {lines}")
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     """True for a field that reads as a number (a data row, not a header)."""
     return re.fullmatch(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?", text) is not None
 

@@ -15,9 +15,11 @@ DataFrame. Contacts, other encodings and whitespace-delimited text are DuckDB-on
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import gzip
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,10 +38,12 @@ from models.customers.orders import (
     IDENTIFIER_COLUMNS,
     REFUND_COUNTS,
     LoadReport,
+    OrderTables,
     planned_checks,
     reject_counts,
     validation_steps,
 )
+from models.customers.source import is_number
 from models.customers.summary import DAYS_PER_UNIT, SUMMARY_COLUMNS, TimeUnit, summary_sql
 from models.engine import spark_row, spark_view, to_spark_sql
 
@@ -61,7 +65,7 @@ TABLES = ("orders", "customers", "rejects", "identity_map")
 
 
 @dataclass
-class SparkOrders:
+class SparkOrders(OrderTables):
     """Validated, unified orders as Spark DataFrames: the tables of `LoadedOrders`."""
 
     spark: SparkSession
@@ -69,24 +73,32 @@ class SparkOrders:
     columns: tuple[str, ...]
     tables: dict[str, DataFrame]
     source_name: str | None = None
+    source_columns: dict[str, str] = field(default_factory=dict)
+    has_contacts: bool = False  # contacts load on DuckDB only
 
     def register(self) -> None:
         """(Re)register the tables as temporary views under their pipeline names."""
         for name, frame in self.tables.items():
             frame.createOrReplaceTempView(name)
 
+    def query(self, sql: str) -> pd.DataFrame:
+        """The rows of one pipeline query, transpiled to Spark SQL, on the driver (Arrow)."""
+        self.register()
+        return self.spark.sql(to_spark_sql(sql)).toPandas()
+
     def rejects(self) -> pd.DataFrame:
         """Every rejected row: source_row, reason, field and the raw values."""
         return self.tables["rejects"].orderBy("source_row").toPandas()
 
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejects as CSV (header only when there are none), as `LoadedOrders` does."""
+        path = Path(path)
+        self.rejects().to_csv(path, index=False)
+        return path
+
     def identity_map(self) -> pd.DataFrame:
         """Every identifier (type, value) with its unified customer id."""
         return self.tables["identity_map"].orderBy("identifier_type", "identifier").toPandas()
-
-    def last_day(self) -> pd.Timestamp:
-        """Day of the latest order (the default reference date)."""
-        (value,) = self.tables["orders"].selectExpr("max(day)").first()
-        return pd.Timestamp(value)
 
 
 def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
@@ -131,19 +143,37 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
     if not remote and (path / "_delta_log").is_dir():
         frame = spark.read.format("delta").load(name)
     elif path.suffix.lower() in {".csv", ".gz", ".txt"}:
-        frame = spark.read.csv(name, header=True, inferSchema=False)
+        frame = _read_csv(spark, name, header=remote or _has_header(path))
     else:
         frame = spark.read.parquet(name)
     return _numbered(spark, frame)
 
 
+def _has_header(path: Path) -> bool:
+    """Whether a local text file starts with a header: none of its first line's fields reads
+    as a number (source.py's rule; a data row of orders has an amount)."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as text:
+        first = next(csv.reader([text.readline()]), [])
+    return not any(is_number(field.strip()) for field in first)
+
+
+def _read_csv(spark: SparkSession, name: str, *, header: bool) -> DataFrame:
+    """A comma-separated UTF-8 file, every value as text; without a header its columns are
+    named column0, column1, ... as on DuckDB."""
+    frame = spark.read.csv(name, header=header, inferSchema=False)
+    if header:
+        return frame
+    return frame.toDF(*(f"column{i}" for i in range(len(frame.columns))))
+
+
 def _types(frame: DataFrame) -> dict[str, str]:
     """Column -> type name as DuckDB spells it (the parsing SQL branches on it)."""
     names = {}
-    for field in frame.schema.fields:
-        spark_type = field.dataType.simpleString()
+    for column in frame.schema.fields:
+        spark_type = column.dataType.simpleString()
         fallback = "DECIMAL" if spark_type.startswith("decimal") else "VARCHAR"
-        names[field.name] = SPARK_TYPES.get(spark_type, fallback)
+        names[column.name] = SPARK_TYPES.get(spark_type, fallback)
     names.pop(ROW, None)
     return names
 
@@ -284,7 +314,7 @@ def load_orders_spark(
         identity=identity,
     )
     tables = {name: spark.table(name) for name in TABLES}
-    return SparkOrders(spark, report, tuple(cols), tables, source_name=file)
+    return SparkOrders(spark, report, tuple(cols), tables, source_name=file, source_columns=cols)
 
 
 def spark_summary(

@@ -13,14 +13,14 @@ from pathlib import Path
 from models.customers.spark import load_orders_spark, spark_summary
 from models.engine import EngineSettings, spark_session
 from models.grouped import fit_grouped, groups_spark, score_spark
+from tests.spark import TEST_CONFIG
 
 NOT_AFTER = "2026-01-01"
 
 
 def main(master: str, orders: str, out: str) -> None:
     """Run the pipeline on `master` and write rejects, identity map, summary and values."""
-    config = {
-        "spark.sql.shuffle.partitions": "2",
+    config = TEST_CONFIG | {
         "spark.cores.max": "2",
         "spark.executor.cores": "1",
         "spark.executor.memory": "512m",

@@ -18,11 +18,21 @@ from typer.testing import CliRunner
 from api.cli import app
 from models.clv import BetaGeoModel
 from models.clv.value import customer_value
-from models.customers import LoadedOrders, customer_summary, load_orders
+from models.customers import (
+    LoadedOrders,
+    LtvDashboard,
+    customer_summary,
+    customer_table,
+    load_orders,
+    ltv_dashboard,
+    stage_transitions,
+)
 from models.customers.spark import SparkOrders, load_orders_spark, spark_summary
 from models.datasets import load_cdnow
 from models.grouped import VALUE_COLUMNS, fit_grouped, groups_duckdb, groups_spark, score_spark
+from models.settings import ValuationSettings
 from models.simulate import SimulationConfig, simulate
+from models.valuation import value_orders
 
 NOT_AFTER = "2026-01-01"
 ROOT = Path(__file__).parents[2]
@@ -69,21 +79,42 @@ def dirty() -> pd.DataFrame:
     return _dirty_text_orders()
 
 
+@pytest.fixture(scope="module")
+def dirty_parquet(dirty: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dirty orders as a Parquet file of many row groups (Spark reads it in several
+    partitions, so the row numbering across partitions is what the tests check)."""
+    path = tmp_path_factory.mktemp("dirty") / "orders.parquet"
+    dirty.to_parquet(path, index=False, row_group_size=200)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dirty_both(spark: object, dirty_parquet: Path) -> tuple[LoadedOrders, SparkOrders]:
+    """The dirty generated orders loaded by each engine (once for the module)."""
+    duck = load_orders(dirty_parquet, max_timestamp=NOT_AFTER)
+    return duck, load_orders_spark(spark, dirty_parquet, max_timestamp=NOT_AFTER)
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Values as Python objects, missing as None (the engines' pandas dtypes differ)."""
     return frame.astype(object).where(frame.notna(), None)
 
 
-def _same_summary(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
-    """Equal per-customer summaries: counts and dates exactly, sums of money to 1e-12
-    (the engines add a customer's amounts in different orders)."""
-    spark = spark.set_index("customer_id")
-    assert list(spark.index) == list(duck.index)
+def _same_table(duck: pd.DataFrame, other: pd.DataFrame) -> None:
+    """Equal per-customer tables (same customers in the same order): counts, dates, stages
+    and scores exactly, sums of money to 1e-12 (the engines add amounts in different orders)."""
+    assert list(other.index) == list(duck.index)
+    floats = [c for c in duck.columns if c in FLOATS]
     exact = [c for c in duck.columns if c not in FLOATS]
-    pd.testing.assert_frame_equal(duck[exact], spark[exact], check_dtype=False)
+    pd.testing.assert_frame_equal(_plain(duck[exact]), _plain(other[exact]), check_dtype=False)
     np.testing.assert_allclose(
-        duck[FLOATS].to_numpy(float), spark[FLOATS].to_numpy(float), rtol=1e-12, atol=0
+        duck[floats].to_numpy(float), other[floats].to_numpy(float), rtol=1e-12, atol=0
     )
+
+
+def _same_summary(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
+    """Equal summaries; `spark` has customer_id as a column (a Spark frame's rows)."""
+    _same_table(duck, spark.set_index("customer_id"))
 
 
 def test_cdnow_summaries_equal(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
@@ -93,9 +124,12 @@ def test_cdnow_summaries_equal(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> 
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
 
 
-def test_generated_rejects_ids_and_summaries_equal(spark: object, dirty: pd.DataFrame) -> None:
-    duck = load_orders(dirty, max_timestamp=NOT_AFTER)
-    on_spark = load_orders_spark(spark, dirty, max_timestamp=NOT_AFTER)
+def test_generated_rejects_ids_and_summaries_equal(
+    spark: object, dirty_both: tuple[LoadedOrders, SparkOrders], dirty_parquet: Path
+) -> None:
+    """Rejects (rows numbered across the file's partitions), unified ids, summaries."""
+    duck, on_spark = dirty_both
+    assert spark.read.parquet(str(dirty_parquet)).rdd.getNumPartitions() > 1
     assert on_spark.report == duck.report
     assert duck.report.rows_rejected == 8 and duck.report.refunds_netted == 1
     assert duck.report.identity.records_merged > 0  # several identifiers per person
@@ -104,15 +138,34 @@ def test_generated_rejects_ids_and_summaries_equal(spark: object, dirty: pd.Data
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
 
 
-def test_parquet_row_numbers_equal(spark: object, dirty: pd.DataFrame, tmp_path: Path) -> None:
-    """Row numbers of a file read in several partitions are the file's own."""
-    path = tmp_path / "orders.parquet"
-    dirty.to_parquet(path, index=False, row_group_size=200)
-    duck = load_orders(path, max_timestamp=NOT_AFTER)
-    on_spark = load_orders_spark(spark, path, max_timestamp=NOT_AFTER)
-    assert spark.read.parquet(str(path)).rdd.getNumPartitions() > 1
-    assert duck.report.rows_rejected == 8
-    pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
+def _same_dashboard(duck: LtvDashboard, other: LtvDashboard) -> None:
+    """Equal dashboards: counts and dates exactly, means of money to 1e-12."""
+    expected, got = duck.model_dump(), other.model_dump()
+    for name, value in expected.items():
+        if isinstance(value, float) and not np.isnan(value):
+            assert got[name] == pytest.approx(value, rel=1e-12), name
+        elif isinstance(value, float):
+            assert np.isnan(got[name]), name
+        else:
+            assert got[name] == value, name
+
+
+@pytest.mark.parametrize("data", ["cdnow_both", "dirty_both"])
+def test_stages_transitions_rfm_dashboard_equal(data: str, request: pytest.FixtureRequest) -> None:
+    """Stages, RFM scores (the customer table), stage transitions and the LTV dashboard are
+    the DuckDB engine's on both data sets (the same functions, given Spark-loaded orders)."""
+    duck, on_spark = request.getfixturevalue(data)
+    last = duck.last_day()
+    assert on_spark.last_day() == last
+    before = last - pd.DateOffset(months=4)
+    table = customer_table(duck, window_months=3)
+    assert table["stage"].nunique() >= 3  # the stages are exercised
+    _same_table(table, customer_table(on_spark, window_months=3))
+    pd.testing.assert_frame_equal(
+        stage_transitions(duck, start=before, end=last),
+        stage_transitions(on_spark, start=before, end=last),
+    )
+    _same_dashboard(ltv_dashboard(duck, as_of=before), ltv_dashboard(on_spark, as_of=before))
 
 
 def test_grouped_fit_is_the_per_customer_fit(cdnow_both: tuple[LoadedOrders, SparkOrders]) -> None:
@@ -142,19 +195,21 @@ def test_clv_equal_on_both_engines(cdnow_both: tuple[LoadedOrders, SparkOrders])
 
 
 def test_standalone_cluster_gives_the_same_answers(
-    spark_cluster: str, dirty: pd.DataFrame, tmp_path: Path
+    spark_cluster: str,
+    dirty_both: tuple[LoadedOrders, SparkOrders],
+    dirty_parquet: Path,
+    tmp_path: Path,
 ) -> None:
     """The distributed path (a master and two workers on loopback, executors in other JVMs
     and Python workers) gives DuckDB's rejects, unified ids, summaries and CLV."""
-    path = tmp_path / "orders.parquet"
-    dirty.to_parquet(path, index=False, row_group_size=200)
+    path = dirty_parquet
     out = tmp_path / "out"
     job = [sys.executable, "-m", "tests.models.spark_cluster_job", spark_cluster, str(path)]
     # a generous bound, so that a cluster that cannot schedule the job fails instead of hanging
     run = subprocess.run([*job, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
     assert (out / "executors.txt").read_text().strip() == "2"
-    duck = load_orders(path, max_timestamp=NOT_AFTER)
+    duck = dirty_both[0]
     rejects = pd.read_parquet(out / "rejects").sort_values("source_row", ignore_index=True)
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(rejects))
     identities = pd.read_parquet(out / "identity_map")
@@ -215,3 +270,55 @@ def test_timestamp_format_read_alike(spark: object) -> None:
     assert duck.report.rejected == {"bad_timestamp": 1}
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
+
+
+def _run(args: list[str]) -> str:
+    """Run one clvbid command; its output (it must succeed)."""
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_summarize_command_reads_a_headerless_file_alike(
+    spark: object, dirty: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`customers summarize` on a CSV without a header line (columns column0, column1, ...
+    mapped with --column) writes the same files on Spark, chosen by CLVBID_ENGINE, as on
+    DuckDB: customer table, stage counts, dashboard, identity map and rejects."""
+    path = tmp_path / "orders.csv"
+    dirty.to_csv(path, index=False, header=False)
+    mapping = [f"--column={name}=column{i}" for i, name in enumerate(dirty.columns)]
+    for engine in ["duckdb", "spark"]:
+        monkeypatch.setenv("CLVBID_ENGINE", engine)
+        summarize = ["customers", "summarize", str(path), "--out", str(tmp_path / engine)]
+        assert f"on {engine}" in _run(summarize + mapping)
+    duck, on_spark = tmp_path / "duckdb", tmp_path / "spark"
+    expected = pd.read_csv(duck / "customers.csv", index_col="customer_id")
+    assert expected["orders"].sum() > 1000  # the header-less rows were read, not skipped
+    _same_table(expected, pd.read_csv(on_spark / "customers.csv", index_col="customer_id"))
+    for name in ["stage_counts.csv", "identity_map.csv", "rejects.csv"]:
+        assert (on_spark / name).read_text() == (duck / name).read_text(), name
+    dashboards = [
+        LtvDashboard.model_validate_json((folder / "dashboard.json").read_text())
+        for folder in (duck, on_spark)
+    ]
+    _same_dashboard(*dashboards)
+
+
+def test_valuation_with_model_choice_equal_on_both_engines(
+    dirty_both: tuple[LoadedOrders, SparkOrders],
+) -> None:
+    """`value_orders` (what `clv fit` runs) on Spark-loaded orders: the holdout validation,
+    the automatic model choice, every customer's values and the segments are DuckDB's."""
+    settings = ValuationSettings(clv_model="auto")
+    duck, on_spark = (value_orders(loaded, settings) for loaded in dirty_both)
+    assert on_spark.fitted.choice.to_markdown() == duck.fitted.choice.to_markdown()
+    assert list(on_spark.values.index) == list(duck.values.index)
+    numbers = duck.values.select_dtypes("number").columns
+    pd.testing.assert_frame_equal(
+        _plain(duck.values.drop(columns=numbers)), _plain(on_spark.values.drop(columns=numbers))
+    )
+    np.testing.assert_allclose(
+        on_spark.values[numbers].to_numpy(float), duck.values[numbers].to_numpy(float), rtol=1e-9
+    )
+    pd.testing.assert_frame_equal(on_spark.segments, duck.segments, rtol=1e-9)
