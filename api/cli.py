@@ -8,6 +8,8 @@ help and argument errors answer in a fraction of a second.
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 from typing import NamedTuple
 
 import click
@@ -74,6 +76,33 @@ COMMANDS = {
 }
 
 
+LIST_ITEM = re.compile(r"\s|[-*] |\d+[.)] ")
+
+
+def reflowed(text: str) -> str:
+    """Help text with each paragraph's wrapped lines joined (Typer's rich help keeps the
+    docstring's line breaks after the first paragraph); list items keep their own line."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.split("\n")
+        joined = [lines[0]]
+        for line in lines[1:]:
+            if LIST_ITEM.match(line):
+                joined.append(line)
+            else:
+                joined[-1] = f"{joined[-1]} {line}"
+        paragraphs.append("\n".join(joined))
+    return "\n\n".join(paragraphs)
+
+
+def _reflow_help(command: click.Command) -> None:
+    """Reflow the help of a command and of every subcommand under it."""
+    if command.help:
+        command.help = reflowed(inspect.cleandoc(command.help))
+    for sub in getattr(command, "commands", {}).values():
+        _reflow_help(sub)
+
+
 def load_command(name: str) -> click.Command:
     """Import one command's module and build its click command (a group for a Typer app)."""
     spec = COMMANDS[name]
@@ -82,10 +111,11 @@ def load_command(name: str) -> click.Command:
         command: click.Command = typer.main.get_group(target)
         command.help = spec.summary
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
+    _reflow_help(command)
     return command
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from typer.testing import CliRunner
 
-from api.cli import COMMANDS, app, load_command
+from api.cli import COMMANDS, app, load_command, reflowed
 
 runner = CliRunner()
 
@@ -35,3 +35,15 @@ def test_demo_prints_cdnow_summary() -> None:
     assert "23,570" in result.output
     assert "1997-01-01" in result.output
     assert "loyal-top" in result.output
+
+
+def test_help_paragraphs_are_reflowed_and_lists_kept() -> None:
+    """A docstring's wrapped lines read as one paragraph in --help (Typer keeps the line
+    breaks), while list items stay on their own lines."""
+    text = "First line.\n\nWrites to --out: a.csv and\nb.csv, then\nc.csv.\n\n- one\n- two\n  more"
+    assert reflowed(text) == (
+        "First line.\n\nWrites to --out: a.csv and b.csv, then c.csv.\n\n- one\n- two\n  more"
+    )
+    shown = runner.invoke(app, ["clv", "fit", "--help"], env={"COLUMNS": "400"}).output
+    assert "summarised on Spark; the per-customer summary then comes" in shown
+    assert "--install-completion" not in runner.invoke(app, ["demo", "--help"]).output
