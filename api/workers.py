@@ -8,6 +8,7 @@ and otherwise behaves as a `concurrent.futures` executor.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import multiprocessing
 from collections.abc import Callable
@@ -87,7 +88,7 @@ class WorkerPool:
         context.set_forkserver_preload(PRELOAD)
         self.size = workers
         self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
-        self._started: asyncio.Future[None] | None = None
+        self._started: concurrent.futures.Future[None] | None = None
         self.busy = 0  # tasks submitted through `run` and not answered yet
 
     async def run(
@@ -118,14 +119,10 @@ class WorkerPool:
         service answers at once and only tasks of a pool still starting wait for it.
         """
         if self._started is None:
-            self._started = asyncio.ensure_future(self._first_task())
-        await asyncio.shield(self._started)
-
-    async def _first_task(self) -> None:
-        """Schedule a no-op task in a thread (which forks the workers there), then wait on the
-        event loop until a worker ran it (so closing the pool can cancel the wait)."""
-        future = await asyncio.to_thread(self._pool.schedule, _ready)
-        await asyncio.wrap_future(future)
+            # a no-op task scheduled in a thread forks the workers there; its future is a
+            # thread-safe one, so any event loop (two test clients of one app) can wait on it
+            self._started = await asyncio.to_thread(self._pool.schedule, _ready)
+        await asyncio.wrap_future(self._started)
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""
