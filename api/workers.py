@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import gc
 import multiprocessing
+import threading
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -89,6 +90,7 @@ class WorkerPool:
         self.size = workers
         self._pool = ProcessPool(max_workers=workers, context=context, initializer=_start_worker)
         self._started: concurrent.futures.Future[None] | None = None
+        self._starting = threading.Lock()
         self.busy = 0  # tasks submitted through `run` and not answered yet
 
     async def run(
@@ -118,11 +120,17 @@ class WorkerPool:
         every request waiting (server start to healthy took 13 s); done in a thread, the
         service answers at once and only tasks of a pool still starting wait for it.
         """
-        if self._started is None:
-            # a no-op task scheduled in a thread forks the workers there; its future is a
-            # thread-safe one, so any event loop (two test clients of one app) can wait on it
-            self._started = await asyncio.to_thread(self._pool.schedule, _ready)
-        await asyncio.wrap_future(self._started)
+        started = self._started or await asyncio.to_thread(self._start_once)
+        await asyncio.wrap_future(started)
+
+    def _start_once(self) -> concurrent.futures.Future[None]:
+        """Schedule the no-op task that forks the workers, exactly once however many requests
+        race here; its future is thread-safe, so any event loop (two test clients of one app)
+        can wait on it."""
+        with self._starting:
+            if self._started is None:
+                self._started = self._pool.schedule(_ready)
+            return self._started
 
     def close(self) -> None:
         """Stop every worker (running tasks included) and wait for them."""

@@ -4,6 +4,7 @@ the GC the objects they inherit and run HiGHS on one thread."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import os
 import time
@@ -103,3 +104,21 @@ def test_workers_run_highs_on_one_thread() -> None:
     finally:
         pool.close()
     assert status == "kError"
+
+
+def test_racing_starts_share_one_start_and_the_pool_serves() -> None:
+    """Requests that arrive together while the workers are still starting all wait on the same
+    start (one no-op task, not one per request), and the pool then runs their tasks."""
+    pool = WorkerPool(1)
+
+    async def scenario() -> list[int]:
+        await asyncio.gather(*(pool.start() for _ in range(8)))
+        return await asyncio.gather(*(pool.run(abs, -n, deadline_seconds=30) for n in range(4)))
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as threads:
+            starts = set(threads.map(lambda _: id(pool._start_once()), range(8)))
+        assert len(starts) == 1
+        assert asyncio.run(scenario()) == [0, 1, 2, 3]
+    finally:
+        pool.close()
