@@ -207,9 +207,11 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     x, t_x, big_t = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     unit = data.time_unit
     horizon = float(days_to_model_time(data.holdout_days, unit))
-    predicted = model.conditional_expected_purchases(horizon, x, t_x, big_t)
-    actual = data.holdout_purchases.to_numpy(float)
+    # P(alive) does not depend on the horizon: computed once, it serves the total and every
+    # week of the tracking curve (E[Y(t) | history] = P(alive) E[Y(t) | alive])
     alive = model.probability_alive(x, t_x, big_t)
+    predicted = alive * model.expected_purchases_if_alive(horizon, x, t_x, big_t)
+    actual = data.holdout_purchases.to_numpy(float)
     silent = model.probability_no_purchase_if_alive(horizon, x, np.zeros_like(x), big_t)
     buys_again = alive * (1 - silent)
     # customers first seen on the calibration end (T = 0) have no rate yet: naive 0
@@ -217,7 +219,7 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     weeks = data.weekly_actual.index.to_numpy()
     week_ends = np.minimum(weeks * 7, data.holdout_days) / DAYS_PER_UNIT[unit]
     weekly_predicted = [
-        model.conditional_expected_purchases(t, x, t_x, big_t).sum() for t in week_ends
+        (alive * model.expected_purchases_if_alive(t, x, t_x, big_t)).sum() for t in week_ends
     ]
     bucket = pd.Series(
         np.minimum(x, FREQUENCY_BUCKETS[-1]).astype(int), name="calibration frequency"
