@@ -50,13 +50,21 @@ def lookalikes(loaded: LoadedOrders) -> Lookalikes:
 
 
 @pytest.fixture(scope="session")
-def movers(loaded: LoadedOrders) -> tuple[MoversReport, pd.DataFrame]:
-    return segments_on_the_move(loaded, start=START, end=END)
+def movers(loaded: LoadedOrders, chosen: ValuationSettings) -> tuple[MoversReport, pd.DataFrame]:
+    return segments_on_the_move(loaded, start=START, end=END, valuation=chosen)
 
 
 @pytest.fixture(scope="session")
 def valuation(loaded: LoadedOrders) -> Valuation:
     return value_orders(loaded, ValuationSettings(as_of=END))
+
+
+@pytest.fixture(scope="session")
+def chosen(valuation: Valuation) -> ValuationSettings:
+    """The settings naming the models that `auto` chose for `valuation`: later valuations of
+    these orders fit the same models without validating every candidate again (a minute)."""
+    choice = valuation.fitted.choice
+    return ValuationSettings(clv_model=choice.chosen, spend_model=choice.spend.chosen)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from models.audiences.movers import MoversReport, segments_on_the_move
 from models.audiences.plan import (
     DETARGETED_SEGMENT,
     STOP_SEGMENT,
+    AudienceSettings,
     PlanSettings,
     audience_plan,
     audience_segments,
@@ -18,6 +19,7 @@ from models.audiences.plan import (
     plan_audiences,
 )
 from models.customers import LoadedOrders
+from models.settings import ValuationSettings
 from models.valuation import Valuation
 
 from .conftest import END
@@ -68,11 +70,17 @@ def test_plan_partitions_the_customers(
 
 
 def test_plan_in_one_call_matches_the_steps(
-    loaded: LoadedOrders, valuation: Valuation, values: pd.DataFrame, lookalikes: Lookalikes
+    loaded: LoadedOrders,
+    valuation: Valuation,
+    values: pd.DataFrame,
+    lookalikes: Lookalikes,
+    chosen: ValuationSettings,
 ) -> None:
-    result = plan_audiences(loaded, as_of=END)  # movers over the 6 months before END
+    # valued with the models `auto` chose for the fixtures, named (the same fits)
+    result = plan_audiences(loaded, as_of=END, settings=AudienceSettings(valuation=chosen))
     assert result.movers_report is not None and result.lookalikes is not None
-    movers = segments_on_the_move(loaded, start="2024-12-30", end=END)
+    # movers over the 6 months before END
+    movers = segments_on_the_move(loaded, start="2024-12-30", end=END, valuation=chosen)
     got, expected = result.movers_report, movers[0]
     assert (got.start, got.end, got.customers) == (expected.start, expected.end, expected.customers)
     for move, same in zip(got.moves, expected.moves, strict=True):
