@@ -42,25 +42,33 @@ def null_column(name: str) -> str:
 
 
 def _create_orders(
-    con: duckdb.DuckDBPyConnection, rows: str, unified: str, present: Collection[str]
+    con: duckdb.DuckDBPyConnection, rows: str, present: Collection[str], unified: str | None
 ) -> None:
     """Create `orders` (customer_key, customer_id, then the columns of `order_fields`) from
     `rows`, a FROM clause with the kept orders as `r` and their `customer_key`; `unified`:
-    the SQL of their unified id.
+    the SQL of their unified id, None when it is the CRM id itself.
 
     Table `order_rows` holds the columns the source has (`present`) and source_row; view
-    `orders` adds the others as NULL: copying ten million constant NULLs costs as much as the
-    real columns.
+    `orders` adds the others as NULL, and the CRM id when it is the unified id: copying ten
+    million constant NULLs or repeated ids costs as much as the real columns.
     """
     stored = [name for name in ORDER_FIELDS if name in present or name == "source_row"]
-    crm = "r.customer_id AS crm_customer_id, " if "customer_id" in present else ""
+    crm = "customer_id" in present and unified is not None
     con.execute(
-        f"""CREATE TABLE order_rows AS SELECT customer_key, {unified} AS customer_id, {crm}
+        f"""CREATE TABLE order_rows AS
+        SELECT customer_key, {unified or "r.customer_id"} AS customer_id,
+        {"r.customer_id AS crm_customer_id, " if crm else ""}
         {", ".join(f"r.{name}" for name in stored)}, CAST(r.timestamp AS DATE) AS day
         FROM {rows}"""
     )
     listed = [name if name in stored else null_column(name) for name in ORDER_FIELDS]
-    crm_column = "crm_customer_id" if crm else null_column("crm_customer_id")
+    crm_column = (
+        "crm_customer_id"
+        if crm
+        else "customer_id AS crm_customer_id"
+        if "customer_id" in present
+        else null_column("crm_customer_id")
+    )
     con.execute(
         f"""CREATE VIEW orders AS SELECT customer_key, customer_id, {crm_column},
         {", ".join(listed)}, day FROM order_rows"""
@@ -200,7 +208,7 @@ def _single_key(con: duckdb.DuckDBPyConnection, present: Collection[str]) -> Ide
         "CREATE TABLE customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
         "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
     )
-    _create_orders(con, "kept r JOIN customers c USING (customer_id)", "r.customer_id", present)
+    _create_orders(con, "kept r JOIN customers c USING (customer_id)", present, None)
     con.execute(
         "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
         "customer_id AS identifier, customer_id FROM customers"
@@ -236,7 +244,7 @@ def resolve_identities(
         f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in IDENTIFIER_TYPES if c != "contact_id"
     )
     rows = f"kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"
-    _create_orders(con, rows, "k.unified_id", present)
+    _create_orders(con, rows, present, "k.unified_id")
     if with_contacts:
         con.execute(
             f"""CREATE TABLE contacts AS

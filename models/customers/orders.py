@@ -467,6 +467,9 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str
     )
 
 
+VALID_ORDER_ID = "reason IS NULL AND order_id IS NOT NULL"  # rows whose order id is checked
+
+
 def validation_steps(
     cols: dict[str, str], checked: str, source_row: str = DUCKDB_ROW
 ) -> list[tuple[str, str]]:
@@ -478,8 +481,10 @@ def validation_steps(
     non-negative row of an order id is the order, later ones are duplicates. A negative row is
     a refund: netted into the order with its order id, or rejected as `refund_without_order`
     when that order is unknown. Orders netted to zero or less are dropped (fully refunded).
-    One GROUP BY order_id keeps only the ids with duplicates or refunds, so one join then
-    gives both reasons. Plain SELECTs (no UPDATE), so that SQLGlot carries them to Spark.
+    `order_groups` keeps only the ids with duplicates or refunds, so one join then gives both
+    reasons: the GROUP BY over every row only counts (an aggregate with nothing else to
+    carry is the cheapest there is), and first rows are found among the few ids it and the
+    refunds name. Plain SELECTs (no UPDATE), so that SQLGlot carries them to Spark.
     """
     fields = " ".join(f"WHEN '{r}' THEN '{f}'" for r, f in REJECT_REASONS.items())
     raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
@@ -495,9 +500,12 @@ def validation_steps(
         ("checked_rows", checked),
         (
             "order_groups",
-            """SELECT order_id, min(CASE WHEN amount >= 0 THEN source_row END) AS first_row
-            FROM checked_rows WHERE reason IS NULL AND order_id IS NOT NULL GROUP BY order_id
-            HAVING count(*) > 1 OR min(amount) < 0""",
+            f"""SELECT order_id, min(CASE WHEN amount >= 0 THEN source_row END) AS first_row
+            FROM checked_rows WHERE {VALID_ORDER_ID} AND order_id IN (
+                SELECT order_id FROM checked_rows WHERE {VALID_ORDER_ID}
+                GROUP BY order_id HAVING count(*) > 1
+                UNION SELECT order_id FROM checked_rows WHERE {VALID_ORDER_ID} AND amount < 0)
+            GROUP BY order_id HAVING count(*) > 1 OR min(amount) < 0""",
         ),
         (
             "checked",
