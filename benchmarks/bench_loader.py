@@ -82,7 +82,7 @@ class TimedConnection:
         """Run one statement and note its wall and CPU seconds under its first words."""
         started, cpu = time.perf_counter(), time.process_time()
         result = self._connection.execute(sql, *args)
-        label = re.sub(r"\s+", " ", sql).strip()[:70]
+        label = " ".join(re.sub(r"\s+", " ", sql).split()[:4])
         self.steps.append((label, time.perf_counter() - started, time.process_time() - cpu))
         return result
 
@@ -190,10 +190,15 @@ def run_identity(path: Path) -> dict[str, float]:
     }
 
 
-RUNS = {"clvbid": run_clvbid, "bare": run_bare, "identity": run_identity}
+def run_profile(path: Path) -> dict[str, Any]:
+    """The statements of one clvbid run that took 0.1 s or more: (statement, wall, CPU)."""
+    return {"steps": [step for step in profile(path) if step[1] >= 0.1]}
 
 
-def measure(name: str, path: Path) -> dict[str, float]:
+RUNS = {"clvbid": run_clvbid, "bare": run_bare, "identity": run_identity, "profile": run_profile}
+
+
+def measure(name: str, path: Path) -> dict[str, Any]:
     """One run in a fresh process; its figures."""
     output = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_loader", "--run", name, str(path)],
@@ -230,7 +235,7 @@ def _cell(values: list[float], loads: list[float]) -> str:
 def main(n: int = ORDERS) -> None:
     """Build the data, run both formats' rounds and the identity run; print and record."""
     build_orders(n)
-    rows, lines = [], []
+    rows, lines, profiles = [], [], []
     for suffix in ("parquet", "csv"):
         path = orders_path(n, suffix)
         timed = interleave(
@@ -253,6 +258,17 @@ def main(n: int = ORDERS) -> None:
             ]
         )
         lines.append(f"- {suffix}: {same_numbers(suffix)}.")
+        steps = measure("profile", path)
+        profiles.append(
+            f"{suffix} (load {steps['load_start']:.1f} -> {steps['load_end']:.1f}):\n\n"
+            + markdown_table(
+                ["statement", "wall s", "CPU s"],
+                [
+                    [f"`{label}`", f"{wall:.2f}", f"{cpu:.2f}"]
+                    for label, wall, cpu in steps["steps"]
+                ],
+            )
+        )
     identity = measure("identity", build_two_identifier_orders(n))
     body = (
         f"{n:,} generated orders of {n // ORDERS_PER_PERSON:,} people, one customer id per "
@@ -276,6 +292,9 @@ def main(n: int = ORDERS) -> None:
         )  # fmt: skip
         + "\n\nEquality of the two summaries (last round):\n"
         + "\n".join(lines)
+        + "\n\nWhere clvbid's time goes, one more run per file (`--profile`; CPU adds both "
+        "DuckDB threads and is the steadier figure on a shared machine):\n\n"
+        + "\n\n".join(profiles)
         + f"\n\nIdentity resolution, timed apart: {n:,} orders of bench_spark's two-identifier "
         f"file (customer id, e-mail or both), `load_orders` {identity['load_s']:.1f} s of "
         f"which identity resolution {identity['identity_s']:.1f} s "
