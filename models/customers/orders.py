@@ -148,7 +148,8 @@ class LoadedOrders(OrderTables):
 
     Tables: `orders` (customer_key, customer_id = unified id, crm_customer_id, order_id,
     e-mail, loyalty_card, device_id, timestamp, day, amount, quantity, channel, device,
-    source_row), `customers` (customer_key -> customer_id, keys in customer_id order),
+    source_row; a view over table `order_rows`, which holds the columns the source has),
+    `customers` (customer_key -> customer_id, keys in customer_id order),
     `rejects` (source_row, reason, field and the raw columns as text), `identity_map`
     (identifier_type, identifier, customer_id) and, with contacts, `contacts` (customer_key,
     customer_id, contact columns).
