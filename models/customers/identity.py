@@ -7,6 +7,7 @@ the record-identifier graph (scipy.sparse.csgraph.connected_components).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
@@ -20,13 +21,57 @@ from scipy.sparse.csgraph import connected_components
 IDENTIFIER_TYPES = ("customer_id", "email", "loyalty_card", "device_id", "contact_id")
 
 
+ORDER_FIELDS = (
+    "order_id", "email", "loyalty_card", "device_id", "timestamp", "amount", "quantity",
+    "channel", "device", "source_row",
+)  # fmt: skip
+NULL_TYPES = {"quantity": "BIGINT"}  # the type of an order field the source lacks (else VARCHAR)
+
+
 def order_fields(alias: str) -> str:
     """The columns of the `orders` table after `customer_id`, read from table alias `alias`."""
-    names = "order_id, email, loyalty_card, device_id, timestamp"
-    names += ", amount, quantity, channel, device, source_row"
-    fields = ", ".join(f"{alias}.{name}" for name in names.split(", "))
+    fields = ", ".join(f"{alias}.{name}" for name in ORDER_FIELDS)
     return (
         f"{alias}.customer_id AS crm_customer_id, {fields}, CAST({alias}.timestamp AS DATE) AS day"
+    )
+
+
+def null_column(name: str) -> str:
+    """SQL of a typed NULL column `name` (an order field the source does not have)."""
+    return f"CAST(NULL AS {NULL_TYPES.get(name, 'VARCHAR')}) AS {name}"
+
+
+def _create_orders(
+    con: duckdb.DuckDBPyConnection, rows: str, present: Collection[str], unified: str | None
+) -> None:
+    """Create `orders` (customer_key, customer_id, then the columns of `order_fields`) from
+    `rows`, a FROM clause with the kept orders as `r` and their `customer_key`; `unified`:
+    the SQL of their unified id, None when it is the CRM id itself.
+
+    Table `order_rows` holds the columns the source has (`present`) and source_row; view
+    `orders` adds the others as NULL, and the CRM id when it is the unified id: copying ten
+    million constant NULLs or repeated ids costs as much as the real columns.
+    """
+    stored = [name for name in ORDER_FIELDS if name in present or name == "source_row"]
+    crm = "customer_id" in present and unified is not None
+    con.execute(
+        f"""CREATE TABLE order_rows AS
+        SELECT customer_key, {unified or "r.customer_id"} AS customer_id,
+        {"r.customer_id AS crm_customer_id, " if crm else ""}
+        {", ".join(f"r.{name}" for name in stored)}, CAST(r.timestamp AS DATE) AS day
+        FROM {rows}"""
+    )
+    listed = [name if name in stored else null_column(name) for name in ORDER_FIELDS]
+    crm_column = (
+        "crm_customer_id"
+        if crm
+        else "customer_id AS crm_customer_id"
+        if "customer_id" in present
+        else null_column("crm_customer_id")
+    )
+    con.execute(
+        f"""CREATE VIEW orders AS SELECT customer_key, customer_id, {crm_column},
+        {", ".join(listed)}, day FROM order_rows"""
     )
 
 
@@ -157,16 +202,13 @@ def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     return pd.Series(customers["unified_id"].to_numpy(), index=keys.index), identity_map
 
 
-def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
+def _single_key(con: duckdb.DuckDBPyConnection, present: Collection[str]) -> IdentityReport:
     """Orders identified by customer id alone: the id is the unified customer."""
     con.execute(
         "CREATE TABLE customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
         "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
     )
-    con.execute(
-        f"""CREATE TABLE orders AS SELECT c.customer_key, k.customer_id, {order_fields("k")}
-        FROM kept k JOIN customers c USING (customer_id)"""
-    )
+    _create_orders(con, "kept r JOIN customers c USING (customer_id)", present, None)
     con.execute(
         "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
         "customer_id AS identifier, customer_id FROM customers"
@@ -177,12 +219,18 @@ def _single_key(con: duckdb.DuckDBPyConnection) -> IdentityReport:
 
 
 def resolve_identities(
-    con: duckdb.DuckDBPyConnection, identifier_columns: list[str], *, with_contacts: bool
+    con: duckdb.DuckDBPyConnection,
+    identifier_columns: list[str],
+    *,
+    with_contacts: bool,
+    present: Collection[str] = ORDER_FIELDS,
 ) -> IdentityReport:
     """Unify the identifiers of tables `kept` (orders) and `contacts_raw`; build `orders`,
-    `contacts` and `identity_map` with the unified `customer_id`."""
+    `contacts` and `identity_map` with the unified `customer_id`. `present`: the order
+    columns the source has (the others are NULL in `kept`)."""
+    present = {*present, *identifier_columns}
     if identifier_columns == ["customer_id"] and not with_contacts:
-        return _single_key(con)
+        return _single_key(con, present)
     id_cols = ", ".join(IDENTIFIER_TYPES)
     records = "SELECT customer_id, email, loyalty_card, device_id, NULL AS contact_id FROM kept"
     if with_contacts:
@@ -195,11 +243,8 @@ def resolve_identities(
     join = " AND ".join(
         f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in IDENTIFIER_TYPES if c != "contact_id"
     )
-    con.execute(
-        f"""CREATE TABLE orders AS
-        SELECT k.customer_key, k.unified_id AS customer_id, {order_fields("r")}
-        FROM kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"""
-    )
+    rows = f"kept r JOIN unified_keys k ON {join} AND k.contact_id IS NULL"
+    _create_orders(con, rows, present, "k.unified_id")
     if with_contacts:
         con.execute(
             f"""CREATE TABLE contacts AS

@@ -24,7 +24,7 @@ from models.customers.errors import (
     OrdersSchemaError,
     OrdersValidationError,
 )
-from models.customers.identity import IdentityReport, resolve_identities
+from models.customers.identity import IdentityReport, null_column, resolve_identities
 from models.customers.source import Source, read_source, sql_string
 
 IDENTIFIER_COLUMNS = ("customer_id", "email", "loyalty_card", "device_id")
@@ -148,7 +148,8 @@ class LoadedOrders(OrderTables):
 
     Tables: `orders` (customer_key, customer_id = unified id, crm_customer_id, order_id,
     e-mail, loyalty_card, device_id, timestamp, day, amount, quantity, channel, device,
-    source_row), `customers` (customer_key -> customer_id, keys in customer_id order),
+    source_row; a view over table `order_rows`, which holds the columns the source has),
+    `customers` (customer_key -> customer_id, keys in customer_id order),
     `rejects` (source_row, reason, field and the raw columns as text), `identity_map`
     (identifier_type, identifier, customer_id) and, with contacts, `contacts` (customer_key,
     customer_id, contact columns).
@@ -397,6 +398,12 @@ CHECKED_COLUMNS = (
 DUCKDB_ROW = "raw.rowid + 1"  # the data row number of DuckDB's `raw` table (source.py)
 
 
+def checked_columns(cols: Mapping[str, str]) -> list[str]:
+    """The columns the row checks keep (CHECKED_COLUMNS the source has, and source_row and
+    order_id): columns it lacks are added as NULL later, not carried through every row."""
+    return [name for name in CHECKED_COLUMNS if name in cols or name in ("source_row", "order_id")]
+
+
 def checked_sql(
     cols: dict[str, str],
     types: dict[str, str],
@@ -411,8 +418,11 @@ def checked_sql(
     """
     parsed = _parsed_sql(cols, types, timestamp_format)
     no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
-    return f"""SELECT source_row, order_id, {", ".join(IDENTIFIER_COLUMNS)}, timestamp, amount,
-        CAST(quantity AS BIGINT) AS quantity, channel, device,
+    listed = ", ".join(
+        "CAST(quantity AS BIGINT) AS quantity" if name == "quantity" else name
+        for name in checked_columns(cols)
+    )
+    return f"""SELECT {listed},
         CASE
             WHEN {no_identifier} THEN 'missing_customer_id'
             WHEN NOT timestamp_given THEN 'missing_timestamp'
@@ -458,6 +468,9 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str
     )
 
 
+VALID_ORDER_ID = "reason IS NULL AND order_id IS NOT NULL"  # rows whose order id is checked
+
+
 def validation_steps(
     cols: dict[str, str], checked: str, source_row: str = DUCKDB_ROW
 ) -> list[tuple[str, str]]:
@@ -469,12 +482,17 @@ def validation_steps(
     non-negative row of an order id is the order, later ones are duplicates. A negative row is
     a refund: netted into the order with its order id, or rejected as `refund_without_order`
     when that order is unknown. Orders netted to zero or less are dropped (fully refunded).
-    One GROUP BY order_id keeps only the ids with duplicates or refunds, so one join then
-    gives both reasons. Plain SELECTs (no UPDATE), so that SQLGlot carries them to Spark.
+    `order_groups` keeps only the ids with duplicates or refunds, so one join then gives both
+    reasons: the GROUP BY over every row only counts (an aggregate with nothing else to
+    carry is the cheapest there is), and first rows are found among the few ids it and the
+    refunds name. Plain SELECTs (no UPDATE), so that SQLGlot carries them to Spark.
     """
     fields = " ".join(f"WHEN '{r}' THEN '{f}'" for r, f in REJECT_REASONS.items())
     raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
-    listed = ", ".join(f"c.{name}" for name in CHECKED_COLUMNS)
+    kept_columns = checked_columns(cols)
+    listed = ", ".join(
+        f"c.{name}" if name in kept_columns else null_column(name) for name in CHECKED_COLUMNS
+    )
     kept = ", ".join(
         "o.amount + coalesce(f.refund, 0) AS amount" if name == "amount" else f"o.{name}"
         for name in CHECKED_COLUMNS
@@ -483,9 +501,12 @@ def validation_steps(
         ("checked_rows", checked),
         (
             "order_groups",
-            """SELECT order_id, min(CASE WHEN amount >= 0 THEN source_row END) AS first_row
-            FROM checked_rows WHERE reason IS NULL AND order_id IS NOT NULL GROUP BY order_id
-            HAVING count(*) > 1 OR min(amount) < 0""",
+            f"""SELECT order_id, min(CASE WHEN amount >= 0 THEN source_row END) AS first_row
+            FROM checked_rows WHERE {VALID_ORDER_ID} AND order_id IN (
+                SELECT order_id FROM checked_rows WHERE {VALID_ORDER_ID}
+                GROUP BY order_id HAVING count(*) > 1
+                UNION SELECT order_id FROM checked_rows WHERE {VALID_ORDER_ID} AND amount < 0)
+            GROUP BY order_id HAVING count(*) > 1 OR min(amount) < 0""",
         ),
         (
             "checked",
@@ -522,12 +543,17 @@ REFUND_COUNTS = """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
      WHERE o.reason IS NULL AND o.amount >= 0 AND o.amount + f.refund <= 0)"""
 
 
+# Validation steps DuckDB runs as views: `checked` only adds the order-id reasons (a probe of
+# the few ids with duplicates or refunds) and `kept` the refunds, so materialising either
+# would copy every row once more for nothing.
+VIEWS = ("checked", "kept")
+
+
 def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked: str) -> None:
-    """Run the validation steps in DuckDB: tables, except `kept`, a view read once."""
+    """Run the validation steps in DuckDB: tables, except VIEWS."""
     for name, sql in validation_steps(cols, checked):
-        kind = "TEMP VIEW" if name == "kept" else "TABLE"
+        kind = "TEMP VIEW" if name in VIEWS else "TABLE"
         con.execute(f"CREATE {kind} {name} AS {sql}")
-    con.execute("DROP TABLE order_groups")
 
 
 def load_contacts(
@@ -645,10 +671,10 @@ def load_orders(
         con,
         [c for c in IDENTIFIER_COLUMNS if c in cols],
         with_contacts=contacts is not None,
+        present=cols,
     )
-    for statement in ["DROP VIEW kept", "DROP TABLE refunds", "DROP TABLE checked"]:
-        con.execute(statement)
-    con.execute("DROP TABLE checked_rows")
+    for name in ["kept", "refunds", "checked", "order_groups", "checked_rows"]:
+        con.execute(f"DROP {'VIEW' if name in VIEWS else 'TABLE'} {name}")
     (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
     report = LoadReport(
         rows_read=int(rows_read),

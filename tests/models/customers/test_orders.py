@@ -151,3 +151,45 @@ def test_dataframe_and_csv_give_the_same_orders(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(from_frame, from_csv)
     assert from_frame.loc["a", "orders"] == 2
     assert from_frame.loc["a", "frequency"] == 0
+
+
+ORDERS_TABLE = [
+    "customer_key", "customer_id", "crm_customer_id", "order_id", "email", "loyalty_card",
+    "device_id", "timestamp", "amount", "quantity", "channel", "device", "source_row", "day",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "rows"),
+    [
+        ("customer_id,timestamp,amount", ["c1,2024-01-01,5", "c1,2024-01-02,6"]),
+        (
+            "customer_id,email,timestamp,amount",
+            ["c1,A@x.org,2024-01-01,5", ",a@x.org,2024-01-02,6"],
+        ),
+    ],
+    ids=["crm id only", "crm id and e-mail"],
+)
+def test_orders_table_has_every_column_whatever_the_source_gives(
+    tmp_path: Path, header: str, rows: list[str]
+) -> None:
+    full = tmp_path / "full.csv"
+    full.write_text(
+        "order_id,customer_id,email,loyalty_card,device_id,timestamp,amount,quantity,channel,"
+        "device\no1,c1,a@x.org,L1,D1,2024-01-01,5,1,Web,Mobile\n"
+    )
+    few = tmp_path / "few.csv"
+    few.write_text("\n".join([header, *rows]) + "\n")
+    full_loaded, few_loaded = (load_orders(path, max_timestamp=NOW) for path in (full, few))
+    full_orders, orders = full_loaded.relation(), few_loaded.relation()
+    assert full_orders.columns == orders.columns == ORDERS_TABLE
+    assert full_orders.types == orders.types
+    frame = orders.df().sort_values("source_row")
+    # Both rows are one customer, c1; the CRM id stays what each row said.
+    assert frame["customer_id"].tolist() == ["c1", "c1"]
+    crm_ids = [None if pd.isna(v) else v for v in frame["crm_customer_id"]]
+    assert crm_ids == [r.split(",")[0] or None for r in rows]
+    given = set(header.split(","))
+    absent = [c for c in ORDERS_TABLE[3:12] if c not in given]
+    assert frame[absent].isna().all().all()
+    assert full_orders.df()[ORDERS_TABLE[3:12]].notna().all().all()
