@@ -71,9 +71,10 @@ Targets of
 issue 13 for the default choice: per-customer MAE < 0.79 and total within +/-10%.
 Default choice (lowest Brier score of buying again): {choice.chosen}, MAE {chosen.mae:.4f},
 total {error:+.1%}: targets {"met" if chosen.mae < 0.79 and abs(error) <= 0.10 else "NOT met"}.
-Candidates: the plain models and the two-class BG/NBD (models/clv/latent_class.py); the
-two-class Pareto/NBD is validated by name (not in `auto`); the other attempts of issue 13 are
-listed in docs/clv.md, "Heterogeneity".
+Candidates: the plain models, the two-class BG/NBD (models/clv/latent_class.py) and BG/NBD
+with the log first-order value as a covariate (`bgnbd_cov`, models/clv/covariates.py; CDNOW
+has no channel); the two-class Pareto/NBD is validated by name (not in `auto`); the other
+attempts of issue 13 are listed in docs/clv.md, "Heterogeneity".
 
 {purchases}
 

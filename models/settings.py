@@ -16,8 +16,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from models.vocabulary import Stage
 
 Share = Annotated[float, Field(ge=0, le=1)]
-ModelChoice = Literal["auto", "bgnbd", "pnbd", "bgnbd_2class", "pnbd_2class"]
-PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "bgnbd_2class")
+ModelChoice = Literal["auto", "bgnbd", "pnbd", "bgnbd_2class", "pnbd_2class", "bgnbd_cov"]
+PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "bgnbd_2class", "bgnbd_cov")
 """The `auto` candidates. pnbd_2class is asked for by name only: without a closed-form
 gradient it costs 50-100 times the others, and where one class barely dies its dropout
 shape runs along a flat ridge that the fit does not settle (docs/clv.md, Heterogeneity)."""
@@ -55,8 +55,9 @@ class TierSettings(BaseModel):
 class ValuationSettings(BaseModel):
     """How orders become customer values (docs/clv.md).
 
-    `clv_model` `auto` fits BG/NBD, Pareto/NBD and the two-class BG/NBD mixture
-    (models/clv/latent_class.py; the two-class Pareto/NBD by name) on a calibration period
+    `clv_model` `auto` fits BG/NBD, Pareto/NBD, the two-class BG/NBD mixture
+    (models/clv/latent_class.py; the two-class Pareto/NBD by name) and BG/NBD with the first
+    order's value and channel as covariates (models/clv/covariates.py) on a calibration period
     and keeps the one with the lowest holdout Brier score of buying again (P(alive) and
     P(no purchase | alive), what values rest on; the per-customer MAE is reported beside it;
     a model that does not
@@ -82,7 +83,9 @@ class ValuationSettings(BaseModel):
         validation_alias=AliasChoices("clv_model", "model"),
         description=(
             "Purchase model: bgnbd, pnbd, their two-class mixtures bgnbd_2class and "
-            "pnbd_2class, or auto (lowest holdout Brier score of bgnbd, pnbd, bgnbd_2class)."
+            "pnbd_2class, bgnbd_cov (BG/NBD with the first order's value and channel as "
+            "covariates), or auto (lowest holdout Brier score of bgnbd, pnbd, bgnbd_2class, "
+            "bgnbd_cov)."
         ),
     )
     spend_model: SpendChoice = Field(

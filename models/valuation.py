@@ -22,12 +22,12 @@ from models.clv.base import ConvergenceError, InvalidSummaryError
 from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.spend import SpendReport, fit_spend_model, validate_spend
 from models.clv.validation import (
-    MODELS,
     HoldoutData,
     ValidationReport,
     calibration_holdout,
     candidates_table,
     default_calibration_end,
+    fit_purchase_model,
     validate,
 )
 from models.clv.value import PurchaseModel
@@ -222,8 +222,8 @@ def choose_model(
     summary = data.calibration
     for name in candidates:
         try:
-            model = MODELS[name](penalizer=settings.penalizer).fit(
-                summary["frequency"], summary["recency"], summary["T"], time_unit=TIME_UNIT
+            model = fit_purchase_model(
+                name, summary, penalizer=settings.penalizer, time_unit=TIME_UNIT
             )
         except ConvergenceError as error:
             dropped[name] = f"did not converge on the calibration period ({error})"
@@ -286,9 +286,7 @@ def _fit_purchases(
     order = [choice.chosen, *(name for name in choice.reports if name != choice.chosen)]
     name, model, failures = _first_that_fits(
         order,
-        lambda name: MODELS[name](penalizer=penalizer).fit(
-            ordered["frequency"], ordered["recency"], ordered["T"], time_unit=TIME_UNIT
-        ),
+        lambda name: fit_purchase_model(name, ordered, penalizer=penalizer, time_unit=TIME_UNIT),
         field="model.clv_model",
         hint="set a small penalizer (e.g. 0.001) or choose the other purchase model",
     )

@@ -73,8 +73,8 @@ def test_fit_writes_every_output(sample_csv: Path, tmp_path: Path) -> None:
     [
         (
             ["--model", "xyz"],
-            "--model 'xyz': Input should be 'auto', 'bgnbd', 'pnbd', 'bgnbd_2class' or "
-            "'pnbd_2class'",
+            "--model 'xyz': Input should be 'auto', 'bgnbd', 'pnbd', 'bgnbd_2class', "
+            "'pnbd_2class' or 'bgnbd_cov'",
         ),
         (["--margin", "2"], "--margin 2.0: Input should be less than or equal to 1"),
         (["--penalizer", "-1"], "--penalizer -1.0: Input should be greater than or equal to 0"),

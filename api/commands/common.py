@@ -122,7 +122,9 @@ HorizonOpt = Annotated[int, typer.Option("--horizon", help="CLV horizon in month
 ModelOpt = Annotated[
     str,
     typer.Option(
-        "--model", help="bgnbd, pnbd, bgnbd_2class, pnbd_2class (two-class mixtures), or auto."
+        "--model",
+        help="bgnbd, pnbd, bgnbd_2class, pnbd_2class (two-class mixtures), bgnbd_cov (BG/NBD "
+        "with the first order's value and channel as covariates), or auto.",
     ),
 ]
 PenalizerOpt = Annotated[

@@ -15,6 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from models.audiences.mvc import days_since_last_order
+from models.clv.covariates import covariate_arguments
 from models.clv.value import PurchaseModel, days_to_model_time
 
 
@@ -59,7 +60,9 @@ def expected_gap_days(purchases: PurchaseModel, summary: pd.DataFrame) -> pd.Ser
     year = float(days_to_model_time(365.25, unit))
     x = summary["frequency"].to_numpy(dtype=float)
     big_t = summary["T"].to_numpy(dtype=float)
-    per_year = purchases.expected_purchases_if_alive(year, x, np.zeros_like(x), big_t)
+    per_year = purchases.expected_purchases_if_alive(
+        year, x, np.zeros_like(x), big_t, **covariate_arguments(purchases, summary)
+    )
     return pd.Series(365.25 / np.asarray(per_year, dtype=float), index=summary.index)
 
 

@@ -15,7 +15,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 from scipy.optimize import OptimizeResult, minimize
-from scipy.special import hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
 from models.errors import ClvbidError
 
@@ -84,6 +84,7 @@ class FitData:
     T: np.ndarray
     weights: np.ndarray
     n_customers: float
+    covariates: np.ndarray | None = None
 
     @property
     def time_scale(self) -> float:
@@ -100,14 +101,20 @@ class FitData:
 
 
 def weighted_summary(
-    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None,
+    covariates: np.ndarray | None = None,
 ) -> FitData:
     """The checked summary with identical (x, t_x, T) rows merged and T = 0 rows set aside.
 
-    `weights` counts customers per input row when the data is already aggregated.
+    `weights` counts customers per input row when the data is already aggregated;
+    `covariates` (customers x covariates, models/clv/covariates.py) are merged on as well.
     """
     x, t_x, big_t = check_summary(frequency, recency, T)
-    data = compress(x=x.astype(np.int64), t_x=t_x, T=big_t)
+    z = np.empty((len(x), 0)) if covariates is None else covariates
+    data, merged = compress_with_covariates(z, x=x.astype(np.int64), t_x=t_x, T=big_t)
     row_weights = (
         data.weights
         if weights is None
@@ -126,7 +133,19 @@ def weighted_summary(
         T=data.columns["T"][observed],
         weights=row_weights[observed],
         n_customers=float(row_weights.sum()),
+        covariates=None if covariates is None else merged[observed],
     )
+
+
+def compress_with_covariates(
+    covariates: np.ndarray, **columns: np.ndarray
+) -> tuple[Compressed, np.ndarray]:
+    """`compress` on `columns` and every column of `covariates` (customers x covariates), with
+    the covariates of the merged rows (rows x covariates, also for none)."""
+    names = [f"covariate_{k}" for k in range(covariates.shape[1])]
+    data = compress(**columns, **dict(zip(names, covariates.T, strict=True)))
+    stacked = [data.columns.pop(name) for name in names]
+    return data, np.column_stack(stacked or [np.empty((len(data.weights), 0))])
 
 
 def check_summary(
@@ -185,18 +204,24 @@ def fail_first(
         )
 
 
-def log_rising_factorial(base: float, counts: np.ndarray) -> np.ndarray:
+def log_rising_factorial(base: float | np.ndarray, counts: np.ndarray) -> np.ndarray:
     """log Gamma(base + n) - log Gamma(base) for whole counts n, via a cumulative table.
 
-    One log per distinct count up to max(n) instead of two gammaln per customer.
+    One log per distinct count up to max(n) instead of two gammaln per customer; a base per
+    customer (a model with covariates, models/clv/covariates.py) takes the two gammaln.
     """
+    if np.ndim(base):
+        return gammaln(base + counts) - gammaln(base)
     steps = np.log(base + np.arange(int(counts.max(initial=0))))
     table = np.concatenate(([0.0], np.cumsum(steps)))
     return table[counts.astype(np.int64, copy=False)]
 
 
-def digamma_difference(base: float, counts: np.ndarray) -> np.ndarray:
-    """psi(base + n) - psi(base) for whole counts n: the derivative of log_rising_factorial."""
+def digamma_difference(base: float | np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """psi(base + n) - psi(base) for whole counts n: the derivative of log_rising_factorial
+    (a table for one base, two digammas for a base per customer)."""
+    if np.ndim(base):
+        return digamma(base + counts) - digamma(base)
     steps = 1.0 / (base + np.arange(int(counts.max(initial=0))))
     table = np.concatenate(([0.0], np.cumsum(steps)))
     return table[counts.astype(np.int64, copy=False)]
@@ -455,11 +480,17 @@ class CountingModel(Estimator, ABC):
         """E[Y(t) | alive at T, history]: expected purchases in (T, T+t] of a live customer."""
 
     def conditional_expected_purchases(
-        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        **covariates: np.ndarray,
     ) -> np.ndarray:
-        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] = P(alive) E[Y(t) | alive]."""
-        alive = self.probability_alive(frequency, recency, T)
-        return alive * self.expected_purchases_if_alive(t, frequency, recency, T)
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] = P(alive) E[Y(t) | alive];
+        `covariates` goes on to a model that has them (models/clv/covariates.py)."""
+        alive = self.probability_alive(frequency, recency, T, **covariates)
+        return alive * self.expected_purchases_if_alive(t, frequency, recency, T, **covariates)
 
 
 # The fit has converged when less than this much log-likelihood (in total, not per customer)

@@ -6,6 +6,7 @@ drop out with probability p ~ Beta(a, b). Times are in the unit of the fitted su
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
@@ -21,6 +22,9 @@ from models.clv.base import (
     weighted_summary,
 )
 
+# r, alpha, a, b: numbers, or arrays of one value per row (a model with covariates)
+Params = Sequence[float | np.ndarray] | np.ndarray
+
 
 def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Per-customer log-likelihood, FHL (2005) eq. 6, in log space.
@@ -33,7 +37,7 @@ def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndar
 
 
 def _log_likelihood_terms(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: Params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-row log-likelihood, the weight of the 'still alive' branch, and log(alpha + t_x)."""
     r, alpha, a, b = params
@@ -59,10 +63,11 @@ def _weighted_log_likelihood_and_gradient(
 
 
 def row_log_likelihood_and_gradient(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    params: Params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row log-likelihood and its gradient with respect to log-params (4 x rows), so a
-    mixture of classes (models/clv/latent_class.py) can weight each row by its class."""
+    mixture of classes (models/clv/latent_class.py) can weight each row by its class and a
+    model with covariates (models/clv/covariates.py) pass alpha, a, b per row."""
     r, alpha, a, b = params
     ll, p3, log_alpha_t_x = _log_likelihood_terms(params, x, t_x, T)
     p4 = 1.0 - p3
@@ -74,10 +79,10 @@ def row_log_likelihood_and_gradient(
     d_alpha = r / alpha - (r + x) * (p3 / (alpha + T) + p4 / (alpha + t_x))
     d_a = -d_abx + p4 / a
     d_b = -d_abx + d_bx - p4 / np.where(repeat, b + x - 1, 1.0)
-    return ll, np.array([d_r, d_alpha, d_a, d_b]) * params[:, None]
+    return ll, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
-def log_likelihood_if_alive(params: ArrayLike, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+def log_likelihood_if_alive(params: Params, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """log P(x purchases, alive at T): FHL (2005) eq. 6's A1 + A2 + A3, free of t_x."""
     r, alpha, a, b = params
     a1 = log_rising_factorial(r, x) + r * np.log(alpha)
@@ -138,7 +143,7 @@ class BetaGeoModel(CountingModel):
         """
         params = self._check_fitted().to_numpy()
         t = np.asarray(t, dtype=float)
-        return _expected_if_alive(params, t, np.zeros_like(t), np.zeros_like(t))
+        return expected_if_alive(params, t, np.zeros_like(t), np.zeros_like(t))
 
     def probability_alive(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -148,21 +153,17 @@ class BetaGeoModel(CountingModel):
         The log-odds log(a/(b+x-1)) + (r+x) log1p((T-t_x)/(alpha+t_x)) stay finite for any x, so
         P(alive) goes smoothly down to the smallest double (and is exactly 1 when x = 0).
         """
-        r, alpha, a, b = self._check_fitted()
         x, t_x, big_t = check_summary(frequency, recency, T)
-        repeat = x > 0
-        log_ratio = (r + x) * np.log1p((big_t - t_x) / (alpha + t_x))
-        log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + log_ratio
-        return np.where(repeat, expit(-log_odds), 1.0)
+        return probability_alive(self._check_fitted().to_numpy(), x, t_x, big_t)
 
     def expected_purchases_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> np.ndarray:
         """E[Y(t) | alive at T, history]: the numerator of FHL (2005) eq. 10 (see
-        `_expected_if_alive`); posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x)."""
+        `expected_if_alive`); posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x)."""
         params = self._check_fitted().to_numpy()
         x, _, big_t = check_summary(frequency, recency, T)
-        return _expected_if_alive(params, np.asarray(t, dtype=float), x, big_t)
+        return expected_if_alive(params, np.asarray(t, dtype=float), x, big_t)
 
     def probability_no_purchase_if_alive(
         self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
@@ -171,10 +172,9 @@ class BetaGeoModel(CountingModel):
 
         A live BG/NBD customer can only drop out right after a purchase, so this is E[e^-lambda t].
         """
-        r, alpha, _, _ = self._check_fitted()
         x, _, big_t = check_summary(frequency, recency, T)
-        t = np.asarray(t, dtype=float)
-        return np.exp(-(r + x) * np.log1p(t / (alpha + big_t)))
+        params = self._check_fitted().to_numpy()
+        return probability_no_purchase_if_alive(params, np.asarray(t, dtype=float), x, big_t)
 
     def probability_of_purchases(self, n: ArrayLike, t: ArrayLike) -> np.ndarray:
         """P(X(t) = n) for a new customer: FHL (2005) eq. 8, in log space."""
@@ -199,9 +199,24 @@ class BetaGeoModel(CountingModel):
         return first + tail
 
 
-def _expected_if_alive(
-    params: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray
+def probability_alive(params: Params, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """P(alive at T | x, t_x, T), FHL (2005) eq. 12, from parameters (one value or one per row)."""
+    r, alpha, a, b = params
+    repeat = x > 0
+    log_ratio = (r + x) * np.log1p((T - t_x) / (alpha + t_x))
+    log_odds = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + log_ratio
+    return np.where(repeat, expit(-log_odds), 1.0)
+
+
+def probability_no_purchase_if_alive(
+    params: Params, t: np.ndarray, x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
+    """(1 + t/(alpha+T))^-(r+x): P(no purchase in (T, T+t] | alive at T, x, T)."""
+    r, alpha, _, _ = params
+    return np.exp(-(r + x) * np.log1p(t / (alpha + T)))
+
+
+def expected_if_alive(params: Params, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)],
     z = t/(alpha+T+t): FHL (2005) eq. 10's numerator, rewritten so that no term overflows.
 

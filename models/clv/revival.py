@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import roots_legendre
 
+from models.clv import bgnbd
 from models.clv.base import ArrayLike, hyp2f1_stable
 from models.clv.bgnbd import BetaGeoModel
 from models.clv.pareto_nbd import ParetoNBDModel
@@ -36,28 +37,32 @@ def expected_purchases_if_revived(
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
+    **covariates: np.ndarray,
 ) -> np.ndarray:
-    """E[purchases in (0, t] after a revival | dead at T, history] (module docstring)."""
+    """E[purchases in (0, t] after a revival | dead at T, history] (module docstring);
+    `covariates` is passed on to a model that has them (models/clv/covariates.py)."""
     x = np.asarray(frequency, dtype=float)
     t_x = np.asarray(recency, dtype=float)
     big_t = np.asarray(T, dtype=float)
     if isinstance(model, BetaGeoModel):
-        return _bgnbd_revived(model, t, x, t_x, big_t)
+        return bgnbd_revived(model.params_.to_numpy(), t, x, t_x, big_t)
     if isinstance(model, ParetoNBDModel):
         return _pareto_nbd_revived(model, t, x, t_x, big_t)
-    mixed = getattr(model, "expected_purchases_if_revived", None)  # latent-class mixtures
+    # latent-class mixtures and the model with covariates
+    mixed = getattr(model, "expected_purchases_if_revived", None)
     if mixed is not None:
-        return mixed(t, x, t_x, big_t)
+        return mixed(t, x, t_x, big_t, **covariates)
     raise TypeError(f"no revival posterior for {type(model).__name__}")
 
 
-def _bgnbd_revived(
-    model: BetaGeoModel, t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
+def bgnbd_revived(
+    params: bgnbd.Params, t: float, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray
 ) -> np.ndarray:
-    """FHL (2005) eq. 7 with r+x, alpha+t_x, a+1, b+x-1 (the posterior given death)."""
-    r, alpha, a, b = model.params_
+    """FHL (2005) eq. 7 with r+x, alpha+t_x, a+1, b+x-1 (the posterior given death), from
+    BG/NBD parameters (one value or one per customer, models/clv/covariates.py)."""
+    r, alpha, a, b = params
     dead = x > 0
-    alive = model.expected_purchases_if_alive(t, x, np.zeros_like(x), big_t)
+    alive = bgnbd.expected_if_alive(params, np.asarray(t, dtype=float), x, big_t)
     shape, scale = r + x, alpha + t_x
     b_dead = np.where(dead, b + x - 1, 1.0)
     hyp = hyp2f1_stable(shape, b_dead, a + b_dead, t / (scale + t))

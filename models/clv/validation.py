@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
+from models.clv.covariates import BetaGeoCovariateModel, covariate_arguments, summary_covariates
 from models.clv.latent_class import (
     LatentClassBetaGeoModel,
     LatentClassModel,
@@ -30,14 +31,33 @@ from models.clv.value import PurchaseModel, days_to_model_time
 from models.customers.orders import OrdersInput, as_loaded
 from models.customers.summary import TimeUnit, customer_summary
 
-MODELS: dict[str, Callable[..., BetaGeoModel | ParetoNBDModel | LatentClassModel]] = {
+MODELS: dict[
+    str, Callable[..., BetaGeoModel | ParetoNBDModel | LatentClassModel | BetaGeoCovariateModel]
+] = {
     "bgnbd": BetaGeoModel,
     "pnbd": ParetoNBDModel,
     "bgnbd_2class": partial(LatentClassBetaGeoModel, n_classes=2),
     "pnbd_2class": partial(LatentClassParetoNBDModel, n_classes=2),
+    "bgnbd_cov": BetaGeoCovariateModel,
 }
 """Purchase-model constructors by the name `ValuationSettings.clv_model` uses."""
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def fit_purchase_model(
+    name: str, summary: pd.DataFrame, *, penalizer: float, time_unit: TimeUnit = "weeks"
+) -> PurchaseModel:
+    """Fit the purchase model `name` (MODELS) on a customer summary: its frequency, recency
+    and T, and for bgnbd_cov the covariates of its first orders (models/clv/covariates.py)."""
+    model = MODELS[name](penalizer=penalizer)
+    extra = (
+        {"covariates": summary_covariates(summary)}
+        if isinstance(model, BetaGeoCovariateModel)
+        else {}
+    )
+    return model.fit(
+        summary["frequency"], summary["recency"], summary["T"], time_unit=time_unit, **extra
+    )
 
 
 def default_calibration_end(
@@ -205,21 +225,23 @@ def validate(model: PurchaseModel, data: HoldoutData, name: str) -> ValidationRe
     """Compare a model fitted on `data.calibration` with the holdout (see module docstring)."""
     summary = data.calibration
     x, t_x, big_t = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    extra = covariate_arguments(model, summary)
     unit = data.time_unit
     horizon = float(days_to_model_time(data.holdout_days, unit))
     # P(alive) does not depend on the horizon: computed once, it serves the total and every
     # week of the tracking curve (E[Y(t) | history] = P(alive) E[Y(t) | alive])
-    alive = model.probability_alive(x, t_x, big_t)
-    predicted = alive * model.expected_purchases_if_alive(horizon, x, t_x, big_t)
+    alive = model.probability_alive(x, t_x, big_t, **extra)
+    predicted = alive * model.expected_purchases_if_alive(horizon, x, t_x, big_t, **extra)
     actual = data.holdout_purchases.to_numpy(float)
-    silent = model.probability_no_purchase_if_alive(horizon, x, np.zeros_like(x), big_t)
+    silent = model.probability_no_purchase_if_alive(horizon, x, np.zeros_like(x), big_t, **extra)
     buys_again = alive * (1 - silent)
     # customers first seen on the calibration end (T = 0) have no rate yet: naive 0
     naive = np.divide(x, big_t, out=np.zeros_like(x), where=big_t > 0) * horizon
     weeks = data.weekly_actual.index.to_numpy()
     week_ends = np.minimum(weeks * 7, data.holdout_days) / DAYS_PER_UNIT[unit]
     weekly_predicted = [
-        (alive * model.expected_purchases_if_alive(t, x, t_x, big_t)).sum() for t in week_ends
+        (alive * model.expected_purchases_if_alive(t, x, t_x, big_t, **extra)).sum()
+        for t in week_ends
     ]
     bucket = pd.Series(
         np.minimum(x, FREQUENCY_BUCKETS[-1]).astype(int), name="calibration frequency"

@@ -22,7 +22,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from models.clv.base import DAYS_PER_UNIT, ArrayLike, Compressed, compress
+from models.clv.base import DAYS_PER_UNIT, ArrayLike, Compressed, compress_with_covariates
+from models.clv.covariates import covariate_arguments
 from models.clv.gamma_gamma import GammaGammaModel
 from models.clv.revival import expected_purchases_if_revived
 from models.clv.spend import expected_order_value
@@ -107,18 +108,28 @@ def discounted_purchases(
 @dataclass(frozen=True)
 class _Histories:
     """The distinct purchase histories of a summary: P(alive) and the revived purchases depend
-    on (x, t_x, T), the "if alive" quantities only on (x, T)."""
+    on (x, t_x, T), the "if alive" quantities only on (x, T), both also on the covariates of
+    a model that has them (models/clv/covariates.py): `row_extra` and `age_extra` are the
+    keyword its predictions take for the compressed rows, empty for a plain model."""
 
     rows: Compressed
     ages: Compressed
+    row_extra: dict[str, np.ndarray]
+    age_extra: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, summary: pd.DataFrame) -> _Histories:
-        """Compress the frequency, recency and T columns of `summary`."""
+    def of(cls, summary: pd.DataFrame, purchases: PurchaseModel) -> _Histories:
+        """Compress the frequency, recency and T columns of `summary` (and its covariates)."""
         x = summary["frequency"].to_numpy(dtype=float)
         t_x = summary["recency"].to_numpy(dtype=float)
         big_t = summary["T"].to_numpy(dtype=float)
-        return cls(rows=compress(x=x, t_x=t_x, T=big_t), ages=compress(x=x, T=big_t))
+        extra = covariate_arguments(purchases, summary)
+        z = extra.get("covariates", np.empty((len(x), 0)))
+        rows, row_z = compress_with_covariates(z, x=x, t_x=t_x, T=big_t)
+        ages, age_z = compress_with_covariates(z, x=x, T=big_t)
+        if not extra:
+            return cls(rows, ages, {}, {})
+        return cls(rows, ages, {"covariates": row_z}, {"covariates": age_z})
 
 
 def _discount(
@@ -138,10 +149,14 @@ def _purchase_factors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per customer P(alive) and the discounted purchases if alive over the horizon."""
     rows, ages = histories.rows, histories.ages
-    p_alive = purchases.probability_alive(rows.columns["x"], rows.columns["t_x"], rows.columns["T"])
+    p_alive = purchases.probability_alive(
+        rows.columns["x"], rows.columns["t_x"], rows.columns["T"], **histories.row_extra
+    )
     ax, a_t = ages.columns["x"], ages.columns["T"]
     discounted = _discount(
-        lambda t: purchases.expected_purchases_if_alive(t, ax, np.zeros_like(ax), a_t),
+        lambda t: purchases.expected_purchases_if_alive(
+            t, ax, np.zeros_like(ax), a_t, **histories.age_extra
+        ),
         settings,
         purchases.time_unit_,
     )
@@ -154,7 +169,7 @@ def clv_factors(
     """The purchase model's factors of each customer's CLV: P(alive) and the discounted
     purchases if alive (CLV = P(alive) x margin x order x the latter); what the delta method
     moves, without the revival and incrementality terms that CLV does not use."""
-    return _purchase_factors(purchases, _Histories.of(summary), settings)
+    return _purchase_factors(purchases, _Histories.of(summary, purchases), settings)
 
 
 def customer_value(
@@ -176,17 +191,23 @@ def customer_value(
     unit = purchases.time_unit_
     horizon = float(months_to_model_time(settings.horizon_months, unit))
     window = float(days_to_model_time(settings.campaign_window_days, unit))
-    histories = _Histories.of(summary)
+    histories = _Histories.of(summary, purchases)
     p_alive, discounted = _purchase_factors(purchases, histories, settings)
     rows, ages = histories.rows, histories.ages
     rx, r_tx, r_t = rows.columns["x"], rows.columns["t_x"], rows.columns["T"]
     ax, a_t = ages.columns["x"], ages.columns["T"]
     zeros = np.zeros_like(ax)
     revived = _discount(
-        lambda t: expected_purchases_if_revived(purchases, t, rx, r_tx, r_t), settings, unit
+        lambda t: expected_purchases_if_revived(purchases, t, rx, r_tx, r_t, **histories.row_extra),
+        settings,
+        unit,
     )
-    expected_if_alive = purchases.expected_purchases_if_alive(horizon, ax, zeros, a_t)
-    no_purchase = purchases.probability_no_purchase_if_alive(window, ax, zeros, a_t)
+    expected_if_alive = purchases.expected_purchases_if_alive(
+        horizon, ax, zeros, a_t, **histories.age_extra
+    )
+    no_purchase = purchases.probability_no_purchase_if_alive(
+        window, ax, zeros, a_t, **histories.age_extra
+    )
 
     order_value = expected_order_value(spend, summary)
     order_margin = settings.margin * order_value

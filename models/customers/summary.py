@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = [
     "first_order_value",
     "mean_repeat_order_value",
     "repeat_orders",
+    "first_channel",
 ]
 
 
@@ -57,6 +58,17 @@ def _used_values(column: str, target: str, end: str, present: bool) -> str:
     return f"""SELECT customer_key, array_to_string(list_sort(list({column})), ',') AS {target}
         FROM (SELECT DISTINCT customer_key, {column} FROM orders
               WHERE day <= {end} AND {column} IS NOT NULL)
+        GROUP BY customer_key"""
+
+
+def _first_channel(end: str, present: bool) -> str:
+    """SQL: per customer, the channel of the first order (the one with the earliest
+    timestamp) as `first_channel`: fixed at acquisition, a covariate (models/clv/covariates.py)."""
+    if not present:
+        return "SELECT NULL::BIGINT AS customer_key, '' AS first_channel LIMIT 0"
+    return f"""SELECT customer_key, arg_min(channel, first_ts) AS first_channel
+        FROM (SELECT customer_key, channel, min(timestamp) AS first_ts FROM orders
+              WHERE day <= {end} AND channel IS NOT NULL GROUP BY customer_key, channel)
         GROUP BY customer_key"""
 
 
@@ -102,15 +114,18 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
         FROM purchase_days GROUP BY customer_key
     ),
     channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
-    devices AS ({_used_values("device", "devices", end, "device" in columns)})
+    devices AS ({_used_values("device", "devices", end, "device" in columns)}),
+    first_channels AS ({_first_channel(end, "channel" in columns)})
     SELECT n.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
         p.total_spend, p.first_order, p.last_order,
         coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
-        p.first_order_value, p.mean_repeat_order_value, p.repeat_orders
+        p.first_order_value, p.mean_repeat_order_value, p.repeat_orders,
+        coalesce(fc.first_channel, '') AS first_channel
     FROM per_customer p
     JOIN customers n USING (customer_key)
     LEFT JOIN channels ch USING (customer_key)
     LEFT JOIN devices dv USING (customer_key)
+    LEFT JOIN first_channels fc USING (customer_key)
     ORDER BY p.customer_key
     """
 
@@ -123,7 +138,8 @@ def customer_summary(
     Columns: frequency, recency, T, monetary_value (lifetimes convention, recency and T in
     `time_unit`), orders, total_spend, first_order, last_order, channels, devices (sorted,
     comma-joined), first_order_value (the first purchase day), mean_repeat_order_value (per
-    order after the first purchase day; NaN without), repeat_orders.
+    order after the first purchase day; NaN without), repeat_orders, first_channel (of the
+    first order; empty without a channel column).
     """
     if time_unit not in DAYS_PER_UNIT:
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
