@@ -103,8 +103,9 @@ class SparkOrders(OrderTables):
         return self.tables["identity_map"].orderBy("identifier_type", "identifier").toPandas()
 
 
-def _numbered(spark: SparkSession, frame: DataFrame, *, stable: bool) -> DataFrame:
-    """`frame` with ROW, its 1-based row number in source order, computed in the JVM.
+def _numbered(spark: SparkSession, frame: DataFrame, *, stable: bool) -> tuple[DataFrame, int]:
+    """`frame` with ROW, its 1-based row number in source order, computed in the JVM; and its
+    number of rows.
 
     monotonically_increasing_id is (partition << 33) + position in the partition, and the
     partitions of one file follow its byte order; the offset of each partition is the count
@@ -129,16 +130,17 @@ def _numbered(spark: SparkSession, frame: DataFrame, *, stable: bool) -> DataFra
     numbered = tagged.join(F.broadcast(starts), "_part").withColumn(
         ROW, F.col("_start") + F.col("_pos") + 1
     )
-    return numbered.drop("_part", "_pos", "_start")
+    return numbered.drop("_part", "_pos", "_start"), total
 
 
-def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
-    """The source as a Spark DataFrame with its row numbers (ROW)."""
+def read_spark_source(spark: SparkSession, source: object) -> tuple[DataFrame, int]:
+    """The source as a Spark DataFrame with its row numbers (ROW), and its number of rows
+    (known once numbered: no count of the source again)."""
     from pyspark.sql import DataFrame as SparkFrame
 
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True).assign(**{ROW: np.arange(1, len(source) + 1)})
-        return spark.createDataFrame(frame)
+        return spark.createDataFrame(frame), len(frame)
     if isinstance(source, SparkFrame):
         return _numbered(spark, source, stable=False)
     name = str(source)
@@ -302,7 +304,7 @@ def load_orders_spark(
     """Load, validate and unify orders on Spark: `load_orders` with the same options, reasons,
     row numbers, refund netting and unified ids (contacts and text options are DuckDB's)."""
     file = None if isinstance(source, pd.DataFrame) else str(source)
-    raw = read_spark_source(spark, source)
+    raw, rows_read = read_spark_source(spark, source)
     raw.createOrReplaceTempView("raw")
     types = _types(raw)
     row = f"raw.{ROW}"
@@ -310,14 +312,12 @@ def load_orders_spark(
     for name, sql in validation_steps(cols, checked, row):
         spark_view(spark, name, sql, keep=name in MATERIALISED)
     _resolve_spark_identities(spark, [c for c in IDENTIFIER_COLUMNS if c in cols])
-    rows_read = spark_row(spark, "SELECT count(*) FROM raw")[0]
     refunds_netted, fully_refunded = spark_row(spark, REFUND_COUNTS)
     identity = IdentityReport(*(int(v or 0) for v in spark_row(spark, IDENTITY_REPORT)))
-    (orders_loaded,) = spark_row(spark, "SELECT count(*) FROM orders")
     counts = spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()
     report = LoadReport(
-        rows_read=int(rows_read),
-        orders_loaded=int(orders_loaded),
+        rows_read=rows_read,
+        orders_loaded=identity.records,  # every kept record is one order of `orders`
         rejected=reject_counts([(r[0], r[1]) for r in counts]),
         refunds_netted=int(refunds_netted),
         fully_refunded_orders=int(fully_refunded),
