@@ -42,6 +42,10 @@ NOT_AFTER = "2026-01-01"
 BGNBD_CDNOW = {"r": 0.243, "alpha": 4.414 / 7, "a": 0.793, "b": 2.426}  # alpha per day
 HORIZON_DAYS = 3 * 365
 CHUNK = 10_000_000
+# Local mode runs the executors inside the driver's JVM: Spark's default 1 GiB heap leaves
+# ~400 MiB for 10M orders' shuffles and materialised steps (spills and GC); 6 GiB of this
+# machine's 24 hold them.
+LOCAL_SPARK = {"spark.driver.memory": "6g"}
 
 
 def orders_path(n: int) -> Path:
@@ -119,7 +123,9 @@ def run_spark(path: str) -> dict[str, float]:
     from models.grouped import fit_grouped, groups_spark, score_spark
 
     clock = Clock()
-    spark = spark_session(EngineSettings(engine="spark", spark_master="local[2]"))
+    spark = spark_session(
+        EngineSettings(engine="spark", spark_master="local[2]", spark_config=LOCAL_SPARK)
+    )
     clock.lap("session")
     loaded = load_orders_spark(spark, path, max_timestamp=NOT_AFTER)
     clock.lap("load")

@@ -60,7 +60,9 @@ MAX_STAR_ROUNDS = 100
 # Edges that keep the graph from being stars: a dst that is itself a src, a src with two dsts.
 STARS_LEFT = """SELECT (SELECT count(*) FROM edges e JOIN edges f ON e.dst = f.src)
     + (SELECT count(*) - count(DISTINCT src) FROM edges)"""
-MATERIALISED = {"checked", "rejects"}  # validation steps read more than once
+# Validation steps read more than once, and the small ones the big joins read: materialised,
+# Spark knows their size and broadcasts them instead of shuffling every order to meet them.
+MATERIALISED = {"order_groups", "checked", "rejects", "refunds"}
 TABLES = ("orders", "customers", "rejects", "identity_map")
 
 
@@ -101,19 +103,24 @@ class SparkOrders(OrderTables):
         return self.tables["identity_map"].orderBy("identifier_type", "identifier").toPandas()
 
 
-def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
-    """`frame` with ROW, its 1-based row number in source order, computed in the JVM.
+def _numbered(spark: SparkSession, frame: DataFrame, *, stable: bool) -> tuple[DataFrame, int]:
+    """`frame` with ROW, its 1-based row number in source order, computed in the JVM; and its
+    number of rows.
 
     monotonically_increasing_id is (partition << 33) + position in the partition, and the
     partitions of one file follow its byte order; the offset of each partition is the count
-    of the partitions before it (a small aggregate on the driver).
+    of the partitions before it (a small aggregate on the driver). A `stable` frame (a scan
+    of files: every read splits them alike and no filter is pushed below the numbering, which
+    is nondeterministic) is numbered as read, each later step reading only the columns it
+    needs; any other frame is materialised first, so its rows keep the numbers counted.
     """
     from pyspark.sql import functions as F
 
     tagged = frame.withColumn("_part", F.spark_partition_id()).withColumn(
         "_pos", F.monotonically_increasing_id().bitwiseAND((1 << 33) - 1)
     )
-    tagged = tagged.localCheckpoint(eager=True)
+    if not stable:
+        tagged = tagged.localCheckpoint(eager=True)
     counts = sorted(tagged.groupBy("_part").count().collect())
     offsets, total = [], 0
     for part, count in counts:
@@ -123,18 +130,19 @@ def _numbered(spark: SparkSession, frame: DataFrame) -> DataFrame:
     numbered = tagged.join(F.broadcast(starts), "_part").withColumn(
         ROW, F.col("_start") + F.col("_pos") + 1
     )
-    return numbered.drop("_part", "_pos", "_start")
+    return numbered.drop("_part", "_pos", "_start"), total
 
 
-def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
-    """The source as a Spark DataFrame with its row numbers (ROW)."""
+def read_spark_source(spark: SparkSession, source: object) -> tuple[DataFrame, int]:
+    """The source as a Spark DataFrame with its row numbers (ROW), and its number of rows
+    (known once numbered: no count of the source again)."""
     from pyspark.sql import DataFrame as SparkFrame
 
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True).assign(**{ROW: np.arange(1, len(source) + 1)})
-        return spark.createDataFrame(frame)
+        return spark.createDataFrame(frame), len(frame)
     if isinstance(source, SparkFrame):
-        return _numbered(spark, source)
+        return _numbered(spark, source, stable=False)
     name = str(source)
     path = Path(name)
     remote = "://" in name  # s3a://, abfss://, hdfs://: Spark reads it, clvbid cannot look
@@ -146,7 +154,7 @@ def read_spark_source(spark: SparkSession, source: object) -> DataFrame:
         frame = _read_csv(spark, name, header=remote or _has_header(path))
     else:
         frame = spark.read.parquet(name)
-    return _numbered(spark, frame)
+    return _numbered(spark, frame, stable=True)
 
 
 def _has_header(path: Path) -> bool:
@@ -223,18 +231,22 @@ def _resolve_spark_identities(spark: SparkSession, identifier_columns: list[str]
         spark_view(spark, name, sql)
     spark_view(
         spark,
+        "node_names",
+        """SELECT c.node, m.customer_key, m.customer_id FROM node_component c
+        JOIN component_names m ON c.component = m.component""",
+    )
+    spark_view(
+        spark,
         "unified_keys",
         """SELECT k.records, m.customer_key, m.customer_id AS unified_id, k.key_node
-        FROM keys k JOIN node_component c ON c.node = k.key_node
-        JOIN component_names m ON c.component = m.component""",
+        FROM keys k JOIN node_names m ON m.node = k.key_node""",
     )
     spark_view(spark, "customers", "SELECT customer_key, customer_id FROM component_names")
     spark_view(
         spark,
         "orders",
         f"""SELECT m.customer_key, m.customer_id, {order_fields("r")}
-        FROM kept r JOIN node_component c ON c.node = {_first_node(present, "r.")}
-        JOIN component_names m ON c.component = m.component""",
+        FROM kept r JOIN node_names m ON m.node = {_first_node(present, "r.")}""",
     )
 
 
@@ -292,7 +304,7 @@ def load_orders_spark(
     """Load, validate and unify orders on Spark: `load_orders` with the same options, reasons,
     row numbers, refund netting and unified ids (contacts and text options are DuckDB's)."""
     file = None if isinstance(source, pd.DataFrame) else str(source)
-    raw = read_spark_source(spark, source)
+    raw, rows_read = read_spark_source(spark, source)
     raw.createOrReplaceTempView("raw")
     types = _types(raw)
     row = f"raw.{ROW}"
@@ -300,14 +312,12 @@ def load_orders_spark(
     for name, sql in validation_steps(cols, checked, row):
         spark_view(spark, name, sql, keep=name in MATERIALISED)
     _resolve_spark_identities(spark, [c for c in IDENTIFIER_COLUMNS if c in cols])
-    rows_read = spark_row(spark, "SELECT count(*) FROM raw")[0]
     refunds_netted, fully_refunded = spark_row(spark, REFUND_COUNTS)
     identity = IdentityReport(*(int(v or 0) for v in spark_row(spark, IDENTITY_REPORT)))
-    (orders_loaded,) = spark_row(spark, "SELECT count(*) FROM orders")
     counts = spark.sql("SELECT reason, count(*) FROM rejects GROUP BY reason").collect()
     report = LoadReport(
-        rows_read=int(rows_read),
-        orders_loaded=int(orders_loaded),
+        rows_read=rows_read,
+        orders_loaded=identity.records,  # every kept record is one order of `orders`
         rejected=reject_counts([(r[0], r[1]) for r in counts]),
         refunds_netted=int(refunds_netted),
         fully_refunded_orders=int(fully_refunded),
