@@ -50,6 +50,11 @@ CHANNEL_COVARIATE = "first_channel"
 MIN_CHANNEL_SHARE = 0.02
 PLAIN = BetaGeoModel.PARAMETER_NAMES
 RATIOS = ("rate_ratio", "a_ratio", "b_ratio")
+# A covariate moves alpha, a or b by at most this factor per unit (or, for a channel, from the
+# baseline): beyond it, a few customers of a channel can push a and b together to a point mass
+# whose predictions overflow (a_ratio 1e6 on 30 app customers of 1,500); the fit then stops on
+# the bound and says so in `at_bound_`.
+MAX_RATIO = 1e2
 # per plain parameter: log theta_i = log theta + sign g_theta' z_i, r without covariates (note
 # 019; a shape per customer fitted the simulated four-group market better but valued its
 # segments worse, docs/clv.md), alpha with a minus so that a rate ratio > 1 means more buying
@@ -111,6 +116,17 @@ class BetaGeoCovariateModel(CountingModel):
         """r, alpha, a, b, then rate_ratio[z], a_ratio[z], b_ratio[z] for every covariate z."""
         names = getattr(self, "covariate_names_", ())
         return (*PLAIN, *(f"{ratio}[{name}]" for ratio in RATIOS for name in names))
+
+    @property
+    def UPPER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
+        """r, alpha, a, b unbounded; every ratio at most MAX_RATIO."""
+        return (*(None,) * len(PLAIN), *(MAX_RATIO,) * (len(self.PARAMETER_NAMES) - len(PLAIN)))
+
+    @property
+    def LOWER_BOUNDS(self) -> tuple[float | None, ...]:  # noqa: N802 (the base's class attribute)
+        """r, alpha, a, b down to 0; every ratio at least 1 / MAX_RATIO."""
+        ratios = len(self.PARAMETER_NAMES) - len(PLAIN)
+        return (*(None,) * len(PLAIN), *(1 / MAX_RATIO,) * ratios)
 
     def fit(
         self,
