@@ -40,6 +40,7 @@ from scenarios.story import (
     conflict_sentence,
     grouped_notes,
     segment_stories,
+    valuation_sentence,
     variant_sentence,
     warnings,
 )
@@ -516,6 +517,7 @@ def render_report(run: ScenarioRun, export_warnings: list[str] | None = None) ->
             (name, variant_sentence(run, name, currency)) for name in run.variants if name != "base"
         ],
         "binding": binding_sentences(base, currency),
+        "valuation": valuation_sentence(run),
         "infeasible": infeasible,
         "warnings": warnings(run, currency, export_warnings),
         "variants_table": _variant_table(run, currency),

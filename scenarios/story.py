@@ -324,7 +324,8 @@ def _change(difference: float, reference: float, currency: str) -> str:
 def warnings(run: ScenarioRun, currency: str, exports: list[str] | None = None) -> list[str]:
     """What a planner must know before acting: unspent budget, segments too small to trust
     (and what they are bid at), the base's export warnings (lists under the platforms'
-    minimums, missing identifiers, audiences without lists), the purchase model kept and why."""
+    minimums, missing identifiers, audiences without lists), and a purchase model kept without
+    holdout validation or after another candidate was dropped."""
     base = run.base
     found = []
     unspent = unspent_warning(base, currency)
@@ -348,11 +349,22 @@ def warnings(run: ScenarioRun, currency: str, exports: list[str] | None = None) 
             )
     found += [f"Exports: {warning}" for warning in exports or []]
     choice = base.formed.valuation.fitted.choice
-    text = f"Purchase model: {choice.chosen}. {choice.reason}"
-    for dropped, why in choice.dropped.items():
-        text += f" {dropped} was dropped: {why}."
-    found.append(text.strip())
+    if choice.dropped or not choice.reports:
+        text = f"Purchase model: {choice.chosen}. {choice.reason}"
+        for dropped, why in choice.dropped.items():
+            text += f" {dropped} was dropped: {why}."
+        found.append(text.strip())
     return found
+
+
+def valuation_sentence(run: ScenarioRun) -> str:
+    """Which purchase and spend models value the customers and why: chosen on the retailer's
+    own holdout, so a planner sees what every value in the plan rests on."""
+    choice = run.base.formed.valuation.fitted.choice
+    return (
+        f"Customers are valued with the {choice.chosen} purchase model and the "
+        f"{choice.spend.chosen} spend model. {choice.reason} {choice.spend.reason}"
+    )
 
 
 def grouped_notes(run: ScenarioRun) -> list[str]:

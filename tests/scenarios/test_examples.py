@@ -207,6 +207,18 @@ def test_report_holds_every_chart(example: Example) -> None:
         assert float(svg.get("width", "0pt").removesuffix("pt")) > 200, chart
 
 
+def test_report_names_the_models_values_rest_on(example: Example) -> None:
+    """The models chosen on the holdout are stated under Why; a validated choice with no
+    candidate dropped is no warning."""
+    text = Path(example.written["report"]).read_text(encoding="utf-8")
+    why = text.split('id="why-title"')[1].split("</section>")[0]
+    warned = text.split('id="warnings-title"')[1].split("</section>")[0]
+    choice = example.run.base.formed.valuation.fitted.choice
+    assert f"valued with the {choice.chosen} purchase model" in why
+    assert f"the {choice.spend.chosen} spend model" in why
+    assert ("Purchase model:" in warned) == bool(choice.dropped or not choice.reports)
+
+
 def test_report_cells_are_formatted(example: Example) -> None:
     """No table cell shows a Python None, a nan or an unformatted float."""
     text = Path(example.written["report"]).read_text(encoding="utf-8")
