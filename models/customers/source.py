@@ -343,9 +343,9 @@ def open_source(
         path = _existing(source)
         with source_errors(path, encoding):
             reader = _file_reader(con, path, encoding, delimiter)
-        if reader is not None:
-            con.execute(f"CREATE VIEW {view} AS {reader}")
-            return
+            if reader is not None:  # binding it sniffs the file: errors possible here too
+                con.execute(f"CREATE VIEW {view} AS {reader}")
+                return
     read_source(con, source, f"{view}_table", encoding=encoding, delimiter=delimiter)
     con.execute(f"CREATE VIEW {view} AS SELECT *, rowid + 1 AS {SOURCE_ROW} FROM {view}_table")
 
