@@ -42,21 +42,27 @@ def null_column(name: str) -> str:
 
 
 def _create_orders(
-    con: duckdb.DuckDBPyConnection, rows: str, present: Collection[str], unified: str | None
+    con: duckdb.DuckDBPyConnection,
+    rows: str,
+    present: Collection[str],
+    unified: str | None,
+    *,
+    view: bool = False,
 ) -> None:
-    """Create `orders` (customer_key, customer_id, then the columns of `order_fields`) from
-    `rows`, a FROM clause with the kept orders as `r` and their `customer_key`; `unified`:
-    the SQL of their unified id, None when it is the CRM id itself.
+    """Create `orders` (customer_id, then the columns of `order_fields`) from `rows`, a FROM
+    clause with the kept orders as `r`; `unified`: the SQL of their unified id, None when it
+    is the CRM id itself.
 
-    Table `order_rows` holds the columns the source has (`present`) and source_row; view
-    `orders` adds the others as NULL, and the CRM id when it is the unified id: copying ten
-    million constant NULLs or repeated ids costs as much as the real columns.
+    `order_rows` holds the columns the source has (`present`) and source_row; view `orders`
+    adds the others as NULL, and the CRM id when it is the unified id: copying ten million
+    constant NULLs or repeated ids costs as much as the real columns. `order_rows` is a table,
+    or with `view` a view (when `rows` only filters rows already stored: no copy at all).
     """
     stored = [name for name in ORDER_FIELDS if name in present or name == "source_row"]
     crm = "customer_id" in present and unified is not None
     con.execute(
-        f"""CREATE TABLE order_rows AS
-        SELECT customer_key, {unified or "r.customer_id"} AS customer_id,
+        f"""CREATE {"VIEW" if view else "TABLE"} order_rows AS
+        SELECT {unified or "r.customer_id"} AS customer_id,
         {"r.customer_id AS crm_customer_id, " if crm else ""}
         {", ".join(f"r.{name}" for name in stored)}, CAST(r.timestamp AS DATE) AS day
         FROM {rows}"""
@@ -70,7 +76,7 @@ def _create_orders(
         else null_column("crm_customer_id")
     )
     con.execute(
-        f"""CREATE VIEW orders AS SELECT customer_key, customer_id, {crm_column},
+        f"""CREATE VIEW orders AS SELECT customer_id, {crm_column},
         {", ".join(listed)}, day FROM order_rows"""
     )
 
@@ -202,18 +208,27 @@ def connected_customers(keys: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     return pd.Series(customers["unified_id"].to_numpy(), index=keys.index), identity_map
 
 
-def _single_key(con: duckdb.DuckDBPyConnection, present: Collection[str]) -> IdentityReport:
-    """Orders identified by customer id alone: the id is the unified customer."""
-    con.execute(
-        "CREATE TABLE customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
-        "customer_key, customer_id FROM (SELECT DISTINCT customer_id FROM kept)"
-    )
-    _create_orders(con, "kept r JOIN customers c USING (customer_id)", present, None)
+def _single_key(
+    con: duckdb.DuckDBPyConnection, present: Collection[str], netted: bool
+) -> IdentityReport:
+    """Orders identified by customer id alone: the id is the unified customer.
+
+    Unless an order was `netted` (refunds or duplicates), `kept` only filters the checked
+    rows, so `order_rows` is a view over it: no copy of every order. `customers` is a view
+    that numbers the ids of `identity_map` only when a query asks for the keys.
+    """
+    _create_orders(con, "kept r", present, None, view=not netted)
     con.execute(
         "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
-        "customer_id AS identifier, customer_id FROM customers"
+        "customer_id AS identifier, customer_id FROM (SELECT DISTINCT customer_id FROM orders)"
     )
-    rows = con.execute("SELECT count(*), (SELECT count(*) FROM customers) FROM orders").fetchall()
+    con.execute(
+        "CREATE VIEW customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
+        "customer_key, customer_id FROM identity_map"
+    )
+    rows = con.execute(
+        "SELECT count(*), (SELECT count(*) FROM identity_map) FROM orders"
+    ).fetchall()
     records, customers = (int(v) for v in rows[0])
     return IdentityReport(records, customers, customers, 0, 0)
 
@@ -224,13 +239,15 @@ def resolve_identities(
     *,
     with_contacts: bool,
     present: Collection[str] = ORDER_FIELDS,
+    netted: bool = True,
 ) -> IdentityReport:
     """Unify the identifiers of tables `kept` (orders) and `contacts_raw`; build `orders`,
-    `contacts` and `identity_map` with the unified `customer_id`. `present`: the order
-    columns the source has (the others are NULL in `kept`)."""
+    `contacts`, `customers` and `identity_map` with the unified `customer_id`. `present`:
+    the order columns the source has (the others are NULL in `kept`); `netted`: whether
+    validation netted refunds or dropped duplicates (else `kept` is a plain row filter)."""
     present = {*present, *identifier_columns}
     if identifier_columns == ["customer_id"] and not with_contacts:
-        return _single_key(con, present)
+        return _single_key(con, present, netted)
     id_cols = ", ".join(IDENTIFIER_TYPES)
     records = "SELECT customer_id, email, loyalty_card, device_id, NULL AS contact_id FROM kept"
     if with_contacts:

@@ -29,7 +29,7 @@ def window_start(as_of: pd.Timestamp, window_months: int) -> pd.Timestamp:
 
 def stage_sql(days: list[pd.Timestamp], window_months: int, with_prospects: bool) -> str:
     """The stage query over `orders` (and `contacts` when `with_prospects`): as_of,
-    customer_key, stage and window_orders of every customer known at each of `days`.
+    customer_id, stage and window_orders of every customer known at each of `days`.
 
     One query for all the days (one job on Spark, however many dates). DuckDB SQL that
     SQLGlot carries to Spark (models/engine.py)."""
@@ -38,21 +38,21 @@ def stage_sql(days: list[pd.Timestamp], window_months: int, with_prospects: bool
         end = f"DATE '{day.date().isoformat()}'"
         start = f"DATE '{window_start(day, window_months).date().isoformat()}'"
         parts.append(
-            f"""SELECT {end} AS as_of, customer_key,
+            f"""SELECT {end} AS as_of, customer_id,
                   CASE WHEN window_orders >= 2 THEN 'loyal'
                        WHEN window_orders = 1 AND first_day > {start} THEN 'new'
                        WHEN window_orders = 1 THEN 'active'
                        ELSE 'inactive' END AS stage,
                   window_orders
-              FROM (SELECT customer_key, min(day) AS first_day,
+              FROM (SELECT customer_id, min(day) AS first_day,
                            count(*) FILTER (WHERE day > {start}) AS window_orders
-                    FROM orders WHERE day <= {end} GROUP BY customer_key) w"""
+                    FROM orders WHERE day <= {end} GROUP BY customer_id) w"""
         )
         if with_prospects:
             parts.append(
-                f"""SELECT DISTINCT {end} AS as_of, customer_key, 'prospect' AS stage,
+                f"""SELECT DISTINCT {end} AS as_of, customer_id, 'prospect' AS stage,
                     0 AS window_orders FROM contacts
-                WHERE customer_key NOT IN (SELECT customer_key FROM orders WHERE day <= {end})"""
+                WHERE customer_id NOT IN (SELECT customer_id FROM orders WHERE day <= {end})"""
             )
     return " UNION ALL ".join(parts)
 
@@ -64,8 +64,7 @@ def stage_frame(loaded: OrderTables, as_of: pd.Timestamp, window_months: int = 6
     """
     stages = stage_sql([as_of], window_months, loaded.has_contacts)
     frame = loaded.query(
-        f"""SELECT n.customer_id, s.stage, s.window_orders FROM ({stages}) s
-        JOIN customers n ON n.customer_key = s.customer_key ORDER BY s.customer_key"""
+        f"SELECT customer_id, stage, window_orders FROM ({stages}) ORDER BY customer_id"
     )
     frame = frame.set_index("customer_id")
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES)

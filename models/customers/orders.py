@@ -25,7 +25,15 @@ from models.customers.errors import (
     OrdersValidationError,
 )
 from models.customers.identity import IdentityReport, null_column, resolve_identities
-from models.customers.source import Source, read_source, sql_string
+from models.customers.source import (
+    SOURCE_ROW,
+    Source,
+    close_source,
+    open_source,
+    read_source,
+    source_errors,
+    sql_string,
+)
 
 IDENTIFIER_COLUMNS = ("customer_id", "email", "loyalty_card", "device_id")
 ORDER_COLUMNS = (
@@ -146,10 +154,11 @@ class OrderTables:
 class LoadedOrders(OrderTables):
     """Validated orders in a DuckDB connection.
 
-    Tables: `orders` (customer_key, customer_id = unified id, crm_customer_id, order_id,
-    e-mail, loyalty_card, device_id, timestamp, day, amount, quantity, channel, device,
-    source_row; a view over table `order_rows`, which holds the columns the source has),
-    `customers` (customer_key -> customer_id, keys in customer_id order),
+    Tables: `orders` (customer_id = unified id, crm_customer_id, order_id, e-mail,
+    loyalty_card, device_id, timestamp, day, amount, quantity, channel, device, source_row;
+    a view over `order_rows`, which holds the columns the source has: a table, or a view over
+    the checked rows when validation netted nothing), `customers` (customer_key ->
+    customer_id, keys in customer_id order),
     `rejects` (source_row, reason, field and the raw columns as text), `identity_map`
     (identifier_type, identifier, customer_id) and, with contacts, `contacts` (customer_key,
     customer_id, contact columns).
@@ -395,7 +404,7 @@ CHECKED_COLUMNS = (
     "source_row", "order_id", *IDENTIFIER_COLUMNS, "timestamp", "amount", "quantity",
     "channel", "device",
 )  # fmt: skip
-DUCKDB_ROW = "raw.rowid + 1"  # the data row number of DuckDB's `raw` table (source.py)
+SOURCE_ROW_SQL = f"raw.{SOURCE_ROW}"  # a row's data row number in view `raw`, on either engine
 
 
 def checked_columns(cols: Mapping[str, str]) -> list[str]:
@@ -409,12 +418,11 @@ def checked_sql(
     types: dict[str, str],
     timestamp_format: str | None,
     max_timestamp: str,
-    source_row: str = DUCKDB_ROW,
 ) -> str:
     """SELECT over `raw`: source_row, parsed values and the first failing row check (`reason`).
 
-    DuckDB SQL in the subset that SQLGlot transpiles to Spark SQL (models/engine.py);
-    `source_row` is the SQL of a row's data row number in table `raw`.
+    DuckDB SQL in the subset that SQLGlot transpiles to Spark SQL (models/engine.py); `raw`
+    carries each row's data row number as SOURCE_ROW on both engines.
     """
     parsed = _parsed_sql(cols, types, timestamp_format)
     no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
@@ -434,7 +442,7 @@ def checked_sql(
             WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
                 THEN 'bad_quantity'
         END AS reason
-        FROM (SELECT {source_row} AS source_row,
+        FROM (SELECT {SOURCE_ROW_SQL} AS source_row,
                      {", ".join(f"{sql} AS {name}" for name, sql in parsed.items())}
               FROM raw)"""
 
@@ -461,7 +469,8 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str
     value = None
     if field_name in cols:
         (value,) = query_row(
-            con, f"SELECT {_quote(cols[field_name])} FROM raw WHERE rowid + 1 = {int(source_row)}"
+            con,
+            f"SELECT {_quote(cols[field_name])} FROM raw WHERE {SOURCE_ROW} = {int(source_row)}",
         )
     raise OrdersValidationError(
         int(source_row), cols.get(field_name, field_name), reason, value, file=file
@@ -471,9 +480,24 @@ def _first_error(con: duckdb.DuckDBPyConnection, cols: dict[str, str], file: str
 VALID_ORDER_ID = "reason IS NULL AND order_id IS NOT NULL"  # rows whose order id is checked
 
 
-def validation_steps(
-    cols: dict[str, str], checked: str, source_row: str = DUCKDB_ROW
-) -> list[tuple[str, str]]:
+def _checked_listed(cols: Mapping[str, str]) -> str:
+    """SQL: CHECKED_COLUMNS read from `checked_rows c`, NULL for those the source lacks."""
+    kept_columns = checked_columns(cols)
+    return ", ".join(
+        f"c.{name}" if name in kept_columns else null_column(name) for name in CHECKED_COLUMNS
+    )
+
+
+def _unnetted_kept(cols: Mapping[str, str]) -> str:
+    """`kept` when validation netted nothing (`order_groups` empty: no refund, no duplicate
+    order id): the valid non-negative rows as checked, a filter without the two joins that
+    every later read of the orders would otherwise repeat. A negative row left is a refund
+    without an order id, rejected by `checked`."""
+    return f"""SELECT {_checked_listed(cols)} FROM checked_rows c
+        WHERE c.reason IS NULL AND c.amount >= 0"""
+
+
+def validation_steps(cols: dict[str, str], checked: str) -> list[tuple[str, str]]:
     """The relations validation builds, in order, as (name, SELECT): every engine runs these.
 
     `checked` (every row, parsed, with its reject reason or NULL) comes from `checked` (the
@@ -489,10 +513,7 @@ def validation_steps(
     """
     fields = " ".join(f"WHEN '{r}' THEN '{f}'" for r, f in REJECT_REASONS.items())
     raw_text = ", ".join(f"CAST(raw.{_quote(c)} AS VARCHAR) AS {_quote(c)}" for c in cols.values())
-    kept_columns = checked_columns(cols)
-    listed = ", ".join(
-        f"c.{name}" if name in kept_columns else null_column(name) for name in CHECKED_COLUMNS
-    )
+    listed = _checked_listed(cols)
     kept = ", ".join(
         "o.amount + coalesce(f.refund, 0) AS amount" if name == "amount" else f"o.{name}"
         for name in CHECKED_COLUMNS
@@ -521,7 +542,7 @@ def validation_steps(
         (
             "rejects",
             f"""SELECT c.source_row, c.reason, CASE c.reason {fields} END AS field, {raw_text}
-            FROM checked c JOIN raw ON {source_row} = c.source_row
+            FROM checked c JOIN raw ON {SOURCE_ROW_SQL} = c.source_row
             WHERE c.reason IS NOT NULL""",
         ),
         (
@@ -554,6 +575,12 @@ def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked: str
     for name, sql in validation_steps(cols, checked):
         kind = "TEMP VIEW" if name in VIEWS else "TABLE"
         con.execute(f"CREATE {kind} {name} AS {sql}")
+
+
+def _is_view(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether relation `name` is a view (not a table)."""
+    (views,) = query_row(con, f"SELECT count(*) FROM duckdb_views() WHERE view_name = '{name}'")
+    return bool(views)
 
 
 def load_contacts(
@@ -602,7 +629,6 @@ def planned_checks(
     file: str | None,
     timestamp_format: str | None,
     max_timestamp: dt.datetime | pd.Timestamp | str | None,
-    source_row: str = DUCKDB_ROW,
 ) -> tuple[dict[str, str], str]:
     """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
     checks' SQL; raises OrdersSchemaError when a required column is missing."""
@@ -622,7 +648,7 @@ def planned_checks(
     limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
         limit = limit.tz_convert("UTC").tz_localize(None)
-    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "), source_row)
+    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
     return cols, checked
 
 
@@ -653,15 +679,20 @@ def load_orders(
     """
     con, tempdir = _connect(memory_limit)
     file = source_name(source)
-    read_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
+    open_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
+    types.pop(SOURCE_ROW)
     cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
-    _validate(con, cols, checked)
-    if strict:
-        _first_error(con, cols, file)
-    (rows_read,) = query_row(con, "SELECT count(*) FROM raw")
-    con.execute("DROP TABLE raw")
+    with source_errors(source, encoding):
+        _validate(con, cols, checked)
+        if strict:
+            _first_error(con, cols, file)
+    close_source(con, "raw")
+    (rows_read,) = query_row(con, "SELECT count(*) FROM checked_rows")
     refunds_netted, fully_refunded = query_row(con, REFUND_COUNTS)
+    (netted,) = query_row(con, "SELECT count(*) > 0 FROM order_groups")
+    if not netted:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW kept AS {_unnetted_kept(cols)}")
     contacts_loaded = 0
     if contacts is not None:
         contacts_loaded = load_contacts(
@@ -672,9 +703,11 @@ def load_orders(
         [c for c in IDENTIFIER_COLUMNS if c in cols],
         with_contacts=contacts is not None,
         present=cols,
+        netted=bool(netted),
     )
-    for name in ["kept", "refunds", "checked", "order_groups", "checked_rows"]:
-        con.execute(f"DROP {'VIEW' if name in VIEWS else 'TABLE'} {name}")
+    if not _is_view(con, "order_rows"):  # else it reads them
+        for name in ["kept", "refunds", "checked", "order_groups", "checked_rows"]:
+            con.execute(f"DROP {'VIEW' if name in VIEWS else 'TABLE'} {name}")
     (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
     report = LoadReport(
         rows_read=int(rows_read),

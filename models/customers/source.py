@@ -13,7 +13,9 @@ which detects the delimiter and the header. On top of it:
 - header-less files get DuckDB's column names column0, column1, ...; map them like any other
   column (columns={"customer_id": "column0"}).
 
-The table's rowid + 1 is the data row number of the source (header not counted).
+The loader reads orders through `open_source`: a view with SOURCE_ROW, the data row number
+of the source (header not counted), straight over the file for Parquet and for text DuckDB
+decodes, so the row checks read the file once instead of copying it into a table first.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import io
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TypeAlias
 
@@ -47,6 +51,7 @@ DUCKDB_ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16", "iso8859-1": "latin-1"
 WINDOWS_ENCODING = "cp1252"
 SNIFF_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 20
+SOURCE_ROW = "clvbid_source_row"  # the column of `open_source`'s data row numbers (from 1)
 
 
 def sql_string(text: str) -> str:
@@ -229,11 +234,43 @@ def _read_readable(
     if delim == WHITESPACE:
         _read_whitespace(con, readable, duckdb_encoding, table)
         return
+    reader = _csv_reader(readable, duckdb_encoding, delim)
+    con.execute(f"CREATE TABLE {table} AS SELECT * FROM {reader}")
+
+
+def _csv_reader(path: Path, duckdb_encoding: str, delim: str) -> str:
+    """SQL of DuckDB's reader of a delimited file, every value as text (`delim` "": detected)."""
     options = f", delim = {sql_string(delim)}" if delim else ""
-    con.execute(
-        f"""CREATE TABLE {table} AS SELECT * FROM read_csv({sql_string(str(readable))},
-        all_varchar = true, encoding = {sql_string(duckdb_encoding)}{options})"""
-    )
+    return f"""read_csv({sql_string(str(path))}, all_varchar = true,
+        encoding = {sql_string(duckdb_encoding)}{options})"""
+
+
+def _existing(source: str | Path) -> Path:
+    """The path of a source file; MissingFileError when there is no such file."""
+    path = Path(source)
+    if not path.is_file():
+        raise MissingFileError(f"no such file: {path}", file=str(path), hint="check the path")
+    return path
+
+
+@contextmanager
+def source_errors(source: Source, encoding: str | None = None) -> Iterator[None]:
+    """Turn DuckDB's errors in reading the source file into OrdersEncodingError (bytes the
+    encoding cannot decode, with their line) or OrdersFileError (anything else it cannot
+    read); a DataFrame's errors pass as they are."""
+    try:
+        yield
+    except duckdb.Error as error:
+        if isinstance(source, pd.DataFrame):
+            raise
+        path = Path(source)
+        if "unicode" in str(error).lower():
+            raise _undecodable(path, _codec(encoding, str(path))) from error
+        raise OrdersFileError(
+            f"could not read the file: {str(error).splitlines()[0]}",
+            file=str(path),
+            hint="give delimited text (CSV) or a Parquet file",
+        ) from error
 
 
 def read_source(
@@ -255,21 +292,65 @@ def read_source(
         con.execute(f"CREATE TABLE {table} AS SELECT * FROM _source_frame")
         con.unregister("_source_frame")
         return
-    path = Path(source)
-    if not path.is_file():
-        raise MissingFileError(f"no such file: {path}", file=str(path), hint="check the path")
-    try:
+    path = _existing(source)
+    with source_errors(path, encoding):
         if path.suffix.lower() in PARQUET_SUFFIXES:
             con.execute(
                 f"CREATE TABLE {table} AS SELECT * FROM read_parquet({sql_string(str(path))})"
             )
         else:
             _read_text(con, path, table, encoding=encoding, delimiter=delimiter)
-    except duckdb.Error as error:
-        if "unicode" in str(error).lower():
-            raise _undecodable(path, _codec(encoding, str(path))) from error
-        raise OrdersFileError(
-            f"could not read the file: {str(error).splitlines()[0]}",
-            file=str(path),
-            hint="give delimited text (CSV) or a Parquet file",
-        ) from error
+
+
+def _file_reader(
+    con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None, delimiter: str | None
+) -> str | None:
+    """SELECT of the file's columns and SOURCE_ROW read straight from the file, or None when
+    it needs a table first (text in an encoding DuckDB does not decode, or split on runs of
+    whitespace)."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return f"""SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {SOURCE_ROW}
+            FROM read_parquet({sql_string(str(path))}, file_row_number = true)"""
+    _check_not_empty(path)
+    duckdb_encoding = DUCKDB_ENCODINGS.get(_codec(encoding, str(path)))
+    if duckdb_encoding is None:
+        return None
+    delim = _delimiter(con, path, duckdb_encoding, delimiter)
+    if delim == WHITESPACE:
+        return None
+    # The CSV reader keeps the file's order (preserve_insertion_order), so row_number() OVER ()
+    # numbers the rows as they are in the file.
+    reader = _csv_reader(path, duckdb_encoding, delim)
+    return f"SELECT *, row_number() OVER () AS {SOURCE_ROW} FROM {reader}"
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection,
+    source: Source,
+    view: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> None:
+    """Create `view`: the source's columns and SOURCE_ROW, each row's data row number.
+
+    Over the file itself for Parquet and text DuckDB decodes (read once by the row checks, not
+    copied first: wrap the statements that read it in `source_errors`); over a table that
+    `read_source` fills otherwise (DataFrames, transcoded or whitespace-split text).
+    `close_source` drops both.
+    """
+    if not isinstance(source, pd.DataFrame):
+        path = _existing(source)
+        with source_errors(path, encoding):
+            reader = _file_reader(con, path, encoding, delimiter)
+            if reader is not None:  # binding it sniffs the file: errors possible here too
+                con.execute(f"CREATE VIEW {view} AS {reader}")
+                return
+    read_source(con, source, f"{view}_table", encoding=encoding, delimiter=delimiter)
+    con.execute(f"CREATE VIEW {view} AS SELECT *, rowid + 1 AS {SOURCE_ROW} FROM {view}_table")
+
+
+def close_source(con: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Drop a view of `open_source`, and its table when it has one."""
+    con.execute(f"DROP VIEW {view}")
+    con.execute(f"DROP TABLE IF EXISTS {view}_table")

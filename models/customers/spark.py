@@ -43,6 +43,7 @@ from models.customers.orders import (
     reject_counts,
     validation_steps,
 )
+from models.customers.source import SOURCE_ROW as ROW
 from models.customers.source import is_number
 from models.customers.summary import DAYS_PER_UNIT, SUMMARY_COLUMNS, TimeUnit, summary_sql
 from models.engine import spark_row, spark_view, to_spark_sql
@@ -50,7 +51,6 @@ from models.engine import spark_row, spark_view, to_spark_sql
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-ROW = "clvbid_source_row"  # the data row number column added to the source
 SPARK_TYPES = {
     "string": "VARCHAR", "double": "DOUBLE", "float": "FLOAT", "bigint": "BIGINT",
     "int": "INTEGER", "smallint": "SMALLINT", "tinyint": "TINYINT", "boolean": "BOOLEAN",
@@ -245,7 +245,7 @@ def _resolve_spark_identities(spark: SparkSession, identifier_columns: list[str]
     spark_view(
         spark,
         "orders",
-        f"""SELECT m.customer_key, m.customer_id, {order_fields("r")}
+        f"""SELECT m.customer_id, {order_fields("r")}
         FROM kept r JOIN node_names m ON m.node = {_first_node(present, "r.")}""",
     )
 
@@ -307,9 +307,8 @@ def load_orders_spark(
     raw, rows_read = read_spark_source(spark, source)
     raw.createOrReplaceTempView("raw")
     types = _types(raw)
-    row = f"raw.{ROW}"
-    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp, row)
-    for name, sql in validation_steps(cols, checked, row):
+    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
+    for name, sql in validation_steps(cols, checked):
         spark_view(spark, name, sql, keep=name in MATERIALISED)
     _resolve_spark_identities(spark, [c for c in IDENTIFIER_COLUMNS if c in cols])
     refunds_netted, fully_refunded = spark_row(spark, REFUND_COUNTS)

@@ -19,8 +19,6 @@ from models.customers.orders import OrdersInput, OrderTables, as_loaded
 
 TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
-DAY_ZERO = "DATE '0001-01-01'"  # day numbers count from here: positive for every AD date
-DAY_SLOTS = 2**20  # room for day numbers up to the year 2870
 EXACT_MONEY = "DECIMAL(38, 10)"  # amounts to 1e-10, sums to 1e28
 
 SUMMARY_COLUMNS = [
@@ -54,22 +52,22 @@ def _used_values(column: str, target: str, end: str, present: bool) -> str:
     Distinct (customer, value) pairs first: much cheaper than DISTINCT lists per group.
     """
     if not present:
-        return f"SELECT NULL::BIGINT AS customer_key, '' AS {target} LIMIT 0"
-    return f"""SELECT customer_key, array_to_string(list_sort(list({column})), ',') AS {target}
-        FROM (SELECT DISTINCT customer_key, {column} FROM orders
+        return f"SELECT CAST(NULL AS VARCHAR) AS customer_id, '' AS {target} LIMIT 0"
+    return f"""SELECT customer_id, array_to_string(list_sort(list({column})), ',') AS {target}
+        FROM (SELECT DISTINCT customer_id, {column} FROM orders
               WHERE day <= {end} AND {column} IS NOT NULL)
-        GROUP BY customer_key"""
+        GROUP BY customer_id"""
 
 
 def _first_channel(end: str, present: bool) -> str:
     """SQL: per customer, the channel of the first order (the one with the earliest
     timestamp) as `first_channel`: fixed at acquisition, a covariate (models/clv/covariates.py)."""
     if not present:
-        return "SELECT NULL::BIGINT AS customer_key, '' AS first_channel LIMIT 0"
-    return f"""SELECT customer_key, arg_min(channel, first_ts) AS first_channel
-        FROM (SELECT customer_key, channel, min(timestamp) AS first_ts FROM orders
-              WHERE day <= {end} AND channel IS NOT NULL GROUP BY customer_key, channel)
-        GROUP BY customer_key"""
+        return "SELECT CAST(NULL AS VARCHAR) AS customer_id, '' AS first_channel LIMIT 0"
+    return f"""SELECT customer_id, arg_min(channel, first_ts) AS first_channel
+        FROM (SELECT customer_id, channel, min(timestamp) AS first_ts FROM orders
+              WHERE day <= {end} AND channel IS NOT NULL GROUP BY customer_id, channel)
+        GROUP BY customer_id"""
 
 
 def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int) -> str:
@@ -78,29 +76,29 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
     `columns` are the order columns given (channels and devices only when there). DuckDB SQL
     that SQLGlot carries to Spark (models/engine.py).
 
-    Purchase days are grouped on one integer, customer_key * DAY_SLOTS + day number, which is
-    much cheaper than grouping on (customer_key, day); `customer_key` follows customer_id
-    order, so the result is sorted on it. Money is added as decimals (EXACT_MONEY): exact,
-    so every engine, whatever order it adds in, gives the same bits.
+    Two aggregations: purchase days (customer_id, day), then customers. The customer id is
+    the key throughout (no join to numbered keys) and the result is sorted on it. The first
+    and last purchase days are the days of the first and last timestamps, which the customer
+    level needs anyway: every aggregate saved there is a pass of scattered updates over
+    millions of purchase days. Money is added as decimals (EXACT_MONEY): exact, so every
+    engine, whatever order it adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
-    first_day = f"min(key_day) % {DAY_SLOTS}"
-    first_value = "arg_min(value, key_day)"
+    first_day = "CAST(min(first_ts) AS DATE)"
+    first_value = "arg_min(value, day)"
     repeat_value = f"CAST(sum(value) - {first_value} AS DOUBLE)"
     return f"""
     WITH purchase_days AS (
-        SELECT CAST(customer_key AS BIGINT) * {DAY_SLOTS}
-               + date_diff('day', {DAY_ZERO}, day) AS key_day,
-               sum(CAST(amount AS {EXACT_MONEY})) AS value, count(*) AS orders,
-               min(timestamp) AS first_ts, max(timestamp) AS last_ts
-        FROM orders WHERE day <= {end} GROUP BY key_day
+        SELECT customer_id, day, sum(CAST(amount AS {EXACT_MONEY})) AS value,
+               count(*) AS orders, min(timestamp) AS first_ts, max(timestamp) AS last_ts
+        FROM orders WHERE day <= {end} GROUP BY customer_id, day
     ),
     per_customer AS (
-        SELECT key_day // {DAY_SLOTS} AS customer_key,
+        SELECT customer_id,
             CAST(count(*) - 1 AS BIGINT) AS frequency,
-            CAST(max(key_day) - min(key_day) AS DOUBLE) / {days_per_unit} AS recency,
-            CAST(date_diff('day', {DAY_ZERO}, {end}) - {first_day} AS DOUBLE) / {days_per_unit}
-                AS T,
+            CAST(date_diff('day', {first_day}, CAST(max(last_ts) AS DATE)) AS DOUBLE)
+                / {days_per_unit} AS recency,
+            CAST(date_diff('day', {first_day}, {end}) AS DOUBLE) / {days_per_unit} AS T,
             CASE WHEN count(*) > 1 THEN {repeat_value} / (count(*) - 1)
                  ELSE 0.0 END AS monetary_value,
             CAST(sum(orders) AS BIGINT) AS orders,
@@ -108,25 +106,24 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
             min(first_ts) AS first_order,
             max(last_ts) AS last_order,
             CAST({first_value} AS DOUBLE) AS first_order_value,
-            {repeat_value} / nullif(sum(orders) - arg_min(orders, key_day), 0)
+            {repeat_value} / nullif(sum(orders) - arg_min(orders, day), 0)
                 AS mean_repeat_order_value,
-            CAST(sum(orders) - arg_min(orders, key_day) AS BIGINT) AS repeat_orders
-        FROM purchase_days GROUP BY customer_key
+            CAST(sum(orders) - arg_min(orders, day) AS BIGINT) AS repeat_orders
+        FROM purchase_days GROUP BY customer_id
     ),
     channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
     devices AS ({_used_values("device", "devices", end, "device" in columns)}),
     first_channels AS ({_first_channel(end, "channel" in columns)})
-    SELECT n.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
+    SELECT p.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
         p.total_spend, p.first_order, p.last_order,
         coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
         p.first_order_value, p.mean_repeat_order_value, p.repeat_orders,
         coalesce(fc.first_channel, '') AS first_channel
     FROM per_customer p
-    JOIN customers n USING (customer_key)
-    LEFT JOIN channels ch USING (customer_key)
-    LEFT JOIN devices dv USING (customer_key)
-    LEFT JOIN first_channels fc USING (customer_key)
-    ORDER BY p.customer_key
+    LEFT JOIN channels ch USING (customer_id)
+    LEFT JOIN devices dv USING (customer_id)
+    LEFT JOIN first_channels fc USING (customer_id)
+    ORDER BY p.customer_id
     """
 
 

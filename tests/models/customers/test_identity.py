@@ -114,8 +114,8 @@ def test_loaded_e_mails_unify_after_trimming_and_lower_casing(
         }
     )
     loaded = load_orders(frame)
-    unified = loaded.connection.execute("SELECT crm_customer_id, customer_key FROM orders").df()
-    got = unified.set_index("crm_customer_id")["customer_key"]
+    unified = loaded.connection.execute("SELECT crm_customer_id, customer_id FROM orders").df()
+    got = unified.set_index("crm_customer_id")["customer_id"]
 
     def normal(value: str | None) -> str | None:
         text = None if value is None else value.strip()

@@ -143,3 +143,37 @@ def test_strict_error_locates_the_row_as_rejects_do(tmp_path: Path) -> None:
     assert (caught.value.where.file, caught.value.where.row) == (str(path), 2)
     assert caught.value.where.field == "timestamp"
     assert load_orders(path).rejects()["source_row"].tolist() == [2]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_row_numbers_are_the_file_rows_when_read_in_parallel(tmp_path: Path, suffix: str) -> None:
+    """A file large enough for DuckDB to read in parallel (CSV over its 32 MB buffers, Parquet
+    row groups of 20,000 rows) keeps each order's and each reject's data row number: order ids
+    name their row, and the rows made bad are known."""
+    n = 1_200_000
+    rows = pd.RangeIndex(1, n + 1)
+    bad = rows[rows % 104_729 == 17]  # a prime stride: rows in every chunk, none aligned
+    frame = pd.DataFrame(
+        {
+            "order_id": "o" + rows.astype(str),
+            "customer_id": "c" + (rows % 1000).astype(str),
+            "timestamp": pd.Timestamp("2024-01-01 10:00:00"),
+            "amount": 12.5,
+        }
+    )
+    frame.loc[frame.index[bad - 1], "amount"] = float("nan")
+    path = tmp_path / f"orders.{suffix}"
+    if suffix == "csv":
+        frame.to_csv(path, index=False, na_rep="x")
+    else:
+        frame.to_parquet(path, row_group_size=20_000)
+    loaded = load_orders(path, max_timestamp=NOW)
+    rejects = loaded.rejects()
+    assert rejects["source_row"].tolist() == list(bad)
+    # CSV holds the text "x", Parquet a null (pyarrow writes pandas' NaN as one)
+    assert set(rejects["reason"]) == {"bad_amount" if suffix == "csv" else "missing_amount"}
+    (misnumbered,) = loaded.connection.execute(
+        "SELECT count(*) FROM orders WHERE order_id <> 'o' || source_row"
+    ).fetchone()
+    assert misnumbered == 0
+    assert loaded.report.orders_loaded == n - len(bad)

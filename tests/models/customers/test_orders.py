@@ -154,7 +154,7 @@ def test_dataframe_and_csv_give_the_same_orders(tmp_path: Path) -> None:
 
 
 ORDERS_TABLE = [
-    "customer_key", "customer_id", "crm_customer_id", "order_id", "email", "loyalty_card",
+    "customer_id", "crm_customer_id", "order_id", "email", "loyalty_card",
     "device_id", "timestamp", "amount", "quantity", "channel", "device", "source_row", "day",
 ]  # fmt: skip
 
@@ -190,6 +190,6 @@ def test_orders_table_has_every_column_whatever_the_source_gives(
     crm_ids = [None if pd.isna(v) else v for v in frame["crm_customer_id"]]
     assert crm_ids == [r.split(",")[0] or None for r in rows]
     given = set(header.split(","))
-    absent = [c for c in ORDERS_TABLE[3:12] if c not in given]
+    absent = [c for c in ORDERS_TABLE[2:11] if c not in given]
     assert frame[absent].isna().all().all()
-    assert full_orders.df()[ORDERS_TABLE[3:12]].notna().all().all()
+    assert full_orders.df()[ORDERS_TABLE[2:11]].notna().all().all()
