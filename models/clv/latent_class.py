@@ -15,6 +15,10 @@ Predictions mix the classes' own with the posterior class weights that fit the q
   per-(x, T) evaluation stays exact);
 - a revived customer's purchases weight class k by P(k | dead, history) ~ pi_k (L_k - alive);
 - a new customer's weight class k by pi_k.
+
+`LatentClassCovariateModel` (BG/NBD) lets the shares depend on time-invariant covariates (the
+first order's value and channel, models/clv/covariates.py): pi_k(z_i) is a multinomial logit
+of z_i, fitted with the classes, and every weight above takes pi_k(z_i) in place of pi_k.
 """
 
 from __future__ import annotations
@@ -173,7 +177,7 @@ class LatentClassModel(CountingModel):
         covariates: np.ndarray | None,
     ) -> Self:
         """The fit, with the shares depending on `covariates` (customers x covariates, centred)
-        when given (models/clv/latent_class.py's LatentClassCovariateModel).
+        when given (LatentClassCovariateModel below).
 
         Starts from the one-population fit with the classes' purchase scales spread apart
         (`SPREADS`) and from the rows cut by repeat rate, all at equal shares (every odds
@@ -297,7 +301,8 @@ class LatentClassModel(CountingModel):
         *,
         covariates: np.ndarray | None = None,
     ) -> np.ndarray:
-        """P(class k | x, t_x, T), customers x classes (pi_k L_k normalised)."""
+        """P(class k | x, t_x, T), customers x classes (pi_k L_k normalised; pi_k(z) with the
+        covariates of a model that has them)."""
         x, t_x, big_t = check_summary(frequency, recency, T)
         logs = [self.COMPONENT.module.log_likelihood(p, x, t_x, big_t) for p in self.class_params()]
         return self._posterior(np.array(logs), covariates)
