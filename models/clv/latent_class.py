@@ -39,6 +39,7 @@ from models.clv.base import (
     CountingModel,
     InvalidSummaryError,
     check_summary,
+    compress,
     weighted_summary,
 )
 from models.clv.bgnbd import BetaGeoModel
@@ -188,14 +189,20 @@ class LatentClassModel(CountingModel):
             raise ValueError(f"n_classes must be >= 1, not {self.n_classes}")
         data = weighted_summary(frequency, recency, T, weights, covariates=covariates)
         scale = data.time_scale
-        rows = self.COMPONENT.row_likelihood(data.x, data.t_x / scale, data.T / scale)
+        # the classes' likelihoods depend on (x, t_x, T) only: computed once per distinct
+        # history, however many covariate values share it
+        histories = compress(x=data.x, t_x=data.t_x, T=data.T)
+        x, t_x, big_t = (histories.columns[name] for name in ("x", "t_x", "T"))
+        rows = self.COMPONENT.row_likelihood(x, t_x / scale, big_t / scale)
         n_plain = len(self.COMPONENT.is_time)
         n_fit = float(data.weights.sum())
         z = np.empty((len(data.x), 0)) if data.covariates is None else data.covariates
         n_ratios = (self.n_classes - 1) * z.shape[1]
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            return _mixture_objective(log_params, rows, data.weights, self.n_classes, n_plain, z)
+            return _mixture_objective(
+                log_params, rows, data.weights, self.n_classes, n_plain, z, histories.inverse
+            )
 
         plain = self.COMPONENT.model(penalizer=self.penalizer).fit(
             data.x, data.t_x, data.T, weights=data.weights, time_unit=time_unit
@@ -513,7 +520,7 @@ def log_class_shares(log_odds: np.ndarray, log_ratios: np.ndarray, z: np.ndarray
     """log P(class k | z_i), classes x customers: the multinomial logit with class 1 as the
     baseline, eta_k = log odds_k + log(odds_ratio_k)' z_i (eta_1 = 0), minus logsumexp."""
     eta = np.vstack([np.zeros((1, len(z))), log_odds[:, None] + log_ratios @ z.T])
-    return eta - logsumexp(eta, axis=0)
+    return eta - _column_log_sum_exp(eta)[0]
 
 
 def _mixture_objective(
@@ -523,9 +530,11 @@ def _mixture_objective(
     n_classes: int,
     n_plain: int,
     z: np.ndarray,
+    history: np.ndarray,
 ) -> tuple[float, np.ndarray]:
     """Weighted mixture log-likelihood and its gradient in log parameters, the shares a logit
-    of the rows' covariates `z` (rows x covariates, none for constant shares).
+    of the rows' covariates `z` (rows x covariates, none for constant shares); `rows` gives
+    the classes' likelihoods of the distinct histories, `history` each row's among them.
 
     d/d log theta_k = sum_i w_i P(k | i) d log L_ik; with the prior pi_k(z_i) and r_ik = w_i
     (P(k | i) - pi_k(z_i)): d/d log odds_k = sum_i r_ik, d/d log odds_ratio_k = sum_i r_ik z_i.
@@ -536,14 +545,26 @@ def _mixture_objective(
     log_ratios = log_params[start + n_classes - 1 :].reshape(n_classes - 1, z.shape[1])
     log_shares = log_class_shares(log_odds, log_ratios, z)
     terms = [rows(params[k * n_plain : (k + 1) * n_plain]) for k in range(n_classes)]
-    joint = log_shares + np.array([ll for ll, _ in terms])
-    with np.errstate(invalid="ignore"):
-        total = logsumexp(joint, axis=0)
-        posterior = np.exp(joint - total)
+    joint = log_shares + np.array([ll for ll, _ in terms])[:, history]
+    total, posterior = _column_log_sum_exp(joint)
     value = float((weights * total).sum())
-    class_gradients = [g @ (weights * posterior[k]) for k, (_, g) in enumerate(terms)]
+    class_gradients = [
+        g @ np.bincount(history, weights=weights * posterior[k], minlength=g.shape[1])
+        for k, (_, g) in enumerate(terms)
+    ]
     residual = (posterior[1:] - np.exp(log_shares[1:])) * weights
     return value, np.concatenate([*class_gradients, residual.sum(axis=1), (residual @ z).ravel()])
+
+
+def _column_log_sum_exp(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log sum_k exp(terms[k]) per column and the normalised exp(terms) (classes x rows), with
+    the column maximum factored out: scipy's logsumexp and a second exp cost twice as much in
+    the fit's inner loop. A column of -inf gives NaN (a worthless point for the optimiser)."""
+    with np.errstate(invalid="ignore"):
+        top = terms.max(axis=0)
+        scaled = np.exp(terms - top)
+        sums = scaled.sum(axis=0)
+        return top + np.log(sums), scaled / sums
 
 
 def _value(result: OptimizeResult) -> float:

@@ -144,7 +144,8 @@ def test_odds_ratios_of_one_give_the_constant_share_likelihood_and_predictions(
     assert _log_likelihood(at_one, x, t_x, big_t, z) == pytest.approx(by_hand.sum(), rel=1e-12)
     point = np.log(at_one.params_.to_numpy())
     rows = COMPONENT.row_likelihood(x, t_x, big_t)
-    with_z = _mixture_objective(point, rows, np.ones(len(x)), 2, 4, z - z.mean(axis=0))[0]
+    each = np.arange(len(x))
+    with_z = _mixture_objective(point, rows, np.ones(len(x)), 2, 4, z - z.mean(axis=0), each)[0]
     assert with_z == pytest.approx(by_hand.sum(), rel=1e-12)
     np.testing.assert_allclose(at_one.class_shares_.to_numpy(), shares, rtol=1e-12)
     for name, args in [
@@ -169,11 +170,15 @@ def test_gradient_matches_finite_differences(
     summary, z, _ = market
     x, t_x, big_t = _columns(summary.iloc[:500])
     weights = np.random.default_rng(1).integers(1, 4, len(x)).astype(float)
-    rows = COMPONENT.row_likelihood(x, t_x / big_t.max(), big_t / big_t.max())
+    # the rows' histories listed twice over, each row pointing at one of its two copies
+    rows = COMPONENT.row_likelihood(
+        *(np.tile(column, 2) for column in (x, t_x / big_t.max(), big_t / big_t.max()))
+    )
+    history = np.arange(len(x)) + len(x) * np.random.default_rng(3).integers(0, 2, len(x))
     point = np.random.default_rng(2).normal(scale=0.5, size=3 * 4 + 2 + 2 * 2)
 
     def objective(p: np.ndarray) -> tuple[float, np.ndarray]:
-        return _mixture_objective(p, rows, weights, 3, 4, z[:500])
+        return _mixture_objective(p, rows, weights, 3, 4, z[:500], history)
 
     gradient = objective(point)[1]
     numeric = np.array(
