@@ -71,9 +71,11 @@ Targets of
 issue 13 for the default choice: per-customer MAE < 0.79 and total within +/-10%.
 Default choice (lowest Brier score of buying again): {choice.chosen}, MAE {chosen.mae:.4f},
 total {error:+.1%}: targets {"met" if chosen.mae < 0.79 and abs(error) <= 0.10 else "NOT met"}.
-Candidates: the plain models, the two-class BG/NBD (models/clv/latent_class.py) and BG/NBD
+Candidates: the plain models, the two-class BG/NBD (models/clv/latent_class.py), BG/NBD
 with the log first-order value as a covariate (`bgnbd_cov`, models/clv/covariates.py; CDNOW
-has no channel); the two-class Pareto/NBD is validated by name (not in `auto`); the other
+has no channel) and the two- and three-class BG/NBD whose class shares are a logit of that
+covariate (`bgnbd_2class_cov`, `bgnbd_3class_cov`); the two-class Pareto/NBD is validated by
+name (not in `auto`); the other
 attempts of issue 13 are listed in docs/clv.md, "Heterogeneity".
 
 {purchases}

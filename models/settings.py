@@ -16,11 +16,31 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from models.vocabulary import Stage
 
 Share = Annotated[float, Field(ge=0, le=1)]
-ModelChoice = Literal["auto", "bgnbd", "pnbd", "bgnbd_2class", "pnbd_2class", "bgnbd_cov"]
-PURCHASE_MODELS: tuple[str, ...] = ("bgnbd", "pnbd", "bgnbd_2class", "bgnbd_cov")
-"""The `auto` candidates. pnbd_2class is asked for by name only: without a closed-form
+ModelChoice = Literal[
+    "auto",
+    "bgnbd",
+    "pnbd",
+    "bgnbd_2class",
+    "pnbd_2class",
+    "bgnbd_cov",
+    "bgnbd_2class_cov",
+    "bgnbd_3class_cov",
+    "bgnbd_4class_cov",
+]
+PURCHASE_MODELS: tuple[str, ...] = (
+    "bgnbd",
+    "pnbd",
+    "bgnbd_2class",
+    "bgnbd_cov",
+    "bgnbd_2class_cov",
+    "bgnbd_3class_cov",
+)
+"""The `auto` candidates (the holdout chooses the number of classes of the mixture with
+covariates among 2 and 3). pnbd_2class is asked for by name only: without a closed-form
 gradient it costs 50-100 times the others, and where one class barely dies its dropout
-shape runs along a flat ridge that the fit does not settle (docs/clv.md, Heterogeneity)."""
+shape runs along a flat ridge that the fit does not settle (docs/clv.md, Heterogeneity);
+bgnbd_4class_cov too: 5 times the three-class fit's time on the four-group market of
+docs/decisions.md, for no lower holdout Brier score."""
 SpendChoice = Literal["auto", "gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders"]
 SPEND_MODELS: tuple[str, ...] = ("gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders")
 TierBasis = Literal["auto", "clv", "value_per_conversion"]
@@ -84,8 +104,10 @@ class ValuationSettings(BaseModel):
         description=(
             "Purchase model: bgnbd, pnbd, their two-class mixtures bgnbd_2class and "
             "pnbd_2class, bgnbd_cov (BG/NBD with the first order's value and channel as "
-            "covariates), or auto (lowest holdout Brier score of bgnbd, pnbd, bgnbd_2class, "
-            "bgnbd_cov)."
+            "covariates), bgnbd_2class_cov, bgnbd_3class_cov, bgnbd_4class_cov (BG/NBD "
+            "mixtures whose class shares depend on those covariates), or auto (lowest holdout "
+            "Brier score of bgnbd, pnbd, bgnbd_2class, bgnbd_cov, bgnbd_2class_cov, "
+            "bgnbd_3class_cov)."
         ),
     )
     spend_model: SpendChoice = Field(

@@ -74,7 +74,8 @@ def test_fit_writes_every_output(sample_csv: Path, tmp_path: Path) -> None:
         (
             ["--model", "xyz"],
             "--model 'xyz': Input should be 'auto', 'bgnbd', 'pnbd', 'bgnbd_2class', "
-            "'pnbd_2class' or 'bgnbd_cov'",
+            "'pnbd_2class', 'bgnbd_cov', 'bgnbd_2class_cov', 'bgnbd_3class_cov' or "
+            "'bgnbd_4class_cov'",
         ),
         (["--margin", "2"], "--margin 2.0: Input should be less than or equal to 1"),
         (["--penalizer", "-1"], "--penalizer -1.0: Input should be greater than or equal to 0"),

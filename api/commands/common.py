@@ -124,7 +124,9 @@ ModelOpt = Annotated[
     typer.Option(
         "--model",
         help="bgnbd, pnbd, bgnbd_2class, pnbd_2class (two-class mixtures), bgnbd_cov (BG/NBD "
-        "with the first order's value and channel as covariates), or auto.",
+        "with the first order's value and channel as covariates), bgnbd_2class_cov, "
+        "bgnbd_3class_cov, bgnbd_4class_cov (mixtures whose class shares depend on those "
+        "covariates), or auto.",
     ),
 ]
 PenalizerOpt = Annotated[

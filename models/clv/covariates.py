@@ -101,12 +101,69 @@ def summary_covariates(summary: pd.DataFrame, names: Sequence[str] | None = None
 def covariate_arguments(model: object, summary: pd.DataFrame) -> dict[str, np.ndarray]:
     """The keyword a purchase model's predictions need beyond (x, t_x, T): {"covariates": the
     summary's covariate matrix} for a model with covariates, nothing for a plain one."""
-    if not isinstance(model, BetaGeoCovariateModel):
+    if not isinstance(model, CovariateModel):
         return {}
     return {"covariates": summary_covariates(summary, model.covariate_names_).to_numpy()}
 
 
-class BetaGeoCovariateModel(CountingModel):
+class CovariateModel:
+    """What a purchase model with time-invariant covariates keeps of them at fit time (this
+    module's BG/NBD, models/clv/latent_class.py's mixture with covariate-dependent shares):
+    their names, the fitted customers' means (predictions centre on them) and the fitted
+    population's distinct covariate rows with their shares (a new customer's average)."""
+
+    covariate_names_: tuple[str, ...]
+    covariate_means_: np.ndarray
+    _population: tuple[np.ndarray, np.ndarray]
+
+    def _remember_covariates(
+        self,
+        covariates: pd.DataFrame | np.ndarray,
+        n_customers: int,
+        weights: ArrayLike | None,
+    ) -> np.ndarray:
+        """Check the fit's covariates (customers x covariates; a DataFrame's columns name
+        them), remember their names, weighted means and distinct rows; the centred matrix."""
+        raw = self._matrix(covariates, n_customers)
+        self.covariate_names_ = (
+            tuple(str(c) for c in covariates.columns)
+            if isinstance(covariates, pd.DataFrame)
+            else tuple(f"z{k + 1}" for k in range(raw.shape[1]))
+        )
+        row_weights = np.ones(len(raw)) if weights is None else np.asarray(weights, dtype=float)
+        self.covariate_means_ = row_weights @ raw / row_weights.sum()
+        profiles, distinct = compress_with_covariates(raw)
+        customers = np.bincount(profiles.inverse, weights=row_weights)
+        self._population = (distinct, customers / customers.sum())
+        return raw - self.covariate_means_
+
+    def _centred(self, covariates: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Customers' (raw) covariates checked and centred on the fitted customers' means."""
+        return self._matrix(covariates, len(np.asarray(covariates))) - self.covariate_means_
+
+    @staticmethod
+    def _matrix(covariates: pd.DataFrame | np.ndarray, n_customers: int) -> np.ndarray:
+        """The covariates as a customers x covariates float array, checked finite and sized."""
+        matrix = np.asarray(covariates, dtype=float)
+        matrix = matrix.reshape(len(matrix), -1) if matrix.ndim < 2 else matrix
+        if matrix.shape[0] != n_customers:
+            raise InvalidSummaryError(
+                f"covariates have {matrix.shape[0]} rows for {n_customers} customers",
+                field="covariates",
+                hint="give one row of covariates per customer, in the summary's order",
+            )
+        bad = ~np.isfinite(matrix).all(axis=1)
+        if bad.any():
+            raise InvalidSummaryError(
+                f"customer at position {int(np.argmax(bad))}: covariates must be finite numbers "
+                f"({int(bad.sum())} customers affected)",
+                field="covariates",
+                hint=COVARIATE_HINT,
+            )
+        return matrix
+
+
+class BetaGeoCovariateModel(CovariateModel, CountingModel):
     """BG/NBD with time-invariant covariates (module docstring): fit(frequency, recency, T,
     covariates=...) -> params_ r, alpha, a, b (at the mean covariates) and one rate, a and b
     ratio per covariate."""
@@ -141,17 +198,10 @@ class BetaGeoCovariateModel(CountingModel):
         """Maximum-likelihood fit on frequency, recency, T and each customer's covariates
         (customers x covariates; a DataFrame's columns name them), as the plain BG/NBD: rows
         merged, T = 0 set aside, time in units of the largest T; starts from the plain fit."""
-        raw = self._matrix(covariates, len(np.atleast_1d(np.asarray(frequency))))
-        self.covariate_names_ = (
-            tuple(str(c) for c in covariates.columns)
-            if isinstance(covariates, pd.DataFrame)
-            else tuple(f"z{k + 1}" for k in range(raw.shape[1]))
+        centred = self._remember_covariates(
+            covariates, len(np.atleast_1d(np.asarray(frequency))), weights
         )
-        row_weights = np.ones(len(raw)) if weights is None else np.asarray(weights, dtype=float)
-        self.covariate_means_ = row_weights @ raw / row_weights.sum()
-        data = weighted_summary(
-            frequency, recency, T, weights, covariates=raw - self.covariate_means_
-        )
+        data = weighted_summary(frequency, recency, T, weights, covariates=centred)
         scale = data.time_scale
         t_x, big_t = data.t_x / scale, data.T / scale
 
@@ -161,7 +211,7 @@ class BetaGeoCovariateModel(CountingModel):
         plain = BetaGeoModel(penalizer=self.penalizer).fit(
             data.x, data.t_x, data.T, weights=data.weights, time_unit=time_unit
         )
-        n_ratios = len(RATIOS) * raw.shape[1]
+        n_ratios = len(RATIOS) * centred.shape[1]
         plain_scales = np.array([1.0, scale, 1.0, 1.0])
         initial = np.concatenate(
             [np.log(plain.params_.to_numpy() / plain_scales), np.zeros(n_ratios)]
@@ -175,39 +225,14 @@ class BetaGeoCovariateModel(CountingModel):
             log_likelihood_offset=data.log_likelihood_offset(),
             n_customers=data.n_customers,
         )
-        profiles, distinct = compress_with_covariates(raw)
-        customers = np.bincount(profiles.inverse, weights=row_weights)
-        self._population = (distinct, customers / customers.sum())
         return self
-
-    @staticmethod
-    def _matrix(covariates: pd.DataFrame | np.ndarray, n_customers: int) -> np.ndarray:
-        """The covariates as a customers x covariates float array, checked finite and sized."""
-        matrix = np.asarray(covariates, dtype=float)
-        matrix = matrix.reshape(len(matrix), -1) if matrix.ndim < 2 else matrix
-        if matrix.shape[0] != n_customers:
-            raise InvalidSummaryError(
-                f"covariates have {matrix.shape[0]} rows for {n_customers} customers",
-                field="covariates",
-                hint="give one row of covariates per customer, in the summary's order",
-            )
-        bad = ~np.isfinite(matrix).all(axis=1)
-        if bad.any():
-            raise InvalidSummaryError(
-                f"customer at position {int(np.argmax(bad))}: covariates must be finite numbers "
-                f"({int(bad.sum())} customers affected)",
-                field="covariates",
-                hint=COVARIATE_HINT,
-            )
-        return matrix
 
     def customer_params(
         self, covariates: pd.DataFrame | np.ndarray
     ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         """(r, alpha_i, a_i, b_i) of customers with these (raw, uncentred) covariates."""
         params = self._check_fitted().to_numpy()
-        z = self._matrix(covariates, len(np.asarray(covariates))) - self.covariate_means_
-        return _customer_params(np.log(params[:4]), np.log(params[4:]), z)
+        return _customer_params(np.log(params[:4]), np.log(params[4:]), self._centred(covariates))
 
     # -- predictions: the plain formulas with each customer's parameters -----------------------
 

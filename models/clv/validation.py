@@ -20,9 +20,15 @@ from matplotlib.figure import Figure
 
 from models.clv.base import DAYS_PER_UNIT
 from models.clv.bgnbd import BetaGeoModel
-from models.clv.covariates import BetaGeoCovariateModel, covariate_arguments, summary_covariates
+from models.clv.covariates import (
+    BetaGeoCovariateModel,
+    CovariateModel,
+    covariate_arguments,
+    summary_covariates,
+)
 from models.clv.latent_class import (
     LatentClassBetaGeoModel,
+    LatentClassCovariateModel,
     LatentClassModel,
     LatentClassParetoNBDModel,
 )
@@ -39,6 +45,9 @@ MODELS: dict[
     "bgnbd_2class": partial(LatentClassBetaGeoModel, n_classes=2),
     "pnbd_2class": partial(LatentClassParetoNBDModel, n_classes=2),
     "bgnbd_cov": BetaGeoCovariateModel,
+    "bgnbd_2class_cov": partial(LatentClassCovariateModel, n_classes=2),
+    "bgnbd_3class_cov": partial(LatentClassCovariateModel, n_classes=3),
+    "bgnbd_4class_cov": partial(LatentClassCovariateModel, n_classes=4),
 }
 """Purchase-model constructors by the name `ValuationSettings.clv_model` uses."""
 FREQUENCY_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 7]
@@ -48,13 +57,10 @@ def fit_purchase_model(
     name: str, summary: pd.DataFrame, *, penalizer: float, time_unit: TimeUnit = "weeks"
 ) -> PurchaseModel:
     """Fit the purchase model `name` (MODELS) on a customer summary: its frequency, recency
-    and T, and for bgnbd_cov the covariates of its first orders (models/clv/covariates.py)."""
+    and T, and for a model with covariates (bgnbd_cov, bgnbd_Kclass_cov) those of its first
+    orders (models/clv/covariates.py)."""
     model = MODELS[name](penalizer=penalizer)
-    extra = (
-        {"covariates": summary_covariates(summary)}
-        if isinstance(model, BetaGeoCovariateModel)
-        else {}
-    )
+    extra = {"covariates": summary_covariates(summary)} if isinstance(model, CovariateModel) else {}
     return model.fit(
         summary["frequency"], summary["recency"], summary["T"], time_unit=time_unit, **extra
     )

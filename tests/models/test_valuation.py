@@ -155,11 +155,12 @@ def test_any_accepted_file_is_valued_finitely_or_refused_with_the_cause(
     assert valuation.purchases.time_unit_ == TIME_UNIT
 
 
-def test_a_latent_class_model_values_every_customer(orders: pd.DataFrame) -> None:
-    """Asked for by name, a two-class mixture is validated, fitted and carries the whole
-    pipeline (revival, incrementality, the segments' delta-method intervals) to finite values,
-    with customers first seen on the reference day among them."""
-    clv_model = "bgnbd_2class"
+@pytest.mark.parametrize("clv_model", ["bgnbd_2class", "bgnbd_2class_cov"])
+def test_a_latent_class_model_values_every_customer(orders: pd.DataFrame, clv_model: str) -> None:
+    """Asked for by name, a two-class mixture (with constant shares, or shares that depend on
+    the first order's value) is validated, fitted and carries the whole pipeline (revival,
+    incrementality, the segments' delta-method intervals) to finite values, with customers
+    first seen on the reference day among them."""
     last = orders["timestamp"].max().normalize()
     loaded = load_orders(_with_first_orders_on(orders, last, 3))
     valuation = value_orders(loaded, ValuationSettings(clv_model=clv_model))

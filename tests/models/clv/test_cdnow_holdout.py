@@ -27,6 +27,12 @@ def test_cdnow_master_holdout_figures_of_every_candidate() -> None:
     # the two-class mixture fits CDNOW better than the plain model (nested: a mixture with
     # one class emptied is the plain model)
     assert choice.reports["bgnbd_2class"].log_likelihood > choice.reports["bgnbd"].log_likelihood
+    # and the shares that depend on the first order's value nest the constant shares (odds
+    # ratios of 1)
+    assert (
+        choice.reports["bgnbd_2class_cov"].log_likelihood
+        > choice.reports["bgnbd_2class"].log_likelihood
+    )
     assert set(choice.spend.reports) == set(SPEND_MODELS)
     text = choice.to_markdown()
     assert "| purchase model | Brier (buys again) |" in text
