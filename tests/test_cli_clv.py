@@ -68,6 +68,18 @@ def test_fit_writes_every_output(sample_csv: Path, tmp_path: Path) -> None:
     assert (out / "holdout.png").stat().st_size > 1000
 
 
+def test_fit_prints_covariate_parameters_by_name(sample_csv: Path, tmp_path: Path) -> None:
+    """The model line names each covariate's ratio whole (Rich must not read [..] as markup)."""
+    result = runner.invoke(
+        app,
+        ["clv", "fit", str(sample_csv), "--out", str(tmp_path / "clv"), "--model", "bgnbd_cov"],
+    )
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    for name in ("rate_ratio", "a_ratio", "b_ratio"):
+        assert f"{name}[log_first_order_value]=" in printed, printed
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -177,6 +177,6 @@ def allocate(
     else:
         render(result, every_row)
         if output is not None:
-            console.print(f"result written to {output}")
+            console.print(escape(f"result written to {output}"))
     if not result.has_plan:
         raise typer.Exit(1)

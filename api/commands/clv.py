@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -133,14 +134,15 @@ def fit(
         if choice.chosen in choice.reports:
             choice.reports[choice.chosen].plot(out / "holdout.png")
             written.append("holdout.png")
-    console.print(f"model: {choice.chosen} {valuation.purchases}; spend: {valuation.spend}")
-    console.print(f"why: {choice.reason}")
+    # parameter names such as odds_ratio_2[channel_app] are text, not Rich markup
+    console.print(escape(f"model: {choice.chosen} {valuation.purchases}; spend: {valuation.spend}"))
+    console.print(escape(f"why: {choice.reason}"))
     for name, why in choice.dropped.items():
-        console.print(f"dropped {name}: {why}")
+        console.print(escape(f"dropped {name}: {why}"))
     title = f"Segments at {day.date()} ({settings.horizon_months}-month CLV)"
     console.print(segments_rich_table(valuation.segments, title))
     console.print(f"top tier holds {valuation.top_tier_clv_share:.0%} of total CLV")
-    console.print(f"wrote {out}/: {', '.join(written)}")
+    console.print(escape(f"wrote {out}/: {', '.join(written)}"))
 
 
 def demo_segments(target: Console) -> None:

@@ -82,4 +82,4 @@ def clean(
         ]
         frame = pd.DataFrame(rows)[["segment", "channel", "bid_multiplier", "cost", "conversions"]]
         frame.to_csv(out, index=False)
-        console.print(f"Clean points: {out} (import with `format: generic`)")
+        console.print(escape(f"Clean points: {out} (import with `format: generic`)"))

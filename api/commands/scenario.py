@@ -135,7 +135,7 @@ def run(
     console.print(
         f"Exports: {folder}/exports/<variant>/manifest.json ({warnings} warning(s) for base)"
     )
-    console.print(f"Report: {written['report']}")
+    console.print(escape(f"Report: {written['report']}"))
     console.print(
         f"Outputs in {folder}/ (allocation CSVs, comparison.csv, scenario.json, exports/)"
     )
