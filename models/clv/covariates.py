@@ -119,12 +119,13 @@ class CovariateModel:
     def _remember_covariates(
         self,
         covariates: pd.DataFrame | np.ndarray,
-        n_customers: int,
+        frequency: ArrayLike,
         weights: ArrayLike | None,
     ) -> np.ndarray:
-        """Check the fit's covariates (customers x covariates; a DataFrame's columns name
-        them), remember their names, weighted means and distinct rows; the centred matrix."""
-        raw = self._matrix(covariates, n_customers)
+        """Check the fit's covariates (customers x covariates, one row per `frequency` entry;
+        a DataFrame's columns name them), remember their names, weighted means and distinct
+        rows; the centred matrix."""
+        raw = self._matrix(covariates, len(np.atleast_1d(np.asarray(frequency))))
         self.covariate_names_ = (
             tuple(str(c) for c in covariates.columns)
             if isinstance(covariates, pd.DataFrame)
@@ -198,9 +199,7 @@ class BetaGeoCovariateModel(CovariateModel, CountingModel):
         """Maximum-likelihood fit on frequency, recency, T and each customer's covariates
         (customers x covariates; a DataFrame's columns name them), as the plain BG/NBD: rows
         merged, T = 0 set aside, time in units of the largest T; starts from the plain fit."""
-        centred = self._remember_covariates(
-            covariates, len(np.atleast_1d(np.asarray(frequency))), weights
-        )
+        centred = self._remember_covariates(covariates, frequency, weights)
         data = weighted_summary(frequency, recency, T, weights, covariates=centred)
         scale = data.time_scale
         t_x, big_t = data.t_x / scale, data.T / scale

@@ -494,8 +494,7 @@ class LatentClassCovariateModel(CovariateModel, LatentClassBetaGeoModel):
         """Maximum-likelihood fit of the classes and the share logit on frequency, recency, T
         and each customer's covariates (customers x covariates; a DataFrame's columns name
         them), from the mixture's starts with every odds ratio at 1."""
-        n_customers = len(np.atleast_1d(np.asarray(frequency)))
-        centred = self._remember_covariates(covariates, n_customers, weights)
+        centred = self._remember_covariates(covariates, frequency, weights)
         return self._fit(frequency, recency, T, weights, time_unit, centred)
 
     def _log_prior(self, covariates: np.ndarray | None) -> np.ndarray:
