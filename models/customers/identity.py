@@ -214,21 +214,20 @@ def _single_key(
     """Orders identified by customer id alone: the id is the unified customer.
 
     Unless an order was `netted` (refunds or duplicates), `kept` only filters the checked
-    rows, so `order_rows` is a view over it: no copy of every order. `customers` is a view
-    that numbers the ids of `identity_map` only when a query asks for the keys.
+    rows, so `order_rows` is a view over it: no copy of every order. `identity_map` (each id
+    its own customer) and `customers` (the ids numbered) are views, computed only when a
+    query asks for them: storing ten million ids that map to themselves cost a second.
     """
     _create_orders(con, "kept r", present, None, view=not netted)
     con.execute(
-        "CREATE TABLE identity_map AS SELECT 'customer_id' AS identifier_type, "
+        "CREATE VIEW identity_map AS SELECT 'customer_id' AS identifier_type, "
         "customer_id AS identifier, customer_id FROM (SELECT DISTINCT customer_id FROM orders)"
     )
     con.execute(
         "CREATE VIEW customers AS SELECT row_number() OVER (ORDER BY customer_id) AS "
         "customer_key, customer_id FROM identity_map"
     )
-    rows = con.execute(
-        "SELECT count(*), (SELECT count(*) FROM identity_map) FROM orders"
-    ).fetchall()
+    rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM orders").fetchall()
     records, customers = (int(v) for v in rows[0])
     return IdentityReport(records, customers, customers, 0, 0)
 

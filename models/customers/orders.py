@@ -358,11 +358,19 @@ def _quote(name: str) -> str:
 
 
 def _text(column: str | None, types: dict[str, str]) -> str:
-    """SQL for a trimmed text value, NULL when missing or blank."""
+    """SQL for a trimmed text value, NULL when missing or blank.
+
+    Only values that start or end with a space are trimmed: trim() makes a new string of
+    every value, which cost 0.85 CPU s on two columns of 10M ids, the test about 0.3.
+    """
     if column is None:
         return "CAST(NULL AS VARCHAR)"
     if types[column] == "VARCHAR":
-        return f"NULLIF(trim({_quote(column)}), '')"
+        value = _quote(column)
+        return (
+            f"CASE WHEN {value} LIKE ' %' OR {value} LIKE '% ' THEN NULLIF(trim({value}), '') "
+            f"ELSE NULLIF({value}, '') END"
+        )
     return f"CAST({_quote(column)} AS VARCHAR)"
 
 

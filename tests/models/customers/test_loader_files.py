@@ -177,3 +177,28 @@ def test_row_numbers_are_the_file_rows_when_read_in_parallel(tmp_path: Path, suf
     ).fetchone()
     assert misnumbered == 0
     assert loaded.report.orders_loaded == n - len(bad)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_values_padded_with_spaces_are_the_values(tmp_path: Path, suffix: str) -> None:
+    """Exports pad ids and numbers with spaces: " c1", "c1 " and "c1" are one customer, an
+    id of spaces alone is missing, and padded amounts and dates still read."""
+    frame = pd.DataFrame(
+        {
+            "order_id": ["o1", " o2", "o3 ", "o4", "   "],
+            "customer_id": [" c1", "c1 ", "c1", "   ", "c2"],
+            "timestamp": ["2025-01-05", " 2025-01-06", "2025-02-01 ", "2025-02-02", "2025-03-01"],
+            "amount": ["10", " 12.5", "7 ", "3", "4"],
+        }
+    )
+    path = tmp_path / f"padded.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path)
+    loaded = load_orders(path, max_timestamp=NOW)
+    assert loaded.rejects()[["source_row", "reason"]].values.tolist() == [
+        [4, "missing_customer_id"]
+    ]
+    summary = customer_summary(loaded, as_of="2025-03-31", time_unit="days")
+    assert summary.index.tolist() == ["c1", "c2"]
+    assert summary.loc["c1", ["orders", "frequency", "total_spend"]].tolist() == [3, 2, 29.5]
+    order_ids = loaded.query("SELECT order_id FROM orders ORDER BY source_row")["order_id"]
+    assert order_ids[:3].tolist() == ["o1", "o2", "o3"] and pd.isna(order_ids[3])
