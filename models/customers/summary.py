@@ -77,38 +77,48 @@ def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: in
     that SQLGlot carries to Spark (models/engine.py).
 
     Two aggregations: purchase days (customer_id, day), then customers. The customer id is
-    the key throughout (no join to numbered keys) and the result is sorted on it. Both levels
-    carry only what the customer level needs: each aggregate is a pass of scattered updates
-    over millions of groups (per-day first and last timestamps cost a third more than the
-    whole first level), so `first_order` and `last_order` are purchase days. Money is added
-    as decimals (EXACT_MONEY): exact, so every engine, whatever order it adds in, gives the
-    same bits.
+    the key throughout (no join to numbered keys) and the result is sorted on it. Each
+    aggregate widens every group that millions of rows are hashed into, so both levels carry
+    only what the customer level needs: `first_order` and `last_order` are purchase days
+    (per-day first and last timestamps cost a third more than the whole first level), and
+    orders are counted as the purchase days plus each day's orders beyond one (`extra`, zero
+    on nearly every day), summed and taken on the first day only where it is not zero.
+    Money is added as decimals (EXACT_MONEY): exact, so every engine, whatever order it
+    adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
-    first_value = "arg_min(value, day)"
-    repeat_value = f"CAST(sum(value) - {first_value} AS DOUBLE)"
+    extra = "FILTER (WHERE extra > 0)"
+    repeat_value = "CAST(spend - first_value AS DOUBLE)"
+    repeat_orders = (
+        "days - 1 + extras - CASE WHEN first_extra_day = first_day THEN first_extra ELSE 0 END"
+    )
     return f"""
     WITH purchase_days AS (
         SELECT customer_id, day, sum(CAST(amount AS {EXACT_MONEY})) AS value,
-               count(*) AS orders
+               count(*) - 1 AS extra
         FROM orders WHERE day <= {end} GROUP BY customer_id, day
+    ),
+    customer_days AS (
+        SELECT customer_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
+            sum(value) AS spend, arg_min(value, day) AS first_value,
+            coalesce(sum(extra) {extra}, 0) AS extras, min(day) {extra} AS first_extra_day,
+            arg_min(extra, day) {extra} AS first_extra
+        FROM purchase_days GROUP BY customer_id
     ),
     per_customer AS (
         SELECT customer_id,
-            CAST(count(*) - 1 AS BIGINT) AS frequency,
-            CAST(date_diff('day', min(day), max(day)) AS DOUBLE) / {days_per_unit} AS recency,
-            CAST(date_diff('day', min(day), {end}) AS DOUBLE) / {days_per_unit} AS T,
-            CASE WHEN count(*) > 1 THEN {repeat_value} / (count(*) - 1)
-                 ELSE 0.0 END AS monetary_value,
-            CAST(sum(orders) AS BIGINT) AS orders,
-            CAST(sum(value) AS DOUBLE) AS total_spend,
-            CAST(min(day) AS TIMESTAMP) AS first_order,
-            CAST(max(day) AS TIMESTAMP) AS last_order,
-            CAST({first_value} AS DOUBLE) AS first_order_value,
-            {repeat_value} / nullif(sum(orders) - arg_min(orders, day), 0)
-                AS mean_repeat_order_value,
-            CAST(sum(orders) - arg_min(orders, day) AS BIGINT) AS repeat_orders
-        FROM purchase_days GROUP BY customer_id
+            CAST(days - 1 AS BIGINT) AS frequency,
+            CAST(date_diff('day', first_day, last_day) AS DOUBLE) / {days_per_unit} AS recency,
+            CAST(date_diff('day', first_day, {end}) AS DOUBLE) / {days_per_unit} AS T,
+            CASE WHEN days > 1 THEN {repeat_value} / (days - 1) ELSE 0.0 END AS monetary_value,
+            CAST(days + extras AS BIGINT) AS orders,
+            CAST(spend AS DOUBLE) AS total_spend,
+            CAST(first_day AS TIMESTAMP) AS first_order,
+            CAST(last_day AS TIMESTAMP) AS last_order,
+            CAST(first_value AS DOUBLE) AS first_order_value,
+            {repeat_value} / nullif({repeat_orders}, 0) AS mean_repeat_order_value,
+            CAST({repeat_orders} AS BIGINT) AS repeat_orders
+        FROM customer_days
     ),
     channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
     devices AS ({_used_values("device", "devices", end, "device" in columns)}),

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from models.customers import LoadedOrders, customer_summary, load_orders
+from models.datasets import load_cdnow
 
 DATA = Path(__file__).parents[2] / "data"
 BTYD = ["frequency", "recency", "T", "monetary_value"]
@@ -65,3 +66,24 @@ def test_published_sample_summary_to_two_decimals(cdnow_sample_orders: pd.DataFr
     for ours, theirs in [("recency", "t_x"), ("T", "T"), ("monetary_value", "zbar")]:
         # The file is rounded half-up to 2 decimals: every value within half a cent.
         assert (summary[ours] - published[theirs]).abs().max() <= 0.005 + 1e-9, ours
+
+
+def test_order_counts_and_repeat_values_equal_pandas(cdnow: LoadedOrders) -> None:
+    """orders, repeat_orders, first_order_value, mean_repeat_order_value and total_spend of
+    every CDNOW customer against pandas on the raw lines (many customers order twice a day,
+    on their first day or later)."""
+    lines = load_cdnow()
+    lines = lines[lines["timestamp"] <= "1998-06-30"].assign(day=lines["timestamp"].dt.normalize())
+    first_day = lines.groupby("customer_id")["day"].transform("min")
+    first = lines[lines["day"] == first_day].groupby("customer_id")["amount"].agg(["size", "sum"])
+    repeat = lines[lines["day"] > first_day].groupby("customer_id")["amount"].agg(["size", "sum"])
+    per_customer = lines.groupby("customer_id")["amount"].agg(["size", "sum"])
+    repeat = repeat.reindex(per_customer.index, fill_value=0)
+    summary = customer_summary(cdnow, as_of="1998-06-30", time_unit="days")
+    assert (first["size"] > 1).sum() > 100 and (repeat["size"] > summary["frequency"]).sum() > 100
+    assert summary["orders"].tolist() == per_customer["size"].tolist()
+    assert summary["repeat_orders"].tolist() == repeat["size"].tolist()
+    np.testing.assert_allclose(summary["first_order_value"], first["sum"], rtol=1e-12)
+    np.testing.assert_allclose(summary["total_spend"], per_customer["sum"], rtol=1e-12)
+    mean_repeat = (repeat["sum"] / repeat["size"].replace(0, np.nan)).to_numpy()
+    np.testing.assert_allclose(summary["mean_repeat_order_value"], mean_repeat, rtol=1e-12)
