@@ -5,10 +5,19 @@ service declares its responses with them without importing that stack at start-u
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from pydantic import BaseModel, ConfigDict
 
 from models.vocabulary import STAGES
+
+NOTHING_TO_AVERAGE = "none to average"
+
+
+def _average(value: float, spec: str) -> str:
+    """An average formatted with `spec`, or words where there was nothing to average (NaN:
+    no repeat purchase yet, no active customer) rather than "nan"."""
+    return NOTHING_TO_AVERAGE if math.isnan(value) else format(value, spec)
 
 
 class LtvDashboard(BaseModel):
@@ -46,11 +55,14 @@ class LtvDashboard(BaseModel):
                 f"active customers with average basket >= {self.basket_threshold:,.2f}",
                 f"{self.active_customers_reaching_basket:,}",
             ),
-            ("average customer value", f"{self.average_customer_value:,.2f}"),
-            ("orders per active customer (in window)", f"{self.orders_per_active_customer:.2f}"),
-            ("mean days between purchases", f"{self.mean_days_between_purchases:.1f}"),
-            ("average basket, first purchase", f"{self.average_first_basket:,.2f}"),
-            ("average basket, repeat purchase", f"{self.average_repeat_basket:,.2f}"),
+            ("average customer value", _average(self.average_customer_value, ",.2f")),
+            (
+                "orders per active customer (in window)",
+                _average(self.orders_per_active_customer, ".2f"),
+            ),
+            ("mean days between purchases", _average(self.mean_days_between_purchases, ".1f")),
+            ("average basket, first purchase", _average(self.average_first_basket, ",.2f")),
+            ("average basket, repeat purchase", _average(self.average_repeat_basket, ",.2f")),
             ("inactive customers", f"{self.inactive_customers:,}"),
             ("one-purchase customers", f"{self.one_purchase_customers:,}"),
             ("repeat customers", f"{self.repeat_customers:,}"),

@@ -62,6 +62,7 @@ REJECT_REASONS = {
     "future_timestamp": "timestamp",
     "missing_amount": "amount",
     "bad_amount": "amount",
+    "implausible_amount": "amount",
     "bad_quantity": "quantity",
     "duplicate_order_id": "order_id",
     "refund_without_order": "order_id",
@@ -80,7 +81,12 @@ REASON_HINTS = {
     "signs or thousands separators",
     "missing_amount": "every order needs an amount; map the column that holds it",
     "future_timestamp": "orders dated after now are rejected; check the dates",
+    "implausible_amount": "no order is worth 10^15 or more: is an id, a barcode or a card "
+    "number in the amount column?",
 }
+# Amounts of this size or more are rejected: no order is worth that, and the summary adds
+# money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^12 such orders stay exact.
+IMPLAUSIBLE_AMOUNT = 1e15
 TempDir: TypeAlias = tempfile.TemporaryDirectory[str]
 
 
@@ -447,6 +453,7 @@ def checked_sql(
             WHEN NOT amount_given THEN 'missing_amount'
             WHEN amount IS NULL OR isnan(amount) OR abs(amount) = CAST('inf' AS DOUBLE)
                 THEN 'bad_amount'
+            WHEN abs(amount) >= {IMPLAUSIBLE_AMOUNT:.0f} THEN 'implausible_amount'
             WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
                 THEN 'bad_quantity'
         END AS reason

@@ -202,3 +202,21 @@ def test_values_padded_with_spaces_are_the_values(tmp_path: Path, suffix: str) -
     assert summary.loc["c1", ["orders", "frequency", "total_spend"]].tolist() == [3, 2, 29.5]
     order_ids = loaded.query("SELECT order_id FROM orders ORDER BY source_row")["order_id"]
     assert order_ids[:3].tolist() == ["o1", "o2", "o3"] and pd.isna(order_ids[3])
+
+
+def test_implausible_amounts_are_rejected_and_the_rest_summarised(tmp_path: Path) -> None:
+    """A card number or 1e30 in the amount column used to stop the summary with a decimal
+    overflow; now those rows are rejects that name the field, and the others load."""
+    text = (
+        "customer_id,timestamp,amount\nc1,2025-01-01,1e30\nc1,2025-02-01,5\n"
+        "c2,2025-01-03,4539148803436467\nc2,2025-01-04,999999999999999\nc3,2025-01-05,-1e16\n"
+    )
+    loaded = load_orders(_write(tmp_path, "huge.csv", text), max_timestamp=NOW)
+    rejects = loaded.rejects()
+    assert rejects[["source_row", "reason", "field"]].values.tolist() == [
+        [1, "implausible_amount", "amount"],
+        [3, "implausible_amount", "amount"],
+        [5, "implausible_amount", "amount"],
+    ]
+    summary = customer_summary(loaded, time_unit="days")
+    assert summary["total_spend"].to_dict() == {"c1": 5.0, "c2": 999999999999999.0}

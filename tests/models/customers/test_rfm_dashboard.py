@@ -14,12 +14,14 @@ from models.customers import (
     LoadedOrders,
     customer_summary,
     dashboard_frame,
+    load_orders,
     ltv_dashboard,
     pareto_share,
     quintile_score,
     rfm_scores,
 )
 from models.datasets import load_cdnow
+from models.reports import NOTHING_TO_AVERAGE
 
 
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=60))
@@ -102,3 +104,20 @@ def test_dashboard_exports(cdnow: LoadedOrders) -> None:
         frame.set_index("measure").loc["stage_count_loyal", "value"] == board.stage_counts["loyal"]
     )
     assert json.loads(board.model_dump_json())["customers"] == 23_570
+
+
+def test_one_order_shop_dashboard_says_nothing_to_average() -> None:
+    """A shop whose customers each ordered once has no repeat basket and no gap between
+    purchases: the dashboard says so in words, where "nan" used to stand."""
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "timestamp": pd.to_datetime(["2025-01-02", "2025-01-05", "2025-01-09"]),
+            "amount": [10.0, 20.0, 30.0],
+        }
+    )
+    rows = dict(ltv_dashboard(load_orders(orders)).as_rows())
+    assert rows["average basket, repeat purchase"] == NOTHING_TO_AVERAGE
+    assert rows["mean days between purchases"] == NOTHING_TO_AVERAGE
+    assert rows["average basket, first purchase"] == "20.00"
+    assert "nan" not in " ".join(rows.values())
