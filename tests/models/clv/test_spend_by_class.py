@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.clv.bgnbd import BetaGeoModel
 from models.clv.latent_class import LatentClassBetaGeoModel
 from models.clv.spend import (
     AllOrdersGammaGamma,
@@ -13,6 +14,9 @@ from models.clv.spend import (
     expected_order_value,
     fit_spend_model,
 )
+from models.clv.validation import HoldoutData
+from models.settings import SPEND_MODELS, ValuationSettings
+from models.valuation import choose_spend
 
 CLASSES = ({"p": 6.0, "q": 4.0, "gamma": 30.0}, {"p": 2.5, "q": 6.0, "gamma": 20.0})
 N = 12_000
@@ -106,9 +110,10 @@ def test_predictions_by_hand() -> None:
     assert model.expected_spend_new_customer() == pytest.approx(30.0, rel=1e-12)
 
 
-def test_takes_its_classes_from_the_purchase_model() -> None:
-    """Fitted through fit_spend_model, a customer's class weights are the purchase model's
-    P(class | history): a customer whose buying says 'fast class' gets that class's spend."""
+@pytest.fixture(scope="module")
+def two_speeds() -> tuple[LatentClassBetaGeoModel, pd.DataFrame]:
+    """A two-class BG/NBD (slow, fast) and customers summarised over 20 weeks: half buy once
+    and spend like CLASSES[1], half buy about 40 times and spend like CLASSES[0]."""
     purchases = LatentClassBetaGeoModel(n_classes=2)
     purchases.params_ = pd.Series(
         [0.5, 20.0, 1.0, 9.0, 5.0, 2.0, 1.0, 9.0, 1.0], index=purchases.PARAMETER_NAMES
@@ -129,15 +134,43 @@ def test_takes_its_classes_from_the_purchase_model() -> None:
             "first_order_value": mean,
         }
     )
+    return purchases, customers
+
+
+def test_takes_its_classes_from_the_purchase_model(two_speeds) -> None:
+    """Fitted through fit_spend_model, a customer's class weights are the purchase model's
+    P(class | history): a customer whose buying says 'fast class' gets that class's spend."""
+    purchases, customers = two_speeds
     model = fit_spend_model("gamma_gamma_by_class", customers, purchases)
     weights = purchases.class_probabilities(
         customers["frequency"], customers["recency"], customers["T"]
     )
     assert model.class_shares_.to_numpy() == pytest.approx(weights.mean(axis=0))
+    orders = customers["frequency"].to_numpy() + 1
     assert expected_order_value(model, customers) == pytest.approx(
-        model.conditional_expected_spend(frequency + 1, mean, class_weights=weights)
+        model.conditional_expected_spend(orders, customers["monetary_value"], class_weights=weights)
     )
     # the classes' population means: the slow, one-order class spends about 10, the fast 60
     slow, quick = (m.expected_spend_new_customer() for m in model.classes())
     assert slow == pytest.approx(10.0, rel=0.15)
     assert quick == pytest.approx(60.0, rel=0.15)
+
+
+def test_auto_offers_it_only_with_a_purchase_model_that_has_classes(two_speeds) -> None:
+    purchases, customers = two_speeds
+    bought = pd.Series(1, index=customers.index)
+    data = HoldoutData(
+        calibration=customers,
+        holdout_purchases=bought,
+        holdout_spend=pd.Series(customers["monetary_value"].to_numpy(), index=customers.index),
+        weekly_actual=pd.Series([len(customers)], index=[1]),
+        calibration_end=pd.Timestamp("2025-01-01"),
+        holdout_end=pd.Timestamp("2025-01-08"),
+        time_unit="weeks",
+    )
+    auto = ValuationSettings()
+    with_classes = choose_spend(data, auto, purchases)
+    assert set(with_classes.reports) == set(SPEND_MODELS)
+    assert set(choose_spend(data, auto, BetaGeoModel()).reports) == set(SPEND_MODELS) - {
+        "gamma_gamma_by_class"
+    }
