@@ -47,7 +47,11 @@ CONTRIBUTIONS = {
         "spend_model": "gamma_gamma_all_orders",
         "tiers": {"by": "clv", "min_segment_size": 1},
     },
-    "+ spend model auto (with Gamma-Gamma by orders)": {
+    "+ Gamma-Gamma by orders": {
+        "spend_model": "gamma_gamma_by_orders",
+        "tiers": {"by": "clv", "min_segment_size": 1},
+    },
+    "+ spend model auto (with Gamma-Gamma by class)": {
         "tiers": {"by": "clv", "min_segment_size": 1}
     },
     "+ tiers auto": {"tiers": {"by": "auto", "min_segment_size": 1}},
@@ -280,9 +284,10 @@ The valuation with its parts switched on one by one (ValuationSettings overrides
 values by P(alive) x P(no own order | alive) x margin x order + P(dead) x (margin x order +
 CLV if revived), the purchase model chosen by the holdout Brier score): repeat-purchase
 Gamma-Gamma and tiers by CLV without a minimum size; then Gamma-Gamma over every order; then
-the spend model chosen on the holdout among those two and Gamma-Gamma by orders (the spend
-prior by the number of orders); then tiers chosen by explained variance of value per
-conversion; last, the minimum segment size of 100 (the default). Every row uses the purchase
+Gamma-Gamma by orders (the spend prior by the number of orders); then the spend model chosen
+on the holdout among those and Gamma-Gamma by class (a spend population per latent class of
+the purchase model); then tiers chosen by explained variance of value per conversion; last,
+the minimum segment size of 100 (the default). Every row uses the purchase
 model the holdout chose for the default (the models table above).
 
 {contribution_table}

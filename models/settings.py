@@ -41,8 +41,21 @@ gradient it costs 50-100 times the others, and where one class barely dies its d
 shape runs along a flat ridge that the fit does not settle (docs/clv.md, Heterogeneity);
 bgnbd_4class_cov too: 5 times the three-class fit's time on the four-group market of
 docs/decisions.md, for no lower holdout Brier score."""
-SpendChoice = Literal["auto", "gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders"]
-SPEND_MODELS: tuple[str, ...] = ("gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders")
+SpendChoice = Literal[
+    "auto",
+    "gamma_gamma",
+    "gamma_gamma_all_orders",
+    "gamma_gamma_by_orders",
+    "gamma_gamma_by_class",
+]
+SPEND_MODELS: tuple[str, ...] = (
+    "gamma_gamma",
+    "gamma_gamma_all_orders",
+    "gamma_gamma_by_orders",
+    "gamma_gamma_by_class",
+)
+"""The spend models (models/clv/spend.py); `auto` offers gamma_gamma_by_class only when the
+chosen purchase model has latent classes (without them it is gamma_gamma_all_orders)."""
 TierBasis = Literal["auto", "clv", "value_per_conversion"]
 
 
@@ -82,8 +95,9 @@ class ValuationSettings(BaseModel):
     P(no purchase | alive), what values rest on; the per-customer MAE is reported beside it;
     a model that does not
     converge is dropped, with the reason reported); `spend_model` `auto` likewise keeps the
-    Gamma-Gamma variant (repeat orders only, every order including the first, or every order
-    with the spend prior by the number of orders) with the lower per-customer error of the
+    Gamma-Gamma variant (repeat orders only, every order including the first, every order
+    with the spend prior by the number of orders, or every order with a spend population per
+    latent class of the chosen purchase model) with the lower per-customer error of the
     mean holdout order value (models/clv/spend.py); `holdout_weeks` None takes half the
     history, at most 52 weeks.
     `penalizer` is an L2 penalty on the purchase model's parameters, on time scaled to the
@@ -113,8 +127,8 @@ class ValuationSettings(BaseModel):
     spend_model: SpendChoice = Field(
         default="auto",
         description=(
-            "Spend model: gamma_gamma, gamma_gamma_all_orders, gamma_gamma_by_orders, or auto "
-            "(holdout)."
+            "Spend model: gamma_gamma, gamma_gamma_all_orders, gamma_gamma_by_orders, "
+            "gamma_gamma_by_class (per latent class of the purchase model), or auto (holdout)."
         ),
     )
     penalizer: Annotated[float, Field(ge=0, le=100)] = Field(

@@ -20,7 +20,8 @@ import pandas as pd
 from models.audiences.segments import customer_values, segment_table, top_tier_share
 from models.clv.base import ConvergenceError, InvalidSummaryError
 from models.clv.gamma_gamma import GammaGammaModel
-from models.clv.spend import SpendReport, fit_spend_model, validate_spend
+from models.clv.latent_class import LatentClassModel
+from models.clv.spend import BY_CLASS, SpendReport, fit_spend_model, validate_spend
 from models.clv.validation import (
     HoldoutData,
     ValidationReport,
@@ -157,7 +158,7 @@ def fit_models(
     choice = choose_model(loaded, day, settings)
     say(f"fitting {choice.chosen} and {choice.spend.chosen}")
     choice, purchases = _fit_purchases(ordered, choice, settings.penalizer)
-    choice, spend = _fit_spend(ordered, choice)
+    choice, spend = _fit_spend(ordered, choice, purchases)
     return FittedModels(day, customers, choice, purchases, spend)
 
 
@@ -201,7 +202,8 @@ def choose_model(
     """Fit each candidate on the calibration period and keep the lowest holdout Brier score of
     buying again (models.clv.validation); a candidate that does not converge is dropped with
     the reason. With one model asked for, it is still validated (its report is kept) but
-    never replaced."""
+    never replaced. The spend model is chosen after it, with the chosen purchase model's
+    classes (`choose_spend`)."""
     candidates = PURCHASE_MODELS if settings.clv_model == "auto" else (settings.clv_model,)
     try:
         data = calibration_holdout(
@@ -216,24 +218,25 @@ def choose_model(
         spend = SpendChoice(spend_chosen, f"No holdout validation; {spend_chosen} is used.")
         reason = f"No holdout validation ({error}); {chosen} is used."
         return ModelChoice(chosen, reason, {}, {}, spend)
-    spend = choose_spend(data, settings)
     reports: dict[str, ValidationReport] = {}
+    fitted: dict[str, PurchaseModel] = {}
     dropped: dict[str, str] = {}
     summary = data.calibration
     for name in candidates:
         try:
-            model = fit_purchase_model(
+            fitted[name] = fit_purchase_model(
                 name, summary, penalizer=settings.penalizer, time_unit=TIME_UNIT
             )
         except ConvergenceError as error:
             dropped[name] = f"did not converge on the calibration period ({error})"
             continue
-        reports[name] = validate(model, data, name)
+        reports[name] = validate(fitted[name], data, name)
     if not reports:
         chosen = candidates[0]
         reason = "No candidate converged on the calibration period."
-        return ModelChoice(chosen, reason, {}, dropped, spend)
+        return ModelChoice(chosen, reason, {}, dropped, choose_spend(data, settings, None))
     chosen = min(reports, key=lambda name: reports[name].brier)
+    spend = choose_spend(data, settings, fitted[chosen])
     if len(candidates) == 1:
         reason = f"{chosen} was asked for (holdout Brier {reports[chosen].brier:.5f})."
     elif len(reports) == 1:
@@ -250,15 +253,19 @@ def choose_model(
     return ModelChoice(chosen, reason, reports, dropped, spend)
 
 
-def choose_spend(data: HoldoutData, settings: ValuationSettings) -> SpendChoice:
+def choose_spend(
+    data: HoldoutData, settings: ValuationSettings, purchases: PurchaseModel | None
+) -> SpendChoice:
     """Fit each spend model on the calibration customers and keep the lowest per-customer
-    error of the mean holdout order value (the one asked for is validated, never replaced)."""
-    candidates = SPEND_MODELS if settings.spend_model == "auto" else (settings.spend_model,)
+    error of the mean holdout order value (the one asked for is validated, never replaced).
+    `purchases` is the chosen purchase model fitted on the calibration period: the by-class
+    spend model is a candidate only when it has latent classes."""
+    candidates = _spend_candidates(settings, purchases)
     reports: dict[str, SpendReport] = {}
     failures: list[str] = []
     for name in candidates:
         try:
-            model = fit_spend_model(name, data.calibration)
+            model = fit_spend_model(name, data.calibration, purchases)
         except (ConvergenceError, InvalidSummaryError) as error:
             failures.append(f"{name} could not be fitted on the calibration period ({error})")
             continue
@@ -276,6 +283,18 @@ def choose_spend(data: HoldoutData, settings: ValuationSettings) -> SpendChoice:
         figures = ", ".join(f"{name} {report.mae:.4f}" for name, report in reports.items())
         reason = f"Lowest per-customer error of the mean holdout order value ({figures})."
     return SpendChoice(chosen, " ".join([reason, *failures]), reports)
+
+
+def _spend_candidates(
+    settings: ValuationSettings, purchases: PurchaseModel | None
+) -> tuple[str, ...]:
+    """The spend model asked for, or under `auto` every spend model but the by-class one
+    when the purchase model has no latent classes (it would be gamma_gamma_all_orders)."""
+    if settings.spend_model != "auto":
+        return (settings.spend_model,)
+    if isinstance(purchases, LatentClassModel):
+        return SPEND_MODELS
+    return tuple(name for name in SPEND_MODELS if name != BY_CLASS)
 
 
 def _fit_purchases(
@@ -297,14 +316,17 @@ def _fit_purchases(
     return replace(choice, chosen=name, reason=reason, dropped=dropped), model
 
 
-def _fit_spend(ordered: pd.DataFrame, choice: ModelChoice) -> tuple[ModelChoice, GammaGammaModel]:
-    """Fit the chosen spend model on every customer; if it does not converge, fall back to
-    the other spend model (and say so), else raise with the fix."""
+def _fit_spend(
+    ordered: pd.DataFrame, choice: ModelChoice, purchases: PurchaseModel
+) -> tuple[ModelChoice, GammaGammaModel]:
+    """Fit the chosen spend model on every customer (the by-class one with the classes of
+    `purchases`, fitted on them too); if it does not converge, fall back to the other spend
+    models (and say so), else raise with the fix."""
     spend = choice.spend
     order = [spend.chosen, *(name for name in SPEND_MODELS if name != spend.chosen)]
     name, model, failures = _first_that_fits(
         order,
-        lambda name: fit_spend_model(name, ordered),
+        lambda name: fit_spend_model(name, ordered, purchases),
         field="model.spend_model",
         hint="check the order amounts (Gamma-Gamma needs varied positive amounts)",
     )
