@@ -59,7 +59,9 @@ def test_customers_first_seen_on_the_calibration_end_are_validated(orders: pd.Da
     last = orders["timestamp"].max().normalize()
     calibration_end = last - pd.Timedelta(weeks=20)
     extended = _with_first_orders_on(orders, calibration_end, 10)
-    valuation = value_orders(load_orders(extended), ValuationSettings(holdout_weeks=20))
+    # one model named: it is still validated on the holdout (`auto` would validate six)
+    settings = ValuationSettings(holdout_weeks=20, clv_model="bgnbd", spend_model="gamma_gamma")
+    valuation = value_orders(load_orders(extended), settings)
     choice = valuation.fitted.choice
     assert choice.reports, choice.reason
     report = choice.reports[choice.chosen]
