@@ -39,7 +39,9 @@ def test_mvc_movers_and_detarget_run(files: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["audiences", "mvc", orders, "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "mvc.json").read_text())["mvc_customers"] == 30
+    # BG/NBD named (--model): these are the commands' outputs, not `auto`'s model choice
     args = ["audiences", "movers", orders, "--from", "2024-12-31", "--out", str(tmp_path)]
+    args += ["--model", "bgnbd"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert {m["move"] for m in json.loads((tmp_path / "movers.json").read_text())["moves"]} == {
@@ -47,7 +49,8 @@ def test_mvc_movers_and_detarget_run(files: Path, tmp_path: Path) -> None:
         "push",
         "stop",
     }
-    result = runner.invoke(app, ["audiences", "detarget", orders, "--cost-per-reached", "1"])
+    args = ["audiences", "detarget", orders, "--cost-per-reached", "1", "--model", "bgnbd"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "spend saved" in result.output
 
@@ -65,3 +68,6 @@ def test_domain_errors_are_messages(files: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["audiences", "movers", orders, "--from", "not-a-date"])
     assert result.exit_code == 2
+    for command in (["movers", orders, "--from", "2024-12-31"], ["detarget", orders]):
+        result = runner.invoke(app, ["audiences", *command, "--model", "xyz"])
+        assert result.exit_code == 2 and "--model 'xyz'" in result.output

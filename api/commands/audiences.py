@@ -14,16 +14,19 @@ from rich.table import Table
 
 from api.commands.common import (
     DEFAULT_TEXT,
+    DEFAULTS,
     MODEL_ERRORS,
     AsOfOpt,
     ColumnOpt,
     ContactsOpt,
     FileArg,
+    ModelOpt,
     TextFormat,
     fail,
     load_orders_file,
     option_day,
     text_options,
+    valuation_settings,
 )
 from models.audiences.detargeting import DetargetingSettings, detarget, detargeting_report
 from models.audiences.lookalike import (
@@ -37,7 +40,6 @@ from models.audiences.movers import MoverSettings, segments_on_the_move
 from models.audiences.mvc import COMPONENTS, MvcWeights, mvc_profile, mvc_scores
 from models.customers import customer_summary
 from models.customers.orders import LoadedOrders
-from models.settings import ValuationSettings
 from models.valuation import value_orders
 
 app = typer.Typer(
@@ -222,6 +224,7 @@ def movers(
     cost_to_reach: Annotated[
         float, typer.Option(help="Euros to reach one customer over the CLV horizon.")
     ] = 2.0,
+    model: ModelOpt = DEFAULTS.clv_model,
     out: OutOpt = None,
     column: ColumnOpt = None,
     text: TextFormat = DEFAULT_TEXT,
@@ -230,12 +233,17 @@ def movers(
 
     Writes to --out: movers.csv (CLV, P(alive), tier at both dates, move) and movers.json.
     """
+    valuation = valuation_settings(model=model)
     loaded = load_orders_file(file, None, column, text=text)
     first = option_day(loaded, start, "--from")
     last = option_day(loaded, end, "--to")
     try:
         report, frame = segments_on_the_move(
-            loaded, start=first, end=last, settings=MoverSettings(cost_to_reach=cost_to_reach)
+            loaded,
+            start=first,
+            end=last,
+            settings=MoverSettings(cost_to_reach=cost_to_reach),
+            valuation=valuation,
         )
     except MODEL_ERRORS as error:
         raise fail(str(error)) from error
@@ -269,6 +277,7 @@ def detarget_command(
     cost_per_reached: Annotated[
         float, typer.Option(help="Euros to reach one customer over the campaign.")
     ] = 0.5,
+    model: ModelOpt = DEFAULTS.clv_model,
     out: OutOpt = None,
     column: ColumnOpt = None,
     text: TextFormat = DEFAULT_TEXT,
@@ -277,6 +286,7 @@ def detarget_command(
 
     Writes to --out: detargeting.csv (per customer) and detargeting.json.
     """
+    model_settings = valuation_settings(model=model)
     loaded = load_orders_file(file, None, column, text=text)
     day = option_day(loaded, as_of)
     try:
@@ -285,7 +295,7 @@ def detarget_command(
             campaign_days=campaign_days,
             cost_per_reached_customer=cost_per_reached,
         )
-        valuation = value_orders(loaded, ValuationSettings(as_of=day.date()))
+        valuation = value_orders(loaded, model_settings.model_copy(update={"as_of": day.date()}))
         frame = detarget(valuation.purchases, valuation.values, settings, as_of=day)
     except MODEL_ERRORS as error:
         raise fail(str(error)) from error

@@ -24,7 +24,14 @@ def scenario(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": "api-test",
         "data": data,
-        "model": {"as_of": "1998-06-30", "window_months": 6, "horizon_months": 12},
+        # named models: the run over HTTP is tested here, `auto`'s choice elsewhere
+        "model": {
+            "as_of": "1998-06-30",
+            "window_months": 6,
+            "horizon_months": 12,
+            "clv_model": "bgnbd",
+            "spend_model": "gamma_gamma",
+        },
         "channels": [
             {
                 "channel": "search",

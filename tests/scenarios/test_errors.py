@@ -133,11 +133,13 @@ def test_cli_runs_a_scenario_with_overrides(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "scenarios" / "acquisition.yaml"
     out = tmp_path / "acq"
     sets = ["--set", "data.customers=600", "--set", "data.prospects=300", "--set", "sweep=null"]
+    sets += ["--set", "model.clv_model=bgnbd", "--set", "model.spend_model=gamma_gamma"]
     result = runner.invoke(app, ["scenario", "run", str(example), "--out", str(out), *sets])
     assert result.exit_code == 0, result.output
     assert "Base allocation (optimal)" in result.output and "Variants" in result.output
     assert f"Report: {out / 'report.html'}" in result.output.replace("\n", "")
     assert (out / "report.html").is_file() and not (out / "frontier.csv").exists()
+    assert "valued with the bgnbd purchase model" in (out / "report.html").read_text()
     assert (out / "exports" / "retention-only" / "manifest.json").is_file()
 
 

@@ -57,6 +57,8 @@ def test_scenario_on_imported_landscapes_writes_uploadable_files(
     document = {
         "name": "shop",
         "data": {"source": "file", "path": "orders.csv", "contacts": "contacts.csv"},
+        # named models: the round trip of landscapes and customer lists, not the model choice
+        "model": {"clv_model": "bgnbd", "spend_model": "gamma_gamma"},
         "channels": [
             {
                 "channel": "search",

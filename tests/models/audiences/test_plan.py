@@ -20,7 +20,7 @@ from models.audiences.plan import (
 )
 from models.customers import LoadedOrders
 from models.settings import ValuationSettings
-from models.valuation import Valuation
+from models.valuation import Valuation, value_orders
 
 from .conftest import END
 
@@ -69,18 +69,16 @@ def test_plan_partitions_the_customers(
     assert reengage["size"] == ((moves == "reengage") & ~detargeted["detargeted"]).sum()
 
 
-def test_plan_in_one_call_matches_the_steps(
-    loaded: LoadedOrders,
-    valuation: Valuation,
-    values: pd.DataFrame,
-    lookalikes: Lookalikes,
-    chosen: ValuationSettings,
-) -> None:
-    # valued with the models `auto` chose for the fixtures, named (the same fits)
-    result = plan_audiences(loaded, as_of=END, settings=AudienceSettings(valuation=chosen))
+def test_plan_in_one_call_matches_the_steps(loaded: LoadedOrders, lookalikes: Lookalikes) -> None:
+    # BG/NBD and Gamma-Gamma named: the test is about how the steps are wired, not about the
+    # model choice, and the three-class mixture that `auto` picks here costs ten times as much
+    # per valuation (five here); a plan valued with other models than the named ones fails
+    plain = ValuationSettings(clv_model="bgnbd", spend_model="gamma_gamma")
+    result = plan_audiences(loaded, as_of=END, settings=AudienceSettings(valuation=plain))
     assert result.movers_report is not None and result.lookalikes is not None
+    valuation = value_orders(loaded, plain.model_copy(update={"as_of": END}))
     # movers over the 6 months before END
-    movers = segments_on_the_move(loaded, start="2024-12-30", end=END, valuation=chosen)
+    movers = segments_on_the_move(loaded, start="2024-12-30", end=END, valuation=plain)
     got, expected = result.movers_report, movers[0]
     assert (got.start, got.end, got.customers) == (expected.start, expected.end, expected.customers)
     for move, same in zip(got.moves, expected.moves, strict=True):
@@ -89,7 +87,7 @@ def test_plan_in_one_call_matches_the_steps(
         # order (1e-13 apart) and the maximum-likelihood fit carries that to ~1e-8
         assert move.clv_end_mean == pytest.approx(same.clv_end_mean, rel=1e-7)
     assert result.lookalikes.report == lookalikes.report
-    pd.testing.assert_series_equal(result.valuation.values["clv"], values["clv"])
+    pd.testing.assert_series_equal(result.valuation.values["clv"], valuation.values["clv"])
     steps = audience_plan(
         audience_segments(
             valuation, movers=movers[1], detargeted=result.detargeted, lookalikes=lookalikes
