@@ -75,18 +75,18 @@ TIMESTAMP_FORMATS = (
     "%Y%m%d", "%Y/%m/%d", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p",
     "%d.%m.%Y %H:%M", "%d %b %Y", "%b %d, %Y",
 )  # fmt: skip
+# Amounts of this size or more are rejected: no order is worth that, and the summary adds
+# money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^13 such orders stay exact.
+IMPLAUSIBLE_AMOUNT = 1e15
 REASON_HINTS = {
     "missing_customer_id": "no row has a customer identifier; map the column that holds it",
     "bad_amount": "amounts must be numbers with a decimal point (12.50), without currency "
     "signs or thousands separators",
     "missing_amount": "every order needs an amount; map the column that holds it",
     "future_timestamp": "orders dated after now are rejected; check the dates",
-    "implausible_amount": "no order is worth 10^15 or more: is an id, a barcode or a card "
-    "number in the amount column?",
+    "implausible_amount": f"no order is worth {IMPLAUSIBLE_AMOUNT:,.0f} or more: is an id, a "
+    "barcode or a card number in the amount column?",
 }
-# Amounts of this size or more are rejected: no order is worth that, and the summary adds
-# money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^12 such orders stay exact.
-IMPLAUSIBLE_AMOUNT = 1e15
 TempDir: TypeAlias = tempfile.TemporaryDirectory[str]
 
 

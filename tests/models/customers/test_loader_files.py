@@ -220,3 +220,7 @@ def test_implausible_amounts_are_rejected_and_the_rest_summarised(tmp_path: Path
     ]
     summary = customer_summary(loaded, time_unit="days")
     assert summary["total_spend"].to_dict() == {"c1": 5.0, "c2": 999999999999999.0}
+    only_huge = _write(tmp_path, "only.csv", "customer_id,timestamp,amount\nc1,2025-01-01,1e16\n")
+    with pytest.raises(NoValidOrdersError) as caught:
+        load_orders(only_huge, max_timestamp=NOW).require_orders()
+    assert caught.value.where.field == "amount" and "1,000,000,000,000,000" in str(caught.value)
