@@ -26,12 +26,17 @@ from models.simulate.config import MARKET_GROUPS
 from models.valuation import FittedModels, Valuation, fit_models, value_customers
 from optimizer import AllocationProblem, SolverSettings, solve
 from optimizer.schema import Segment, SegmentChannel
-from scenarios.assemble import reach_curve
+from scenarios.assemble import DEFAULT_CONVERSION_RATE, reach_curve
 from scenarios.pipeline import not_yet_due
 from scenarios.schema import DetargetingOptions, Reach
 
 CHANNEL = "ads"
-REACH = Reach(cost_per_reached_customer=0.1)  # half of a segment reached, 2% of them convert
+# Revenue per ad euro at bid multiplier 1.0 (half of a segment reached, 2% of them convert):
+# 4 is a common e-commerce target, the average of Google Ads is often quoted as 2. Higher
+# bids buy more conversions at a lower ROAS (power curve). ROAS_SENSITIVITY reprices the
+# same markets: 14 is the harness before 2026-11-30 (0.10 per reached customer).
+BASE_ROAS = 4.0
+ROAS_SENSITIVITY = (2.0, 8.0, 14.0)
 ACQUISITION_WEEKS = 72.0  # first orders up to ~6 weeks before observation_end: `new` segments
 BEST_SEGMENT_MIN_SHARE = 0.01  # of customers, for "all to the best segment"
 BUDGET_SHARES = (0.10, 0.30, 0.60)  # of the maximum spend
@@ -154,6 +159,18 @@ class Market:
     customers: pd.DataFrame
     margin: float
 
+    @property
+    def mean_order_value(self) -> float:
+        """Revenue per order observed up to as_of, over every customer."""
+        return float(self.customers["total_spend"].sum() / self.customers["orders"].sum())
+
+    def reach(self, base_roas: float = BASE_ROAS) -> Reach:
+        """The harness's reach landscape priced so that at bid multiplier 1.0 one conversion
+        costs the mean order value / `base_roas`: the price of ads follows the retailer's
+        basket, as a planner's ROAS target does."""
+        cost = DEFAULT_CONVERSION_RATE * self.mean_order_value / base_roas
+        return Reach(cost_per_reached_customer=cost, conversion_rate=DEFAULT_CONVERSION_RATE)
+
     def segments(self) -> pd.DataFrame:
         """Per stage x tier segment: size, clvbid's and the true mean value per conversion,
         the order-value rule's value, past revenue and revenue per customer."""
@@ -218,10 +235,10 @@ def hybrid_values(market: Market, swaps: Iterable[str]) -> pd.Series:
     return p_alive * no_own * order_margin + (1 - p_alive) * order_margin * (1 + purchases)
 
 
-def landscapes(segments: pd.DataFrame) -> dict[str, SegmentChannel]:
+def landscapes(segments: pd.DataFrame, reach: Reach) -> dict[str, SegmentChannel]:
     """Each segment's landscape on the one channel: the reach curve scaled by its size."""
     return {
-        str(segment): SegmentChannel(channel=CHANNEL, curve=reach_curve(REACH, int(size), None))
+        str(segment): SegmentChannel(channel=CHANNEL, curve=reach_curve(reach, int(size), None))
         for segment, size in segments["size"].items()
     }
 
@@ -322,11 +339,15 @@ class Scores:
 
 
 def score_policies(
-    market: Market, budget_share: float, swaps: dict[str, Iterable[str]] | None = None
+    market: Market,
+    budget_share: float,
+    swaps: dict[str, Iterable[str]] | None = None,
+    base_roas: float = BASE_ROAS,
 ) -> Scores:
-    """True profit of clvbid, the oracle, every rule and every named swap set at one budget."""
+    """True profit of clvbid, the oracle, every rule and every named swap set at one budget,
+    on landscapes priced at `base_roas` (Market.reach)."""
     segments = market.segments()
-    channels = landscapes(segments)
+    channels = landscapes(segments, market.reach(base_roas))
     budget = budget_share * max_spend(channels)
     values = {"clvbid": segments["clvbid"], "oracle": segments["truth"]}
     for name, parts in (swaps or {}).items():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks.decisions import (
+    BASE_ROAS,
     RULES,
     SWAPS,
     Market,
@@ -49,7 +50,7 @@ def test_oracle_makes_at_least_the_true_profit_of_every_policy(market: Market) -
 
 def test_oracle_plan_is_the_brute_force_optimum(market: Market) -> None:
     segments = market.segments().nlargest(3, "size")
-    channels = landscapes(segments)
+    channels = landscapes(segments, market.reach())
     budget = 0.4 * max_spend(channels)
     options = [
         [(0.0, 0.0), *((p.cost, p.conversions) for p in channel.points)]
@@ -67,7 +68,7 @@ def test_oracle_plan_is_the_brute_force_optimum(market: Market) -> None:
 
 def test_rules_stay_within_the_budget(market: Market) -> None:
     segments = market.segments()
-    channels = landscapes(segments)
+    channels = landscapes(segments, market.reach())
     budget = BUDGET_SHARE * max_spend(channels)
     for rule in RULES:
         assert rule_plan(rule, segments, channels, budget)["spend"].sum() <= budget + 1e-6, rule
@@ -91,3 +92,12 @@ def test_clvbid_and_the_generator_define_clv_if_revived_alike(market: Market) ->
     the discounting (per month against continuous) differ by well under 1%."""
     settings = ValuationSettings(monthly_discount_rate=0.01, horizon_months=12)
     assert revival_definition_ratio(market, settings) == pytest.approx(1.0, abs=0.005)
+
+
+def test_landscapes_are_priced_at_the_base_roas(market: Market) -> None:
+    """At bid multiplier 1.0 a conversion costs the mean order value / ROAS, for any ROAS."""
+    segments = market.segments()
+    for roas in (BASE_ROAS, 2.0):
+        for channel in landscapes(segments, market.reach(roas)).values():
+            base = next(p for p in channel.points if p.bid_multiplier == 1.0)
+            assert base.cost / base.conversions == pytest.approx(market.mean_order_value / roas)
