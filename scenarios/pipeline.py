@@ -92,6 +92,9 @@ def load_data(source: DataSource) -> LoadedOrders:
             columns=source.columns or None,
             contacts=None if source.contacts is None else str(source.contacts),
             timestamp_format=source.timestamp_format,
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            decimal=source.decimal,
         )
     data = simulate(
         SimulationConfig(

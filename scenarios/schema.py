@@ -54,13 +54,17 @@ class CdnowSource(_Frozen):
 
 class FileSource(_Frozen):
     """A transactions file (CSV or Parquet), optionally with contacts; paths are relative to
-    the scenario file. `columns` maps clvbid's column names to the file's."""
+    the scenario file. `columns` maps clvbid's column names to the file's; the text options
+    are `clvbid customers`' (--timestamp-format, --encoding, --delimiter, --decimal)."""
 
     source: Literal["file"]
     path: Path
     contacts: Path | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     timestamp_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: Literal[".", ","] = "."
 
 
 class GeneratorSource(_Frozen):

@@ -157,6 +157,20 @@ def test_encoding_option_reads_a_cp1252_file(tmp_path: Path) -> None:
     assert pd.read_csv(out / "customers.csv")["customer_id"].tolist() == ["Renée"]
 
 
+def test_decimal_option_reads_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("customer_id;timestamp;amount\nc1;2024-01-05;1.234,50\nc2;2024-01-06;7,5\n")
+    out = tmp_path / "out"
+    refused = runner.invoke(app, ["customers", "summarize", str(path), "--out", str(out)])
+    assert refused.exit_code == 1 and "use --decimal ," in refused.output
+    result = runner.invoke(
+        app, ["customers", "summarize", str(path), "--decimal", ",", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    spend = pd.read_csv(out / "customers.csv").set_index("customer_id")["total_spend"]
+    assert spend.to_dict() == {"c1": 1234.5, "c2": 7.5}
+
+
 def test_schema_error_suggests_the_column_option(tmp_path: Path) -> None:
     path = tmp_path / "o.csv"
     path.write_text("customer_id,timestamp,price\na,2024-01-01,1\n")

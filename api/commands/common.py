@@ -67,6 +67,14 @@ DelimiterOpt = Annotated[
         "(runs of spaces, as in the CDNOW master).",
     ),
 ]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal",
+        help="Decimal separator of amounts and quantities: . (default) or , (then . and "
+        "spaces may group thousands: 1.234,50).",
+    ),
+]
 EngineOpt = Annotated[
     EngineName | None,
     typer.Option("--engine", help="duckdb or spark (default: CLVBID_ENGINE, else duckdb)."),
@@ -75,24 +83,32 @@ SparkMasterOpt = Annotated[
     str | None,
     typer.Option(help="Spark master URL (default: CLVBID_SPARK_MASTER, else local[2])."),
 ]
-TEXT_OPTIONS = {"timestamp_format": FormatOpt, "encoding": EncodingOpt, "delimiter": DelimiterOpt}
+TEXT_OPTIONS = {
+    "timestamp_format": FormatOpt,
+    "encoding": EncodingOpt,
+    "delimiter": DelimiterOpt,
+    "decimal": DecimalOpt,
+}
 LOAD_OPTIONS = {
     "columns": "--column",
     "contact_columns": "--column",
     "timestamp_format": "--timestamp-format",
     "encoding": "--encoding",
     "delimiter": "--delimiter",
+    "decimal": "--decimal",
 }
 """load_orders' keyword arguments -> the CLI options that set them (to phrase an error's fix)."""
 
 
 @dataclass(frozen=True)
 class TextFormat:
-    """How to read an orders file's text: date format, encoding, delimiter (None: default)."""
+    """How to read an orders file's text: date format, encoding, delimiter (None: default),
+    decimal separator."""
 
     timestamp_format: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    decimal: str = "."
 
 
 DEFAULT_TEXT = TextFormat()
@@ -110,7 +126,8 @@ def text_options(command: Callable[..., R]) -> Callable[..., R]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> R:
-        text = TextFormat(**{name: kwargs.pop(name) for name in TEXT_OPTIONS})
+        given = {name: kwargs.pop(name) for name in TEXT_OPTIONS}
+        text = TextFormat(**{name: value for name, value in given.items() if value is not None})
         return command(*args, text=text, **kwargs)
 
     run.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
@@ -255,6 +272,7 @@ def _load(
             timestamp_format=text.timestamp_format,
             encoding=text.encoding,
             delimiter=text.delimiter,
+            decimal=text.decimal,
             rejects_path=rejects_path,
         )
     from models.customers.spark import load_orders_spark
@@ -265,6 +283,7 @@ def _load(
         str(file),
         columns=parse_columns(columns),
         timestamp_format=text.timestamp_format,
+        decimal=text.decimal,
     )
     if rejects_path is not None:
         loaded.write_rejects(rejects_path)

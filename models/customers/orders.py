@@ -75,6 +75,11 @@ TIMESTAMP_FORMATS = (
     "%Y%m%d", "%Y/%m/%d", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p",
     "%d.%m.%Y %H:%M", "%d %b %Y", "%b %d, %Y",
 )  # fmt: skip
+# Decimal separators of amounts and quantities in text. With a decimal comma (European
+# exports) a point, a space or a no-break space may group thousands: '1.234,50', '1 234,5'.
+DECIMAL_SEPARATORS = (".", ",")
+THOUSANDS_SEPARATORS = (".", " ", "\u00a0", "\u202f")
+DECIMAL_COMMA_NUMBER = "^[+-]?[0-9]{1,3}([. \u00a0\u202f]?[0-9]{3})*(,[0-9]+)?$"
 # Amounts of this size or more are rejected: no order is worth that, and the summary adds
 # money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^13 such orders stay exact.
 IMPLAUSIBLE_AMOUNT = 1e15
@@ -278,10 +283,37 @@ def _no_valid_orders(loaded: OrderTables) -> NoValidOrdersError:
         WHERE reason = {sql_string(main)} ORDER BY source_row LIMIT 1000"""
     if main == "bad_timestamp":
         return _timestamp_advice(loaded, what, column, sample)
+    if main == "bad_amount":
+        comma = _decimal_comma_advice(loaded, what, column, sample)
+        if comma is not None:
+            return comma
     example = loaded.query(f"SELECT first(value) AS example FROM ({sample})").iloc[0, 0]
     if pd.notna(example):
         hint += f"; e.g. {example!r}"
     return NoValidOrdersError(what, file=file, field=column, hint=hint)
+
+
+def _decimal_comma_advice(
+    loaded: OrderTables, what: str, column: str, sample: str
+) -> NoValidOrdersError | None:
+    """NoValidOrdersError suggesting the decimal comma when every rejected amount of `sample`
+    reads with it and one at least has a comma; None otherwise."""
+    reads = f"regexp_matches(trim(value), {sql_string(DECIMAL_COMMA_NUMBER)})"
+    row = loaded.query(
+        f"""SELECT first(value) FILTER (WHERE contains(value, ',')) AS example,
+            count(*) FILTER (WHERE {reads}) = count(*) AS all_read
+        FROM ({sample})"""
+    ).iloc[0]
+    if pd.isna(row["example"]) or not row["all_read"]:
+        return None
+    return NoValidOrdersError(
+        what,
+        file=loaded.source_name,
+        field=column,
+        hint=f"amounts such as {row['example']!r} have a decimal comma; give the decimal "
+        "separator ','",
+        fix=[("decimal", ",")],
+    )
 
 
 def _timestamp_advice(
@@ -384,12 +416,28 @@ def _is_number(data_type: str) -> bool:
     return data_type.split("(")[0] in NUMERIC_TYPES
 
 
+def _number(text: str, decimal: str) -> str:
+    """SQL: a number written as text, as DOUBLE (NULL when it is not one). With a decimal
+    comma only DECIMAL_COMMA_NUMBER reads, so that a stray '12.50' is rejected, not read as
+    1250."""
+    if decimal == ".":
+        return f"TRY_CAST({text} AS DOUBLE)"
+    digits = text
+    for separator in THOUSANDS_SEPARATORS:
+        digits = f"replace({digits}, '{separator}', '')"
+    return (
+        f"CASE WHEN regexp_matches({text}, '{DECIMAL_COMMA_NUMBER}') "
+        f"THEN TRY_CAST(replace({digits}, ',', '.') AS DOUBLE) END"
+    )
+
+
 def _parsed_sql(
-    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None
+    cols: dict[str, str], types: dict[str, str], timestamp_format: str | None, decimal: str
 ) -> dict[str, str]:
     """SQL for each parsed value, and for the raw presence of the values that are parsed.
 
-    Typed columns (Parquet, DataFrame) are used as they are; text is trimmed and cast.
+    Typed columns (Parquet, DataFrame) are used as they are; text is trimmed and cast, numbers
+    with `decimal` as their decimal separator.
     """
     parsed = {name: _text(cols.get(name), types) for name in ("order_id", *IDENTIFIER_COLUMNS)}
     parsed["email"] = f"lower({parsed['email']})"
@@ -401,13 +449,16 @@ def _parsed_sql(
     ]:
         value = _quote(cols[name]) if typed else _text(cols[name], types)
         parsed[f"{name}_given"] = f"{value} IS NOT NULL"
-        parsed[name] = f"{'CAST' if typed else 'TRY_CAST'}({value} AS {sql_type})"
+        if not typed and sql_type == "DOUBLE":
+            parsed[name] = _number(value, decimal)
+        else:
+            parsed[name] = f"{'CAST' if typed else 'TRY_CAST'}({value} AS {sql_type})"
     if timestamp_format and not typed_ts:
         strptime = f"TRY_STRPTIME({_text(cols['timestamp'], types)}, '{timestamp_format}')"
         parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
     quantity_text = _text(cols.get("quantity"), types)
     parsed["quantity_given"] = f"{quantity_text} IS NOT NULL"
-    parsed["quantity"] = f"TRY_CAST({quantity_text} AS DOUBLE)"
+    parsed["quantity"] = _number(quantity_text, decimal)
     parsed["channel"] = f"lower({_text(cols.get('channel'), types)})"
     parsed["device"] = f"lower({_text(cols.get('device'), types)})"
     return parsed
@@ -432,13 +483,14 @@ def checked_sql(
     types: dict[str, str],
     timestamp_format: str | None,
     max_timestamp: str,
+    decimal: str = ".",
 ) -> str:
     """SELECT over `raw`: source_row, parsed values and the first failing row check (`reason`).
 
     DuckDB SQL in the subset that SQLGlot transpiles to Spark SQL (models/engine.py); `raw`
     carries each row's data row number as SOURCE_ROW on both engines.
     """
-    parsed = _parsed_sql(cols, types, timestamp_format)
+    parsed = _parsed_sql(cols, types, timestamp_format, decimal)
     no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
     listed = ", ".join(
         "CAST(quantity AS BIGINT) AS quantity" if name == "quantity" else name
@@ -644,10 +696,20 @@ def planned_checks(
     file: str | None,
     timestamp_format: str | None,
     max_timestamp: dt.datetime | pd.Timestamp | str | None,
+    decimal: str = ".",
 ) -> tuple[dict[str, str], str]:
     """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
-    checks' SQL; raises OrdersSchemaError when a required column is missing."""
+    checks' SQL; raises OrdersSchemaError when a required column is missing or `decimal` is
+    not one of DECIMAL_SEPARATORS."""
     available = list(types)
+    if decimal not in DECIMAL_SEPARATORS:
+        raise OrdersSchemaError(
+            f"the decimal separator must be '.' or ',', not {decimal!r}",
+            file=file,
+            field="decimal",
+            hint="give ',' for amounts written 1.234,50 and '.' (the default) for 1234.50",
+            fix=[("decimal", ",")],
+        )
     cols = resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
     missing = [c for c in REQUIRED_COLUMNS if c not in cols]
     if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):
@@ -663,7 +725,7 @@ def planned_checks(
     limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
         limit = limit.tz_convert("UTC").tz_localize(None)
-    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "))
+    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "), decimal)
     return cols, checked
 
 
@@ -680,6 +742,7 @@ def load_orders(
     memory_limit: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    decimal: str = ".",
 ) -> LoadedOrders:
     """Load, validate and unify orders from a CSV/Parquet path or a DataFrame.
 
@@ -689,7 +752,9 @@ def load_orders(
     `max_timestamp` (default: now, UTC) are rejected as future. `strict` raises
     OrdersValidationError at the first bad row instead of going on. `encoding` (default
     UTF-8) and `delimiter` (default detected; "whitespace" for runs of blanks) apply to text
-    files, contacts included. A source with no valid row loads (its rejects are written);
+    files, contacts included; `decimal` ("." or ",") is the decimal separator of amounts and
+    quantities written as text ("," lets ".", spaces and no-break spaces group thousands:
+    1.234,50). A source with no valid row loads (its rejects are written);
     `LoadedOrders.require_orders` then raises NoValidOrdersError saying why.
     """
     con, tempdir = _connect(memory_limit)
@@ -697,7 +762,7 @@ def load_orders(
     open_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
     types.pop(SOURCE_ROW)
-    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
+    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp, decimal)
     with source_errors(source, encoding):
         _validate(con, cols, checked)
         if strict:

@@ -300,14 +300,16 @@ def load_orders_spark(
     columns: Mapping[str, str] | None = None,
     timestamp_format: str | None = None,
     max_timestamp: dt.datetime | pd.Timestamp | str | None = None,
+    decimal: str = ".",
 ) -> SparkOrders:
     """Load, validate and unify orders on Spark: `load_orders` with the same options, reasons,
-    row numbers, refund netting and unified ids (contacts and text options are DuckDB's)."""
+    row numbers, refund netting and unified ids (contacts, encoding and delimiter are
+    DuckDB's)."""
     file = None if isinstance(source, pd.DataFrame) else str(source)
     raw, rows_read = read_spark_source(spark, source)
     raw.createOrReplaceTempView("raw")
     types = _types(raw)
-    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp)
+    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp, decimal)
     for name, sql in validation_steps(cols, checked):
         spark_view(spark, name, sql, keep=name in MATERIALISED)
     _resolve_spark_identities(spark, [c for c in IDENTIFIER_COLUMNS if c in cols])

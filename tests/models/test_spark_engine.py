@@ -253,21 +253,37 @@ def test_score_command_on_both_engines(
     )
 
 
-def test_timestamp_format_read_alike(spark: object) -> None:
-    """Day-first dates with their strptime format (transpiled to a Java pattern) read as on
-    DuckDB (ISO dates too); a date that does not exist is rejected on both, on the same row."""
+# Text a parsing option reads (its SQL transpiled to Spark), with one value it rejects:
+# day-first dates with their strptime format (a Java pattern on Spark), a date that does not
+# exist; amounts with a decimal comma and thousands separators (an RLIKE), a decimal point.
+TEXT_OPTION_CASES = {
+    "timestamp_format": (
+        {"timestamp_format": "%d/%m/%Y"},
+        ["15/03/2024", "02/04/2024 ", "31/12/2023", "45/13/2024"],
+        ["10.5", "20", "7.25", "3"],
+        "bad_timestamp",
+    ),
+    "decimal": (
+        {"decimal": ","},
+        ["2024-03-15", "2024-04-02", "2023-12-31", "2024-01-05"],
+        ["1.234,50", "12,5", "1\u00a0000", "12.50"],
+        "bad_amount",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TEXT_OPTION_CASES)
+def test_text_options_read_alike(spark: object, case: str) -> None:
+    """Values a text option reads, read as on DuckDB; the value it rejects is rejected on
+    both, on the same row, for the same reason."""
+    options, timestamps, amounts, reason = TEXT_OPTION_CASES[case]
     orders = pd.DataFrame(
-        {
-            "customer_id": ["a", "a", "b", "c"],
-            "timestamp": ["15/03/2024", "02/04/2024 ", "31/12/2023", "45/13/2024"],
-            "amount": ["10.5", "20", "7.25", "3"],
-        }
+        {"customer_id": ["a", "a", "b", "c"], "timestamp": timestamps, "amount": amounts}
     )
-    options = {"timestamp_format": "%d/%m/%Y", "max_timestamp": NOT_AFTER}
-    duck = load_orders(orders, **options)
-    on_spark = load_orders_spark(spark, orders, **options)
+    duck = load_orders(orders, max_timestamp=NOT_AFTER, **options)
+    on_spark = load_orders_spark(spark, orders, max_timestamp=NOT_AFTER, **options)
     assert duck.report == on_spark.report
-    assert duck.report.rejected == {"bad_timestamp": 1}
+    assert duck.report.rejected == {reason: 1}
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
 

@@ -125,6 +125,61 @@ def test_semicolons_are_read_decimal_commas_rejected(tmp_path: Path) -> None:
     assert loaded.rejects()[["source_row", "reason"]].values.tolist() == [[1, "bad_amount"]]
 
 
+# A European export: semicolons, cp1252, decimal commas with points, spaces or no-break
+# spaces grouping thousands, a refund; data row 6 holds an amount with a decimal point.
+EUROPEAN_TEXT = (
+    "Bestellnr;Kunde;Datum;Betrag;Menge\n"
+    "B1;Renée;05.01.2024;1.234,50;1\n"
+    "B2;Renée;06.01.2024;12,5;2\n"
+    "B3;Jörg;07.01.2024;1 234,5;1.000\n"
+    "B4;Jörg;08.01.2024;1\u00a0000,25;1\n"
+    "B1;Renée;09.01.2024;-234,50;\n"
+    "B5;Jörg;10.01.2024;12.50;1\n"
+)
+EUROPEAN_COLUMNS = {
+    "order_id": "Bestellnr",
+    "customer_id": "Kunde",
+    "timestamp": "Datum",
+    "amount": "Betrag",
+    "quantity": "Menge",
+}
+
+
+def test_decimal_commas_read_with_their_thousands_separators(tmp_path: Path) -> None:
+    path = _write(tmp_path, "de.csv", EUROPEAN_TEXT.encode("cp1252"))
+    options = {"columns": EUROPEAN_COLUMNS, "timestamp_format": "%d.%m.%Y", "encoding": "cp1252"}
+    loaded = load_orders(path, max_timestamp=NOW, decimal=",", **options)
+    orders = loaded.query("SELECT order_id, amount, quantity FROM orders ORDER BY order_id")
+    assert orders.values.tolist() == [
+        ["B1", 1000.0, 1],  # 1.234,50 with its refund of 234,50 netted
+        ["B2", 12.5, 2],
+        ["B3", 1234.5, 1000],
+        ["B4", 1000.25, 1],
+    ]
+    assert loaded.report.refunds_netted == 1
+    # A decimal point in a decimal-comma file is refused, not read as 1250.
+    assert loaded.rejects()[["source_row", "reason"]].values.tolist() == [[6, "bad_amount"]]
+
+
+def test_decimal_commas_are_named_when_every_amount_is_rejected(tmp_path: Path) -> None:
+    text = "customer_id;timestamp;amount\nc1;2024-01-01;4,5\nc2;2024-01-02;1.250,00\n"
+    path = _write(tmp_path, "eu.csv", text)
+    with pytest.raises(NoValidOrdersError) as caught:
+        load_orders(path, max_timestamp=NOW).require_orders()
+    error = caught.value
+    assert error.where.field == "amount" and error.fix == [("decimal", ",")]
+    assert "'4,5' have a decimal comma" in str(error.hint)
+    fixed = load_orders(path, max_timestamp=NOW, decimal=",")
+    assert customer_summary(fixed)["total_spend"].to_dict() == {"c1": 4.5, "c2": 1250.0}
+
+
+def test_decimal_separator_is_a_point_or_a_comma(tmp_path: Path) -> None:
+    path = _write(tmp_path, "o.csv", "customer_id,timestamp,amount\na,2024-01-01,1\n")
+    with pytest.raises(OrdersSchemaError) as caught:
+        load_orders(path, decimal=";")
+    assert caught.value.where.field == "decimal" and caught.value.fix == [("decimal", ",")]
+
+
 def test_schema_error_names_the_missing_column_without_python_syntax(tmp_path: Path) -> None:
     path = _write(tmp_path, "o.csv", "customer_id,timestamp,price\na,2024-01-01,1\n")
     with pytest.raises(OrdersSchemaError) as caught:
