@@ -149,7 +149,10 @@ def choice_row(seed: int, retailer: Retailer, market: Market) -> list[object]:
     and the generator define CLV-if-revived alike."""
     settings = retailer.settings()
     choice = retailer.valuation(settings).fitted.choice
-    briers = ", ".join(f"{name} {report.brier:.5f}" for name, report in choice.reports.items())
+    briers = ", ".join(
+        [f"{name} {report.brier:.5f}" for name, report in choice.reports.items()]
+        + [f"{name} dropped (did not converge)" for name in choice.dropped]
+    )
     maes = ", ".join(f"{name} {report.mae:.2f}" for name, report in choice.spend.reports.items())
     return [
         seed,

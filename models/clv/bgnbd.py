@@ -24,6 +24,7 @@ from models.clv.base import (
 
 # r, alpha, a, b: numbers, or arrays of one value per row (a model with covariates)
 Params = Sequence[float | np.ndarray] | np.ndarray
+QUADRATURE_NODES = 40  # Gauss-Hermite nodes of `_if_alive_by_quadrature`
 
 
 def log_likelihood(params: ArrayLike, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -226,11 +227,46 @@ def expected_if_alive(params: Params, t: np.ndarray, x: np.ndarray, T: np.ndarra
     F = 2F1(a+b-1-r, a-1; a+b+x-1; z), whose parameters do not grow with x (lifetimes' fix of
     its issue #25 switches to the same identity where the direct 2F1 is infinite). The bracket
     is then -expm1((a-1) L) - (1-z)^(a-1) (F - 1) with L = log(1-z), free of cancellation.
+    F grows like (1-z)^-(a-1): where it overflows (a in the hundreds or more, the dropout
+    probability nearly the same for every customer) `_if_alive_by_quadrature` takes over.
     """
     r, alpha, a, b = params
     shape = a + b + x - 1
     log_keep = -np.log1p(t / (alpha + T))
     z = -np.expm1(log_keep)
-    excess = hyp2f1_stable(a + b - 1 - r, a - 1, shape, z) - 1.0
-    bracket = -np.expm1((a - 1) * log_keep) - np.exp((a - 1) * log_keep) * excess
-    return shape / (a - 1) * bracket
+    with np.errstate(invalid="ignore", over="ignore"):
+        excess = hyp2f1_stable(a + b - 1 - r, a - 1, shape, z) - 1.0
+        bracket = -np.expm1((a - 1) * log_keep) - np.exp((a - 1) * log_keep) * excess
+        expected = np.array(shape / (a - 1) * bracket, dtype=float)
+    overflowed = ~np.isfinite(expected)
+    if overflowed.any():
+        r_, alpha_, a_, b_, x_, t_, T_ = (
+            np.broadcast_to(v, expected.shape)[overflowed] for v in (r, alpha, a, b, x, t, T)
+        )
+        expected[overflowed] = _if_alive_by_quadrature(r_ + x_, t_ / (alpha_ + T_), a_, b_ + x_)
+    return expected
+
+
+def _if_alive_by_quadrature(
+    shape: np.ndarray, rate: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """E[(1 - (1 + p rate)^-shape) / p] for p ~ Beta(a, b) (per row): the purchases in t of a
+    customer alive now, whose rate has Gamma shape r+x (rate = t / (alpha+T)) and whose
+    dropout p has the posterior Beta(a, b+x).
+
+    Gauss-Hermite on the log-odds y of p (density p^a (1-p)^b), centred on the mode with its
+    curvature; each node weighed by the density relative to the mode's and the weights
+    normalised to sum to one, so no log Beta function (1e9 and more here) eats the precision.
+    The log density's offset from the mode is a log(p/p*) + b log((1-p)/(1-p*)), each log
+    from log1p/expm1 of the node's offset h. For the concentrated Betas that reach here (a in
+    the hundreds or more) QUADRATURE_NODES nodes give ~1e-10."""
+    nodes, weights = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
+    p_mode = (a / (a + b))[:, None]
+    h = np.sqrt(2.0 * (a + b) / (a * b))[:, None] * nodes  # sd of y: 1/sqrt(-(log density)'')
+    log_p_ratio = -np.log1p(np.expm1(-h) * (1 - p_mode))
+    log_q_ratio = -np.log1p(np.expm1(h) * p_mode)
+    log_density = a[:, None] * log_p_ratio + b[:, None] * log_q_ratio
+    weight = weights * np.exp(nodes**2 + log_density)
+    p = p_mode * np.exp(log_p_ratio)
+    purchases = -np.expm1(-shape[:, None] * np.log1p(p * rate[:, None])) / p
+    return (weight * purchases).sum(axis=1) / weight.sum(axis=1)

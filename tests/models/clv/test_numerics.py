@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from models.clv import BetaGeoModel, ParetoNBDModel
+from tests.models.clv import simulate
 from tests.models.clv.test_predictions import SAMPLE
 
 mpmath.mp.dps = 50
@@ -151,3 +152,59 @@ def test_expected_purchases_if_alive_grows_with_frequency() -> None:
         )
         assert np.isfinite(values).all() and np.all(np.diff(values) > 0)
         assert pd.Series(values).is_monotonic_increasing
+
+
+# Every customer drops out alike: a Beta concentrated on p = 0.014 (BG/NBD fitted to Erlang-3
+# buying, benchmarks/bench_decisions.py rhythm seed 2), where Euler's 2F1 overflows; and one
+# in the hundreds, where it does not everywhere.
+CONCENTRATED = [
+    {"r": 0.6212, "alpha": 13.62, "a": 6.24e8, "b": 4.412e10},
+    {"r": 0.6212, "alpha": 13.62, "a": 300.0, "b": 21000.0},
+]
+
+
+def _if_alive_reference(params: dict[str, float], x: int, big_t: float, t: float) -> mpmath.mpf:
+    """E[Y(t) | alive] of BG/NBD as the integral over the dropout posterior Beta(a, b+x) of
+    (1 - (1 + p t/(alpha+T))^-(r+x)) / p (FHL 2005 eq. 10 before the 2F1), by mpmath.quad in
+    pieces around the Beta's mean."""
+    r, alpha, a, b = (mpmath.mpf(params[k]) for k in ("r", "alpha", "a", "b"))
+    b, shape, rate = b + x, r + x, mpmath.mpf(t) / (alpha + big_t)
+    mean, log_norm = a / (a + b), mpmath.log(mpmath.beta(a, b))
+    sd = mpmath.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+
+    def integrand(p: mpmath.mpf) -> mpmath.mpf:
+        density = mpmath.exp((a - 1) * mpmath.log(p) + (b - 1) * mpmath.log1p(-p) - log_norm)
+        return density * -mpmath.expm1(-shape * mpmath.log1p(p * rate)) / p
+
+    cuts = [max(mean + c * sd, mpmath.mpf(0)) for c in range(-30, 31, 6)]
+    return mpmath.quad(integrand, sorted(set(cuts)))
+
+
+@pytest.mark.parametrize("params", CONCENTRATED)
+def test_bgnbd_with_a_concentrated_dropout_stays_exact(params: dict[str, float]) -> None:
+    """NaN before for the first parameters (Euler's 2F1 overflowed): now within 1e-8 of the
+    integral over the dropout posterior, for any frequency, age and horizon."""
+    model = _model(BetaGeoModel, params)
+    rows = list(itertools.product([0, 10, 1000, 5000], AGES, [1.0, 520.0]))
+    x, big_t, t = (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+    got = model.expected_purchases_if_alive(t, x, np.where(x > 0, big_t / 2, 0.0), big_t)
+    expected = [_if_alive_reference(params, int(row[0]), row[1], row[2]) for row in rows]
+    assert np.isfinite(got).all()
+    assert _relative_errors(got, expected).max() <= 1e-8
+
+
+def test_bgnbd_fitted_to_one_common_dropout_predicts_its_limit() -> None:
+    """Customers who all drop out with p = 1.4% after a purchase: the fit runs a and b to
+    the 1e8s (NaN predictions before); each customer's expected purchases if alive are then
+    those of the common-p limit, (1 - (1 + p t/(alpha+T))^-(r+x)) / p."""
+    rng = np.random.default_rng(3)
+    big_t = simulate.observation_weeks(rng, 20_000, max_days=730)
+    data = simulate.bgnbd(rng, {"r": 0.6, "alpha": 13.0, "a": 1e9, "b": 7e10}, big_t)
+    model = BetaGeoModel().fit(data["frequency"], data["recency"], data["T"])
+    r, alpha, a, b = model.params_[["r", "alpha", "a", "b"]]
+    assert a > 1e6 and a / (a + b) == pytest.approx(0.014, rel=0.1)
+    x, horizon = data["frequency"].to_numpy(), 52.0
+    got = model.expected_purchases_if_alive(horizon, x, data["recency"], data["T"])
+    p = a / (a + b + x)
+    limit = -np.expm1(-(r + x) * np.log1p(p * horizon / (alpha + data["T"].to_numpy()))) / p
+    np.testing.assert_allclose(got, limit, rtol=1e-6)
