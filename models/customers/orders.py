@@ -27,6 +27,7 @@ from models.customers.errors import (
 from models.customers.identity import IdentityReport, null_column, resolve_identities
 from models.customers.source import (
     SOURCE_ROW,
+    UNNUMBERED,
     Source,
     close_source,
     open_source,
@@ -484,11 +485,14 @@ def checked_sql(
     timestamp_format: str | None,
     max_timestamp: str,
     decimal: str = ".",
+    numbered: bool = True,
 ) -> str:
     """SELECT over `raw`: source_row, parsed values and the first failing row check (`reason`).
 
     DuckDB SQL in the subset that SQLGlot transpiles to Spark SQL (models/engine.py); `raw`
-    carries each row's data row number as SOURCE_ROW on both engines.
+    carries each row's data row number as SOURCE_ROW on both engines. Not `numbered`: over
+    the rows alone (`raw` + UNNUMBERED, a CSV file read in parallel), source_row NULL, to be
+    numbered by the order the rows are stored in (`_validate`).
     """
     parsed = _parsed_sql(cols, types, timestamp_format, decimal)
     no_identifier = " AND ".join(f"{name} IS NULL" for name in IDENTIFIER_COLUMNS)
@@ -509,9 +513,9 @@ def checked_sql(
             WHEN quantity_given AND (quantity IS NULL OR quantity <> round(quantity))
                 THEN 'bad_quantity'
         END AS reason
-        FROM (SELECT {SOURCE_ROW_SQL} AS source_row,
+        FROM (SELECT {SOURCE_ROW_SQL if numbered else "CAST(NULL AS BIGINT)"} AS source_row,
                      {", ".join(f"{sql} AS {name}" for name, sql in parsed.items())}
-              FROM raw)"""
+              FROM {"raw" if numbered else "raw" + UNNUMBERED} AS raw)"""
 
 
 def _reject_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -637,9 +641,23 @@ REFUND_COUNTS = """SELECT (SELECT coalesce(sum(refund_rows), 0) FROM refunds),
 VIEWS = ("checked", "kept")
 
 
-def _validate(con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked: str) -> None:
-    """Run the validation steps in DuckDB: tables, except VIEWS."""
+STORED_IN_FILE_ORDER = "checked_rows_stored"  # checked rows numbered by storage order
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection, cols: dict[str, str], checked: str, numbered: bool
+) -> None:
+    """Run the validation steps in DuckDB: tables, except VIEWS. Rows checked without their
+    numbers (not `numbered`) are stored in file order (preserve_insertion_order) and
+    `checked_rows` numbers them by their rowid."""
     for name, sql in validation_steps(cols, checked):
+        if name == "checked_rows" and not numbered:
+            con.execute(f"CREATE TABLE {STORED_IN_FILE_ORDER} AS {sql}")
+            con.execute(
+                f"""CREATE TEMP VIEW checked_rows AS SELECT rowid + 1 AS source_row,
+                * EXCLUDE (source_row) FROM {STORED_IN_FILE_ORDER}"""
+            )
+            continue
         kind = "TEMP VIEW" if name in VIEWS else "TABLE"
         con.execute(f"CREATE {kind} {name} AS {sql}")
 
@@ -697,6 +715,8 @@ def planned_checks(
     timestamp_format: str | None,
     max_timestamp: dt.datetime | pd.Timestamp | str | None,
     decimal: str = ".",
+    *,
+    numbered: bool = True,
 ) -> tuple[dict[str, str], str]:
     """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
     checks' SQL; raises OrdersSchemaError when a required column is missing or `decimal` is
@@ -725,7 +745,9 @@ def planned_checks(
     limit = pd.Timestamp(max_timestamp) if max_timestamp is not None else pd.Timestamp.now("UTC")
     if limit.tzinfo is not None:
         limit = limit.tz_convert("UTC").tz_localize(None)
-    checked = checked_sql(cols, types, timestamp_format, limit.isoformat(sep=" "), decimal)
+    checked = checked_sql(
+        cols, types, timestamp_format, limit.isoformat(sep=" "), decimal, numbered
+    )
     return cols, checked
 
 
@@ -759,12 +781,14 @@ def load_orders(
     """
     con, tempdir = _connect(memory_limit)
     file = source_name(source)
-    open_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
+    unnumbered = open_source(con, source, "raw", encoding=encoding, delimiter=delimiter)
     types = _column_types(con, "raw")
     types.pop(SOURCE_ROW)
-    cols, checked = planned_checks(types, columns, file, timestamp_format, max_timestamp, decimal)
+    cols, checked = planned_checks(
+        types, columns, file, timestamp_format, max_timestamp, decimal, numbered=not unnumbered
+    )
     with source_errors(source, encoding):
-        _validate(con, cols, checked)
+        _validate(con, cols, checked, numbered=not unnumbered)
         if strict:
             _first_error(con, cols, file)
     close_source(con, "raw")
@@ -787,7 +811,8 @@ def load_orders(
     )
     if not _is_view(con, "order_rows"):  # else it reads them
         for name in ["kept", "refunds", "checked", "order_groups", "checked_rows"]:
-            con.execute(f"DROP {'VIEW' if name in VIEWS else 'TABLE'} {name}")
+            con.execute(f"DROP {'VIEW' if _is_view(con, name) else 'TABLE'} {name}")
+        con.execute(f"DROP TABLE IF EXISTS {STORED_IN_FILE_ORDER}")
     (orders_loaded,) = query_row(con, "SELECT count(*) FROM orders")
     report = LoadReport(
         rows_read=int(rows_read),

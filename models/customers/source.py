@@ -302,15 +302,20 @@ def read_source(
             _read_text(con, path, table, encoding=encoding, delimiter=delimiter)
 
 
+UNNUMBERED = "_rows"  # suffix of the view of `open_source` without SOURCE_ROW (CSV only)
+
+
 def _file_reader(
     con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None, delimiter: str | None
-) -> str | None:
-    """SELECT of the file's columns and SOURCE_ROW read straight from the file, or None when
-    it needs a table first (text in an encoding DuckDB does not decode, or split on runs of
+) -> tuple[str, str | None] | None:
+    """SELECT of the file's columns and SOURCE_ROW read straight from the file, and for CSV
+    the SELECT of the columns alone (its row numbers cost a serial pass); None when the file
+    needs a table first (text in an encoding DuckDB does not decode, or split on runs of
     whitespace)."""
     if path.suffix.lower() in PARQUET_SUFFIXES:
-        return f"""SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {SOURCE_ROW}
+        numbered = f"""SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS {SOURCE_ROW}
             FROM read_parquet({sql_string(str(path))}, file_row_number = true)"""
+        return numbered, None
     _check_not_empty(path)
     duckdb_encoding = DUCKDB_ENCODINGS.get(_codec(encoding, str(path)))
     if duckdb_encoding is None:
@@ -319,9 +324,10 @@ def _file_reader(
     if delim == WHITESPACE:
         return None
     # The CSV reader keeps the file's order (preserve_insertion_order), so row_number() OVER ()
-    # numbers the rows as they are in the file.
+    # numbers the rows as they are in the file, in one thread.
     reader = _csv_reader(path, duckdb_encoding, delim)
-    return f"SELECT *, row_number() OVER () AS {SOURCE_ROW} FROM {reader}"
+    numbered = f"SELECT *, row_number() OVER () AS {SOURCE_ROW} FROM {reader}"
+    return numbered, f"SELECT * FROM {reader}"
 
 
 def open_source(
@@ -331,26 +337,34 @@ def open_source(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
-) -> None:
+) -> bool:
     """Create `view`: the source's columns and SOURCE_ROW, each row's data row number.
 
     Over the file itself for Parquet and text DuckDB decodes (read once by the row checks, not
     copied first: wrap the statements that read it in `source_errors`); over a table that
     `read_source` fills otherwise (DataFrames, transcoded or whitespace-split text).
-    `close_source` drops both.
+    `close_source` drops both. Returns whether `view` + UNNUMBERED was made too, the rows of a
+    CSV file in its order without their numbers: read in parallel into a table, they are
+    numbered by the order they are stored in (preserve_insertion_order), where `view`'s
+    row_number() OVER () reads the file in one thread.
     """
     if not isinstance(source, pd.DataFrame):
         path = _existing(source)
         with source_errors(path, encoding):
             reader = _file_reader(con, path, encoding, delimiter)
             if reader is not None:  # binding it sniffs the file: errors possible here too
-                con.execute(f"CREATE VIEW {view} AS {reader}")
-                return
+                numbered, unnumbered = reader
+                con.execute(f"CREATE VIEW {view} AS {numbered}")
+                if unnumbered is not None:
+                    con.execute(f"CREATE VIEW {view}{UNNUMBERED} AS {unnumbered}")
+                return unnumbered is not None
     read_source(con, source, f"{view}_table", encoding=encoding, delimiter=delimiter)
     con.execute(f"CREATE VIEW {view} AS SELECT *, rowid + 1 AS {SOURCE_ROW} FROM {view}_table")
+    return False
 
 
 def close_source(con: duckdb.DuckDBPyConnection, view: str) -> None:
-    """Drop a view of `open_source`, and its table when it has one."""
+    """Drop a view of `open_source`, and its table or unnumbered view when it has one."""
     con.execute(f"DROP VIEW {view}")
+    con.execute(f"DROP VIEW IF EXISTS {view}{UNNUMBERED}")
     con.execute(f"DROP TABLE IF EXISTS {view}_table")
