@@ -348,11 +348,13 @@ class Estimator:
 
         def penalized(log_params: np.ndarray) -> tuple[float, np.ndarray | None]:
             total, gradient = objective(log_params)
-            params = np.exp(log_params)
-            value = total - n_fit * self.penalizer * float(np.sum(params**2))
-            if gradient is None:
-                return value, None
-            return value, gradient - n_fit * 2 * self.penalizer * params**2
+            # a step far out (a parameter past 1e154) overflows: inf, which `_descend` refuses
+            with np.errstate(over="ignore", invalid="ignore"):
+                params = np.exp(log_params)
+                value = total - n_fit * self.penalizer * float(np.sum(params**2))
+                if gradient is None:
+                    return value, None
+                return value, gradient - n_fit * 2 * self.penalizer * params**2
 
         return penalized
 
@@ -455,7 +457,8 @@ class Estimator:
             log_covariance = np.linalg.inv(-hessian)
         except np.linalg.LinAlgError:
             log_covariance = np.full((len(names), len(names)), np.nan)
-        covariance = params[:, None] * log_covariance * params[None, :]
+        with np.errstate(over="ignore", invalid="ignore"):  # a class run off to 1e150
+            covariance = params[:, None] * log_covariance * params[None, :]
         variances = np.diag(covariance)
         self._covariance = pd.DataFrame(covariance, index=names, columns=names)
         self.standard_errors_ = pd.Series(

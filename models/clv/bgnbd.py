@@ -95,6 +95,15 @@ class BetaGeoModel(CountingModel):
     """BG/NBD estimator: fit(frequency, recency, T) -> params_ r, alpha, a, b."""
 
     PARAMETER_NAMES = ("r", "alpha", "a", "b")
+    # r <= 100: purchase rates that differ by less than 1/sqrt(r) = 10% between customers are
+    # one common rate in all but name. When customers buy alike (a subscription, a year of
+    # regular buyers) the likelihood rises towards r, alpha -> infinity with r/alpha fixed;
+    # the fit then stops on the bound (`at_bound_ == ("r",)`), as Pareto/NBD's does on s.
+    UPPER_BOUNDS = (100.0, None, None, None)
+    # a, b >= 0.01: below, the Beta of the dropout probability is two points, p = 0 or 1
+    # (some never drop out, the others at their first repeat purchase), the corner where a
+    # year of regular buyers who stop at random sends the likelihood (as a latent class's).
+    LOWER_BOUNDS = (None, None, 0.01, 0.01)
 
     def fit(
         self,
@@ -234,7 +243,7 @@ def expected_if_alive(params: Params, t: np.ndarray, x: np.ndarray, T: np.ndarra
     shape = a + b + x - 1
     log_keep = -np.log1p(t / (alpha + T))
     z = -np.expm1(log_keep)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         excess = hyp2f1_stable(a + b - 1 - r, a - 1, shape, z) - 1.0
         bracket = -np.expm1((a - 1) * log_keep) - np.exp((a - 1) * log_keep) * excess
         expected = np.array(shape / (a - 1) * bracket, dtype=float)

@@ -101,10 +101,19 @@ def check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.nda
     return x, zbar
 
 
+# p, q <= 1e4: order values that differ by less than 1/sqrt(p) = 1% within a customer, or
+# customers' mean values by less than 1/sqrt(q), are one value in all but name (a fit that
+# stops there says so in `at_bound_`). When they do not differ at all (a one-price shop:
+# every order 29.99) the likelihood rises without end as p, q -> infinity: `_one_price`.
+MAX_SHAPE = 1e4
+ONE_PRICE = 1e-9  # relative spread of the mean order values below which they are one price
+
+
 class GammaGammaModel(Estimator):
     """Gamma-Gamma estimator: fit(frequency, monetary_value) -> params_ p, q, gamma."""
 
     PARAMETER_NAMES = ("p", "q", "gamma")
+    UPPER_BOUNDS: tuple[float | None, ...] | None = (MAX_SHAPE, MAX_SHAPE, None)
 
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
@@ -119,6 +128,8 @@ class GammaGammaModel(Estimator):
         row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
 
         n_fit = float(row_weights.sum())
+        if zbar.max() - zbar.min() <= ONE_PRICE * zbar.max():
+            return self._one_price(float(zbar.max()), n_fit)
         mean_spend = float((row_weights * zbar).sum() / n_fit)
         objective = _SpendLikelihood(x, zbar / mean_spend, row_weights)
         self._maximise(
@@ -129,6 +140,23 @@ class GammaGammaModel(Estimator):
             log_likelihood_offset=-n_fit * np.log(mean_spend),
             n_customers=n_fit,
         )
+        return self
+
+    def _one_price(self, price: float, n_fit: float) -> Self:
+        """The fit when every customer's orders average `price` (a one-price shop), which no
+        optimiser reaches: p and q at MAX_SHAPE, every gamma at price (q-1)/p, which makes
+        each customer's expected order, and a new one's, exactly `price`. The price is known:
+        standard errors 0; there is no finite maximum of the likelihood: NaN."""
+        names = list(self.PARAMETER_NAMES)
+        gamma = price * (MAX_SHAPE - 1) / MAX_SHAPE
+        shapes = {"p": MAX_SHAPE, "q": MAX_SHAPE}
+        self.params_ = pd.Series([shapes.get(n, gamma) for n in names], index=names, dtype=float)
+        self.log_likelihood_ = self.aic_ = float("nan")
+        self.n_customers_ = int(round(n_fit))
+        self.n_iterations_ = 0
+        self.at_bound_ = ("p", "q")
+        self._covariance = pd.DataFrame(0.0, index=names, columns=names)
+        self.standard_errors_ = pd.Series(0.0, index=names)
         return self
 
     def conditional_expected_spend(

@@ -132,7 +132,8 @@ class ParetoNBDModel(CountingModel):
     # one common rate in all but name. When they do not differ at all (e.g. data from BG/NBD)
     # the likelihood rises towards s, beta -> infinity with s/beta fixed, and past s ~ 300
     # scipy's hyp2f1 returns NaN; the fit then stops on the bound (`at_bound_ == ("s",)`).
-    UPPER_BOUNDS = (None, None, 100.0, None)
+    # r <= 100 likewise for purchase rates (BetaGeoModel's bound): customers who buy alike.
+    UPPER_BOUNDS = (100.0, None, 100.0, None)
 
     def fit(
         self,

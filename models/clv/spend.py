@@ -43,7 +43,13 @@ from scipy.special import logsumexp, psi
 
 from models.clv.base import ArrayLike, as_float
 from models.clv.covariates import covariate_arguments
-from models.clv.gamma_gamma import GammaGammaModel, check_spend, log_likelihood
+from models.clv.gamma_gamma import (
+    MAX_SHAPE,
+    ONE_PRICE,
+    GammaGammaModel,
+    check_spend,
+    log_likelihood,
+)
 from models.clv.latent_class import LatentClassModel
 from models.settings import SPEND_MODELS
 
@@ -60,6 +66,7 @@ class OrderCountGammaGamma(AllOrdersGammaGamma):
     (module docstring): gamma_n = gamma x (gamma_10 / gamma)^(log n / log 10)."""
 
     PARAMETER_NAMES = ("p", "q", "gamma", "gamma_10")
+    UPPER_BOUNDS = (MAX_SHAPE, MAX_SHAPE, None, None)
 
     def fit(
         self, frequency: ArrayLike, monetary_value: ArrayLike, *, weights: ArrayLike | None = None
@@ -69,6 +76,8 @@ class OrderCountGammaGamma(AllOrdersGammaGamma):
         n, mean = check_spend(frequency, monetary_value)
         row_weights = np.ones_like(n) if weights is None else as_float(weights, "weights")
         n_fit = float(row_weights.sum())
+        if mean.max() - mean.min() <= ONE_PRICE * mean.max():
+            return self._one_price(float(mean.max()), n_fit)
         unit = float((row_weights * mean).sum() / n_fit)
         scaled = mean / unit
 

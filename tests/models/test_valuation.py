@@ -5,6 +5,8 @@ with the root error naming the cause)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -182,3 +184,26 @@ def test_a_latent_class_model_values_every_customer(orders: pd.DataFrame, clv_mo
     assert np.isfinite(valuation.values[VALUE_COLUMNS].to_numpy()).all()
     assert np.isfinite(valuation.segments.select_dtypes("number").to_numpy()).all()
     assert valuation.segments["size"].sum() == len(valuation.values)
+
+
+def test_a_one_price_subscription_shop_is_valued() -> None:
+    """1,500 subscribers, every order 29.99 every 20-120 days, each order the last with
+    probability 0.15: no spend model converged (no spread of order values) and, on the
+    holdout's first year, no purchase model did either (rates alike; dropout at 0 or 1). Now
+    `auto` values everyone, at exactly 29.99 an order, without a warning on the screen."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for customer in range(1_500):
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 500)))
+        while day < pd.Timestamp("2025-12-31"):
+            rows.append((f"c{customer}", f"o{len(rows)}", day, 29.99))
+            day += pd.Timedelta(days=int(rng.integers(20, 121)))
+            if rng.random() < 0.15:
+                break
+    orders = pd.DataFrame(rows, columns=["customer_id", "order_id", "timestamp", "amount"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        valuation = value_orders(load_orders(orders, max_timestamp="2026-01-01"))
+    assert valuation.fitted.choice.reports  # the holdout validated at least one model
+    np.testing.assert_allclose(valuation.values["expected_order_value"], 29.99, rtol=1e-12)
+    assert np.isfinite(valuation.values[VALUE_COLUMNS].to_numpy()).all()

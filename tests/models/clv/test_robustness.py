@@ -18,6 +18,9 @@ from models.clv.validation import calibration_holdout, default_calibration_end
 from models.customers import customer_table, load_orders
 from models.errors import ClvbidError
 from models.simulate import SimulationConfig, simulate
+from tests.models.clv.simulate import bgnbd as simulated_bgnbd
+from tests.models.clv.simulate import observation_weeks as simulate_weeks
+from tests.models.clv.simulate import pareto_nbd as simulated_pnbd
 from tests.models.clv.test_predictions import BG, PNBD, SAMPLE
 
 COUNTING = [BetaGeoModel, ParetoNBDModel]
@@ -166,3 +169,29 @@ def test_non_convergence_names_the_fix() -> None:
     with pytest.raises(ConvergenceError, match="did not converge") as raised:
         BetaGeoModel(max_iterations=2).fit(SAMPLE["frequency"], SAMPLE["recency"], SAMPLE["T"])
     assert isinstance(raised.value, ClvbidError) and "penalizer" in raised.value.hint
+
+
+@pytest.mark.parametrize("kind", COUNTING)
+def test_customers_who_buy_alike_fit_on_the_rate_bound(kind: type) -> None:
+    """Every customer buys at 0.5 a week (a subscription-like shop): the likelihood rises as
+    r, alpha -> infinity with r/alpha fixed, and the fit did not converge (the holdout then
+    kept no candidate). It now stops on r's bound, at the common rate, at a maximum over the
+    parameters left free."""
+    rng = np.random.default_rng(8)
+    big_t = simulate_weeks(rng, 3_000)
+    if kind is BetaGeoModel:
+        summary = simulated_bgnbd(rng, {"r": 1e7, "alpha": 2e7, "a": 1.0, "b": 6.0}, big_t)
+    else:
+        summary = simulated_pnbd(rng, {"r": 1e7, "alpha": 2e7, "s": 0.8, "beta": 40.0}, big_t)
+    x, t_x, T = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    model = kind().fit(x, t_x, T)
+    assert "r" in model.at_bound_
+    assert model.params_["r"] / model.params_["alpha"] == pytest.approx(0.5, rel=0.05)
+    likelihood = bgnbd.log_likelihood if kind is BetaGeoModel else pareto_nbd.log_likelihood
+    best = likelihood(model.params_.to_numpy(), x, t_x, T).sum()
+    free = [i for i, name in enumerate(model.PARAMETER_NAMES) if name not in model.at_bound_]
+    for i in free:
+        for step in (0.01, -0.01):
+            moved = model.params_.to_numpy().copy()
+            moved[i] *= np.exp(step)
+            assert likelihood(moved, x, t_x, T).sum() < best + 0.01

@@ -2,6 +2,8 @@
 (the first included) drawn alike; the all-orders model recovers the parameters, values
 one-time buyers closer to their true mean order, and the holdout picks it."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,25 @@ def test_by_orders_values_one_time_buyers_closer_and_the_holdout_picks_it(
         reports[name] = validate_spend(model, summary, purchases, spend)
     assert errors["gamma_gamma_by_orders"] < 0.9 * errors["gamma_gamma_all_orders"]
     assert reports["gamma_gamma_by_orders"].mae < reports["gamma_gamma_all_orders"].mae
+
+
+@pytest.mark.parametrize("name", ["gamma_gamma", "gamma_gamma_all_orders", "gamma_gamma_by_orders"])
+def test_a_one_price_shop_is_valued_at_its_price(name: str) -> None:
+    """Every order 29.99 (a subscription box): no spread to learn from, so the likelihood
+    rises without end as p, q -> infinity and no fit converged. Now p and q sit on their
+    bound and every customer, new ones too, is expected to spend exactly 29.99."""
+    rng = np.random.default_rng(5)
+    repeats = rng.poisson(2.0, 2_000).astype(float)
+    summary = pd.DataFrame(
+        {
+            "frequency": repeats,
+            "monetary_value": np.where(repeats > 0, 29.99, 0.0),
+            "first_order_value": 29.99,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # nothing printed on the user's screen
+        model = fit_spend_model(name, summary)
+    assert {"p", "q"} <= set(model.at_bound_)
+    np.testing.assert_allclose(expected_order_value(model, summary), 29.99, rtol=1e-12)
+    assert model.expected_spend_new_customer() == pytest.approx(29.99, rel=1e-12)
