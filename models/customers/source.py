@@ -68,7 +68,7 @@ def _codec(encoding: str | None, file: str) -> str:
     """Python's canonical name of `encoding` (UTF-8 when None)."""
     try:
         return codecs.lookup(encoding or "utf-8").name
-    except LookupError as error:
+    except (LookupError, ValueError) as error:  # ValueError: a name holding a NUL byte
         raise OrdersEncodingError(
             f"unknown encoding {encoding!r}",
             file=file,
