@@ -109,6 +109,12 @@ MAX_SHAPE = 1e4
 ONE_PRICE = 1e-9  # relative spread of the mean order values below which they are one price
 
 
+def one_price(means: np.ndarray) -> float | None:
+    """The price, when every customer's mean order value is the same (within ONE_PRICE)."""
+    top = float(means.max())
+    return top if top - float(means.min()) <= ONE_PRICE * top else None
+
+
 class GammaGammaModel(Estimator):
     """Gamma-Gamma estimator: fit(frequency, monetary_value) -> params_ p, q, gamma."""
 
@@ -128,8 +134,8 @@ class GammaGammaModel(Estimator):
         row_weights = np.ones_like(x) if weights is None else as_float(weights, "weights")
 
         n_fit = float(row_weights.sum())
-        if zbar.max() - zbar.min() <= ONE_PRICE * zbar.max():
-            return self._one_price(float(zbar.max()), n_fit)
+        if (price := one_price(zbar)) is not None:
+            return self._one_price(price, n_fit)
         mean_spend = float((row_weights * zbar).sum() / n_fit)
         objective = _SpendLikelihood(x, zbar / mean_spend, row_weights)
         self._maximise(

@@ -45,10 +45,10 @@ from models.clv.base import ArrayLike, as_float
 from models.clv.covariates import covariate_arguments
 from models.clv.gamma_gamma import (
     MAX_SHAPE,
-    ONE_PRICE,
     GammaGammaModel,
     check_spend,
     log_likelihood,
+    one_price,
 )
 from models.clv.latent_class import LatentClassModel
 from models.settings import SPEND_MODELS
@@ -76,8 +76,8 @@ class OrderCountGammaGamma(AllOrdersGammaGamma):
         n, mean = check_spend(frequency, monetary_value)
         row_weights = np.ones_like(n) if weights is None else as_float(weights, "weights")
         n_fit = float(row_weights.sum())
-        if mean.max() - mean.min() <= ONE_PRICE * mean.max():
-            return self._one_price(float(mean.max()), n_fit)
+        if (price := one_price(mean)) is not None:
+            return self._one_price(price, n_fit)
         unit = float((row_weights * mean).sum() / n_fit)
         scaled = mean / unit
 

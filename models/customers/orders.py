@@ -80,7 +80,8 @@ TIMESTAMP_FORMATS = (
 # exports) a point, a space or a no-break space may group thousands: '1.234,50', '1 234,5'.
 DECIMAL_SEPARATORS = (".", ",")
 THOUSANDS_SEPARATORS = (".", " ", "\u00a0", "\u202f")
-DECIMAL_COMMA_NUMBER = "^[+-]?[0-9]{1,3}([. \u00a0\u202f]?[0-9]{3})*(,[0-9]+)?$"
+GROUPED_DIGITS = f"[0-9]{{1,3}}([{''.join(THOUSANDS_SEPARATORS)}]?[0-9]{{3}})*"  # 1.234.567, 1 234
+DECIMAL_COMMA_NUMBER = f"^[+-]?{GROUPED_DIGITS}(,[0-9]+)?$"
 # Amounts of this size or more are rejected: no order is worth that, and the summary adds
 # money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^13 such orders stay exact.
 IMPLAUSIBLE_AMOUNT = 1e15
