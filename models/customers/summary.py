@@ -20,6 +20,8 @@ from models.customers.orders import OrdersInput, OrderTables, as_loaded
 TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
 EXACT_MONEY = "DECIMAL(38, 10)"  # amounts to 1e-10, sums to 1e28
+SMALL_MONEY = "DECIMAL(18, 10)"  # amounts to 1e-10 below 10^8: 64-bit, cheaper to convert and add
+SMALL_MONEY_LIMIT = 99_999_999  # a whole unit below SMALL_MONEY's bound, for the rounding
 
 SUMMARY_COLUMNS = [
     "frequency",
@@ -46,92 +48,108 @@ def reference_day(loaded: OrderTables, as_of: object | None) -> pd.Timestamp:
     return pd.Timestamp(as_of).normalize()
 
 
-def _used_values(column: str, target: str, end: str, present: bool) -> str:
+def _used_values(column: str, target: str, end: str) -> str:
     """SQL: per customer, the distinct values of `column` sorted and comma-joined as `target`.
 
     Distinct (customer, value) pairs first: much cheaper than DISTINCT lists per group.
     """
-    if not present:
-        return f"SELECT CAST(NULL AS VARCHAR) AS customer_id, '' AS {target} LIMIT 0"
     return f"""SELECT customer_id, array_to_string(list_sort(list({column})), ',') AS {target}
         FROM (SELECT DISTINCT customer_id, {column} FROM orders
               WHERE day <= {end} AND {column} IS NOT NULL)
         GROUP BY customer_id"""
 
 
-def _first_channel(end: str, present: bool) -> str:
+def _first_channel(end: str) -> str:
     """SQL: per customer, the channel of the first order (the one with the earliest
     timestamp) as `first_channel`: fixed at acquisition, a covariate (models/clv/covariates.py)."""
-    if not present:
-        return "SELECT CAST(NULL AS VARCHAR) AS customer_id, '' AS first_channel LIMIT 0"
     return f"""SELECT customer_id, arg_min(channel, first_ts) AS first_channel
         FROM (SELECT customer_id, channel, min(timestamp) AS first_ts FROM orders
               WHERE day <= {end} AND channel IS NOT NULL GROUP BY customer_id, channel)
         GROUP BY customer_id"""
 
 
-def summary_sql(columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int) -> str:
+def money_type(largest_amount: float | None) -> str:
+    """The decimal type the summary adds amounts in, given the largest: both are exact, so
+    the sums are the same; SMALL_MONEY where every amount fits it (a tenth of the summary's
+    time cheaper on 10M orders), else EXACT_MONEY."""
+    small = largest_amount is not None and abs(largest_amount) <= SMALL_MONEY_LIMIT
+    return SMALL_MONEY if small else EXACT_MONEY
+
+
+def summary_sql(
+    columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int, money: str = EXACT_MONEY
+) -> str:
     """The summary query over the `orders` table: one row per customer ordering by `as_of`.
 
-    `columns` are the order columns given (channels and devices only when there). DuckDB SQL
-    that SQLGlot carries to Spark (models/engine.py).
+    `columns` are the order columns given (channels and devices only when there); `money` is
+    the decimal type amounts are added in (`money_type`). DuckDB SQL that SQLGlot carries to
+    Spark (models/engine.py).
 
     Two aggregations: purchase days (customer_id, day), then customers. The customer id is
     the key throughout (no join to numbered keys) and the result is sorted on it. Each
     aggregate widens every group that millions of rows are hashed into, so both levels carry
     only what the customer level needs: `first_order` and `last_order` are purchase days
     (per-day first and last timestamps cost a third more than the whole first level), and
-    orders are counted as the purchase days plus each day's orders beyond one (`extra`, zero
-    on nearly every day), summed and taken on the first day only where it is not zero.
-    Money is added as decimals (EXACT_MONEY): exact, so every engine, whatever order it
-    adds in, gives the same bits.
+    orders are counted as the purchase days plus each day's orders beyond one (`extra`):
+    zero on nearly every day, so only the few days with more than one order are aggregated
+    again (`busy_days`, joined to the customers that have them). Money is added as exact
+    decimals, so every engine, whatever order it adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
-    extra = "FILTER (WHERE extra > 0)"
+    per_value = {  # column: its relation, and the order column it needs (else '' for all)
+        "channels": (_used_values("channel", "channels", end), "channel"),
+        "devices": (_used_values("device", "devices", end), "device"),
+        "first_channel": (_first_channel(end), "channel"),
+    }
+    present = {name: sql for name, (sql, needs) in per_value.items() if needs in columns}
+    ctes = "".join(f",\n    {name}_of AS ({sql})" for name, sql in present.items())
+    joins = "".join(f"\n    LEFT JOIN {name}_of USING (customer_id)" for name in present)
+    value = {
+        name: f"coalesce({name}_of.{name}, '')" if name in present else "''" for name in per_value
+    }
     repeat_value = "CAST(spend - first_value AS DOUBLE)"
+    extras = "coalesce(b.extras, 0)"
     repeat_orders = (
-        "days - 1 + extras - CASE WHEN first_extra_day = first_day THEN first_extra ELSE 0 END"
+        f"days - 1 + {extras} - CASE WHEN b.first_extra_day = first_day THEN b.first_extra "
+        "ELSE 0 END"
     )
     return f"""
     WITH purchase_days AS (
-        SELECT customer_id, day, sum(CAST(amount AS {EXACT_MONEY})) AS value,
+        SELECT customer_id, day, sum(CAST(amount AS {money})) AS value,
                count(*) - 1 AS extra
         FROM orders WHERE day <= {end} GROUP BY customer_id, day
     ),
     customer_days AS (
         SELECT customer_id, count(*) AS days, min(day) AS first_day, max(day) AS last_day,
-            sum(value) AS spend, arg_min(value, day) AS first_value,
-            coalesce(sum(extra) {extra}, 0) AS extras, min(day) {extra} AS first_extra_day,
-            arg_min(extra, day) {extra} AS first_extra
+            sum(value) AS spend, arg_min(value, day) AS first_value
         FROM purchase_days GROUP BY customer_id
     ),
+    busy_days AS (
+        SELECT customer_id, sum(extra) AS extras, min(day) AS first_extra_day,
+            arg_min(extra, day) AS first_extra
+        FROM purchase_days WHERE extra > 0 GROUP BY customer_id
+    ),
     per_customer AS (
-        SELECT customer_id,
+        SELECT d.customer_id,
             CAST(days - 1 AS BIGINT) AS frequency,
             CAST(date_diff('day', first_day, last_day) AS DOUBLE) / {days_per_unit} AS recency,
             CAST(date_diff('day', first_day, {end}) AS DOUBLE) / {days_per_unit} AS T,
             CASE WHEN days > 1 THEN {repeat_value} / (days - 1) ELSE 0.0 END AS monetary_value,
-            CAST(days + extras AS BIGINT) AS orders,
+            CAST(days + {extras} AS BIGINT) AS orders,
             CAST(spend AS DOUBLE) AS total_spend,
             CAST(first_day AS TIMESTAMP) AS first_order,
             CAST(last_day AS TIMESTAMP) AS last_order,
             CAST(first_value AS DOUBLE) AS first_order_value,
             {repeat_value} / nullif({repeat_orders}, 0) AS mean_repeat_order_value,
             CAST({repeat_orders} AS BIGINT) AS repeat_orders
-        FROM customer_days
-    ),
-    channels AS ({_used_values("channel", "channels", end, "channel" in columns)}),
-    devices AS ({_used_values("device", "devices", end, "device" in columns)}),
-    first_channels AS ({_first_channel(end, "channel" in columns)})
+        FROM customer_days d LEFT JOIN busy_days b ON d.customer_id = b.customer_id
+    ){ctes}
     SELECT p.customer_id, p.frequency, p.recency, p.T, p.monetary_value, p.orders,
         p.total_spend, p.first_order, p.last_order,
-        coalesce(ch.channels, '') AS channels, coalesce(dv.devices, '') AS devices,
+        {value["channels"]} AS channels, {value["devices"]} AS devices,
         p.first_order_value, p.mean_repeat_order_value, p.repeat_orders,
-        coalesce(fc.first_channel, '') AS first_channel
-    FROM per_customer p
-    LEFT JOIN channels ch USING (customer_id)
-    LEFT JOIN devices dv USING (customer_id)
-    LEFT JOIN first_channels fc USING (customer_id)
+        {value["first_channel"]} AS first_channel
+    FROM per_customer p{joins}
     ORDER BY p.customer_id
     """
 
@@ -151,7 +169,8 @@ def customer_summary(
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
     loaded = as_loaded(orders)
     end = reference_day(loaded, as_of)
-    frame = loaded.query(summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit]))
+    money = money_type(loaded.largest_amount())
+    frame = loaded.query(summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit], money))
     frame = frame.set_index("customer_id")[SUMMARY_COLUMNS]
     frame.attrs.update(as_of=end, time_unit=time_unit)
     return frame
