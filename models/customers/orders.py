@@ -83,7 +83,8 @@ THOUSANDS_SEPARATORS = (".", " ", "\u00a0", "\u202f")
 GROUPED_DIGITS = f"[0-9]{{1,3}}([{''.join(THOUSANDS_SEPARATORS)}]?[0-9]{{3}})*"  # 1.234.567, 1 234
 DECIMAL_COMMA_NUMBER = f"^[+-]?{GROUPED_DIGITS}(,[0-9]+)?$"
 # Amounts of this size or more are rejected: no order is worth that, and the summary adds
-# money as DECIMAL(38, 10), exact below 10^28, so sums of up to 10^13 such orders stay exact.
+# money at worst as DECIMAL(38, 10) (models/customers/money.py), exact below 10^28, so sums of
+# up to 10^13 such orders stay exact.
 IMPLAUSIBLE_AMOUNT = 1e15
 REASON_HINTS = {
     "missing_customer_id": "no row has a customer identifier; map the column that holds it",
@@ -161,11 +162,6 @@ class OrderTables:
         """Day of the latest order (the default reference date)."""
         self.require_orders()
         return pd.Timestamp(self.query("SELECT max(day) AS last_day FROM orders").iloc[0, 0])
-
-    def largest_amount(self) -> float | None:
-        """The largest order amount (None without orders): it sets the summary's money type."""
-        largest = self.query("SELECT max(amount) AS largest FROM orders").iloc[0, 0]
-        return None if pd.isna(largest) else float(largest)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from models.customers.identity import (
     naming_steps,
     order_fields,
 )
+from models.customers.money import money_sums
 from models.customers.orders import (
     IDENTIFIER_COLUMNS,
     REFUND_COUNTS,
@@ -45,13 +46,7 @@ from models.customers.orders import (
 )
 from models.customers.source import SOURCE_ROW as ROW
 from models.customers.source import is_number
-from models.customers.summary import (
-    DAYS_PER_UNIT,
-    SUMMARY_COLUMNS,
-    TimeUnit,
-    money_type,
-    summary_sql,
-)
+from models.customers.summary import DAYS_PER_UNIT, SUMMARY_COLUMNS, TimeUnit, summary_sql
 from models.engine import spark_row, spark_view, to_spark_sql
 
 if TYPE_CHECKING:
@@ -340,6 +335,5 @@ def spark_summary(
     """`customer_summary` on Spark, as a Spark DataFrame (customer_id and SUMMARY_COLUMNS)."""
     loaded.register()
     end = loaded.last_day() if as_of is None else pd.Timestamp(as_of).normalize()
-    money = money_type(loaded.largest_amount())
-    sql = summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit], money)
+    sql = summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit], money_sums(loaded))
     return loaded.spark.sql(to_spark_sql(sql)).select("customer_id", *SUMMARY_COLUMNS)

@@ -15,13 +15,11 @@ from typing import Literal
 
 import pandas as pd
 
+from models.customers.money import DECIMALS, MoneySums, money_sums
 from models.customers.orders import OrdersInput, OrderTables, as_loaded
 
 TimeUnit = Literal["days", "weeks"]
 DAYS_PER_UNIT = {"days": 1, "weeks": 7}
-EXACT_MONEY = "DECIMAL(38, 10)"  # amounts to 1e-10, sums to 1e28
-SMALL_MONEY = "DECIMAL(18, 10)"  # amounts to 1e-10 below 10^8: 64-bit, cheaper to convert and add
-SMALL_MONEY_LIMIT = 99_999_999  # a whole unit below SMALL_MONEY's bound, for the rounding
 
 SUMMARY_COLUMNS = [
     "frequency",
@@ -68,21 +66,13 @@ def _first_channel(end: str) -> str:
         GROUP BY customer_id"""
 
 
-def money_type(largest_amount: float | None) -> str:
-    """The decimal type the summary adds amounts in, given the largest: both are exact, so
-    the sums are the same; SMALL_MONEY where every amount fits it (a tenth of the summary's
-    time cheaper on 10M orders), else EXACT_MONEY."""
-    small = largest_amount is not None and abs(largest_amount) <= SMALL_MONEY_LIMIT
-    return SMALL_MONEY if small else EXACT_MONEY
-
-
 def summary_sql(
-    columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int, money: str = EXACT_MONEY
+    columns: tuple[str, ...], as_of: pd.Timestamp, days_per_unit: int, sums: MoneySums = DECIMALS
 ) -> str:
     """The summary query over the `orders` table: one row per customer ordering by `as_of`.
 
-    `columns` are the order columns given (channels and devices only when there); `money` is
-    the decimal type amounts are added in (`money_type`). DuckDB SQL that SQLGlot carries to
+    `columns` are the order columns given (channels and devices only when there); `sums` is how
+    amounts are added (models/customers/money.py). DuckDB SQL that SQLGlot carries to
     Spark (models/engine.py).
 
     Two aggregations: purchase days (customer_id, day), then customers. The customer id is
@@ -92,8 +82,8 @@ def summary_sql(
     (per-day first and last timestamps cost a third more than the whole first level), and
     orders are counted as the purchase days plus each day's orders beyond one (`extra`):
     zero on nearly every day, so only the few days with more than one order are aggregated
-    again (`busy_days`, joined to the customers that have them). Money is added as exact
-    decimals, so every engine, whatever order it adds in, gives the same bits.
+    again (`busy_days`, joined to the customers that have them). Money is added exactly
+    (`sums`), so every engine, whatever order it adds in, gives the same bits.
     """
     end = f"DATE '{as_of.date().isoformat()}'"
     per_value = {  # column: its relation, and the order column it needs (else '' for all)
@@ -107,7 +97,7 @@ def summary_sql(
     value = {
         name: f"coalesce({name}_of.{name}, '')" if name in present else "''" for name in per_value
     }
-    repeat_value = "CAST(spend - first_value AS DOUBLE)"
+    repeat_value = sums.money.format("spend - first_value")
     extras = "coalesce(b.extras, 0)"
     repeat_orders = (
         f"days - 1 + {extras} - CASE WHEN b.first_extra_day = first_day THEN b.first_extra "
@@ -115,7 +105,7 @@ def summary_sql(
     )
     return f"""
     WITH purchase_days AS (
-        SELECT customer_id, day, sum(CAST(amount AS {money})) AS value,
+        SELECT customer_id, day, sum({sums.amount}) AS value,
                count(*) - 1 AS extra
         FROM orders WHERE day <= {end} GROUP BY customer_id, day
     ),
@@ -136,10 +126,10 @@ def summary_sql(
             CAST(date_diff('day', first_day, {end}) AS DOUBLE) / {days_per_unit} AS T,
             CASE WHEN days > 1 THEN {repeat_value} / (days - 1) ELSE 0.0 END AS monetary_value,
             CAST(days + {extras} AS BIGINT) AS orders,
-            CAST(spend AS DOUBLE) AS total_spend,
+            {sums.money.format("spend")} AS total_spend,
             CAST(first_day AS TIMESTAMP) AS first_order,
             CAST(last_day AS TIMESTAMP) AS last_order,
-            CAST(first_value AS DOUBLE) AS first_order_value,
+            {sums.money.format("first_value")} AS first_order_value,
             {repeat_value} / nullif({repeat_orders}, 0) AS mean_repeat_order_value,
             CAST({repeat_orders} AS BIGINT) AS repeat_orders
         FROM customer_days d LEFT JOIN busy_days b ON d.customer_id = b.customer_id
@@ -169,8 +159,8 @@ def customer_summary(
         raise ValueError(f"time_unit must be one of {list(DAYS_PER_UNIT)}, not {time_unit!r}")
     loaded = as_loaded(orders)
     end = reference_day(loaded, as_of)
-    money = money_type(loaded.largest_amount())
-    frame = loaded.query(summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit], money))
+    sql = summary_sql(loaded.columns, end, DAYS_PER_UNIT[time_unit], money_sums(loaded))
+    frame = loaded.query(sql)
     frame = frame.set_index("customer_id")[SUMMARY_COLUMNS]
     frame.attrs.update(as_of=end, time_unit=time_unit)
     return frame

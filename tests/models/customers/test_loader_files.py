@@ -18,7 +18,6 @@ from models.customers import (
     customer_summary,
     load_orders,
 )
-from models.customers.summary import EXACT_MONEY, SMALL_MONEY, SMALL_MONEY_LIMIT, money_type
 from models.datasets import cdnow_master_path, load_cdnow
 from models.errors import ClvbidError
 
@@ -282,25 +281,3 @@ def test_implausible_amounts_are_rejected_and_the_rest_summarised(tmp_path: Path
     with pytest.raises(NoValidOrdersError) as caught:
         load_orders(only_huge, max_timestamp=NOW).require_orders()
     assert caught.value.where.field == "amount" and "1,000,000,000,000,000" in str(caught.value)
-
-
-@pytest.mark.parametrize("largest", [99_999_999.99, 100_000_000.01])
-def test_money_adds_exactly_below_and_above_the_small_decimal_range(
-    tmp_path: Path, largest: float
-) -> None:
-    """Orders of 0.1, 0.2 and 0.3 on one day add to 0.6 (0.6000000000000001 in doubles),
-    whether every amount fits the 64-bit decimal type or one needs the 128-bit one."""
-    assert money_type(largest) == (SMALL_MONEY if largest <= SMALL_MONEY_LIMIT else EXACT_MONEY)
-    rows = ["c1,2025-01-01,0.1", "c1,2025-01-01,0.2", "c1,2025-01-01,0.3", "c1,2025-02-01,0.7"]
-    rows += [f"c2,2025-01-02,{largest}", "c2,2025-01-02,0.01"]
-    text = "customer_id,timestamp,amount\n" + "\n".join(rows) + "\n"
-    loaded = load_orders(_write(tmp_path, "cents.csv", text), max_timestamp=NOW)
-    summary = customer_summary(loaded, time_unit="days")
-    c1 = summary.loc["c1"]
-    assert [c1["total_spend"], c1["first_order_value"], c1["mean_repeat_order_value"]] == [
-        1.3,
-        0.6,
-        0.7,
-    ]
-    assert [c1["orders"], c1["repeat_orders"]] == [4, 1]
-    assert summary.loc["c2", "total_spend"] == float(f"{largest + 0.01:.2f}")
