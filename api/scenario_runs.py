@@ -61,13 +61,14 @@ def _too_many_generated(data: Mapping[str, Any], loc: Loc, limit: int) -> list[t
 
 def resolve_data_sources(
     document: Mapping[str, Any],
-    dataset_path: Callable[[str], Path | None],
+    dataset_source: Callable[[str], dict[str, Any] | None],
     max_generated: int,
 ) -> dict[str, Any]:
-    """A copy of `document` whose dataset sources point at the uploaded files.
+    """A copy of `document` whose dataset sources are file sources of the uploaded files.
 
-    `dataset_path(id)` gives a stored dataset's orders file, or None for an unknown id (or
-    one of another workspace). Raises DocumentError for `source: file` (server paths),
+    `dataset_source(id)` gives a stored dataset as a file source's fields (`path`, and the
+    upload's `decimal` and `timestamp_format`), or None for an unknown id (or one of another
+    workspace). Raises DocumentError for `source: file` (server paths),
     unknown datasets and generator sizes above `max_generated`.
     """
     resolved = copy.deepcopy(dict(document))
@@ -89,12 +90,12 @@ def resolve_data_sources(
             if extra:
                 problems.append(((*loc, extra[0]), "unknown field for a dataset source"))
             dataset_id = data.get("dataset_id")
-            path = dataset_path(dataset_id) if isinstance(dataset_id, str) else None
-            if path is None:
+            stored = dataset_source(dataset_id) if isinstance(dataset_id, str) else None
+            if stored is None:
                 problems.append(((*loc, "dataset_id"), f"no dataset with id {dataset_id!r}"))
                 continue
             data.clear()
-            data.update({"source": "file", "path": str(path)})
+            data.update({"source": "file", **stored})
     problems += [
         (loc, "the service reads no server files: clean landscapes with POST "
          "/v1/landscapes/clean and give the points as a channel group's `landscape`")

@@ -45,6 +45,9 @@ class DatasetOut(_Out):
     customers: int
     versions: dict[str, str]
     created_at: dt.datetime
+    columns: dict[str, str] | None
+    decimal: str
+    timestamp_format: str | None
 
 
 class DatasetList(BaseModel):

@@ -10,6 +10,8 @@ it (api.workers.PRELOAD), the service process never does (its start-up stays fas
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +26,55 @@ if TYPE_CHECKING:
 TextReading = tuple[str | None, str | None]  # (encoding, delimiter) of a text upload
 
 
+@dataclass(frozen=True)
+class Reading:
+    """How a dataset's file is read, fixed at upload (the upload's fields of these names):
+    `columns` (ours -> the file's), the `decimal` separator, the `timestamp_format`."""
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    decimal: str = "."
+    timestamp_format: str | None = None
+
+
+DEFAULT_READING = Reading()  # our column names, a decimal point, ISO timestamps
+PARSING_FIELDS = ("decimal", "timestamp_format")  # Reading's fields the loader checks itself
+
+
+@dataclass(frozen=True)
+class StoredOrders:
+    """A dataset's orders as every task reads them: the file kept at upload, the upload time
+    (rows dated later are rejected, so each read gives the same rows) and its Reading."""
+
+    path: Path
+    loaded_at: str
+    reading: Reading = DEFAULT_READING
+
+
 class TaskError(ClvbidError):
     """Bad input found while working, located at a request field (`where.field`, such as
     `body.file` or `query.as_of`)."""
 
     def __init__(self, message: str, where: str, hint: str | None = None) -> None:
         super().__init__(message, field=where, hint=hint)
+
+
+# load_orders' keyword arguments -> the upload fields that set them (to phrase a fix)
+UPLOAD_FIELDS = {
+    "columns": "column",
+    "timestamp_format": "timestamp_format",
+    "encoding": "encoding",
+    "delimiter": "delimiter",
+    "decimal": "decimal",
+}
+
+
+def _hint_with_fix(error: OrdersError) -> str | None:
+    """The error's hint, then its fix phrased as upload fields (`send decimal=,`)."""
+    fields = " ".join(
+        f"{UPLOAD_FIELDS[name]}={value}" for name, value in error.fix if name in UPLOAD_FIELDS
+    )
+    parts = (error.hint, f"send {fields}" if fields else None)
+    return "; ".join(part for part in parts if part) or None
 
 
 def _located(error: OrdersError, path: Path) -> str:
@@ -49,33 +94,41 @@ def _reason(error: Exception | str, path: Path) -> str:
 
 
 def _load(
-    source: Path,
-    loaded_at: str,
+    orders: StoredOrders,
     rejects_path: Path | None = None,
     contacts: Path | None = None,
     text: TextReading = (None, None),
 ) -> Any:
-    """Load and validate orders as of the upload time (so reloading gives the same rows);
-    `text` is the (encoding, delimiter) of text files, None for the loader's defaults."""
+    """Load and validate a dataset's orders as stored; `text` is the (encoding, delimiter)
+    of a text file, None for the loader's defaults (the kept Parquet needs neither)."""
     import duckdb
 
     from models.customers import OrdersError, load_orders
 
     encoding, delimiter = text
     try:
+        reading = orders.reading
         return load_orders(
-            source,
+            orders.path,
+            columns=reading.columns,
             contacts=contacts,
-            max_timestamp=loaded_at,
+            max_timestamp=orders.loaded_at,
             rejects_path=rejects_path,
             encoding=encoding,
             delimiter=delimiter,
+            decimal=reading.decimal,
+            timestamp_format=reading.timestamp_format,
         )
     except OrdersError as error:
-        raise TaskError(_located(error, source), "body.file", error.hint) from error
+        where = "body.file"
+        if error.where.field in PARSING_FIELDS:
+            where = f"body.{error.where.field}"
+        elif error.where.field in orders.reading.columns:  # a mapping the file does not fit
+            where = "body.column"
+        raise TaskError(_located(error, orders.path), where, _hint_with_fix(error)) from error
     except duckdb.Error as error:
         raise TaskError(
-            f"could not read the file: {_reason(error, source)}", "body.file"
+            f"could not read the file: {_reason(error, orders.path)}", "body.file"
         ) from error
 
 
@@ -90,7 +143,9 @@ def _check_contacts(contacts: Path, text: TextReading) -> None:
     try:
         load_contacts(duckdb.connect(), contacts, encoding=encoding, delimiter=delimiter)
     except OrdersError as error:
-        raise TaskError(_located(error, contacts), "body.contacts", error.hint) from error
+        raise TaskError(
+            _located(error, contacts), "body.contacts", _hint_with_fix(error)
+        ) from error
     except duckdb.Error as error:
         raise TaskError(
             f"could not read the contacts file: {_reason(error, contacts)}", "body.contacts"
@@ -117,9 +172,8 @@ def _as_parquet(source: Path, target: Path, text: TextReading) -> None:
 
 
 def ingest_orders(
-    source: Path,
+    upload: StoredOrders,
     folder: Path,
-    loaded_at: str,
     max_rows: int,
     contacts: Path | None = None,
     text: TextReading = (None, None),
@@ -130,7 +184,8 @@ def ingest_orders(
     `contacts.parquet`), the files every later read uses (DataDir.orders)."""
     if contacts is not None:
         _check_contacts(contacts, text)
-    loaded = _load(source, loaded_at, folder / "rejects.csv", contacts, text)
+    loaded = _load(upload, folder / "rejects.csv", contacts, text)
+    source = upload.path
     report = loaded.report
     if report.rows_read > max_rows:
         raise TooManyRows(
@@ -139,11 +194,12 @@ def ingest_orders(
             hint="split the file, or raise CLVBID_MAX_UPLOAD_ROWS",
         )
     if report.orders_loaded == 0:
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in report.rejected.items())
-        raise TaskError(
-            f"no valid orders among {report.rows_read} rows ({reasons or 'empty file'})",
-            "body.file",
-        )
+        from models.customers import OrdersError
+
+        try:
+            loaded.require_orders()
+        except OrdersError as error:  # it raises: no order loaded
+            raise TaskError(error.what, "body.file", _hint_with_fix(error)) from error
     if source.suffix not in PARQUET_SUFFIXES:
         _as_parquet(source, folder / ORDERS_PARQUET, text)
     if contacts is not None and contacts.suffix not in PARQUET_SUFFIXES:
@@ -171,8 +227,7 @@ def _after_first_order(loaded: Any, day: str | None, field: str) -> None:
 
 
 def dashboard(
-    source: Path,
-    loaded_at: str,
+    orders: StoredOrders,
     as_of: str | None,
     window_months: int,
     basket_threshold: float | None,
@@ -180,7 +235,7 @@ def dashboard(
     """The LTV dashboard of a stored dataset (models.customers.ltv_dashboard)."""
     from models.customers import ltv_dashboard
 
-    loaded = _load(source, loaded_at)
+    loaded = _load(orders)
     _after_first_order(loaded, as_of, "as_of")
     result = ltv_dashboard(
         loaded, as_of=as_of, window_months=window_months, basket_threshold=basket_threshold
@@ -188,9 +243,7 @@ def dashboard(
     return result.model_dump(mode="json")
 
 
-def lookalikes(
-    source: Path, loaded_at: str, contacts: Path | None, as_of: str | None
-) -> dict[str, Any]:
+def lookalikes(orders: StoredOrders, contacts: Path | None, as_of: str | None) -> dict[str, Any]:
     """The lookalike audiences report (models.audiences.lookalike.lookalike_audiences).
 
     A dataset without contacts, or too few customers with attributes, is a TaskError at
@@ -198,7 +251,7 @@ def lookalikes(
     """
     from models.audiences.lookalike import LookalikeError, lookalike_audiences
 
-    loaded = _load(source, loaded_at, contacts=contacts)
+    loaded = _load(orders, contacts=contacts)
     _after_first_order(loaded, as_of, "as_of")
     try:
         result = lookalike_audiences(loaded, as_of=as_of)
@@ -207,7 +260,7 @@ def lookalikes(
     return result.report.model_dump(mode="json")
 
 
-def movers(source: Path, loaded_at: str, start: str, end: str | None) -> dict[str, Any]:
+def movers(orders: StoredOrders, start: str, end: str | None) -> dict[str, Any]:
     """The segments-on-the-move report between two dates (models.audiences.movers).
 
     A start not before the end, or too little history to fit at the start, is a TaskError
@@ -215,7 +268,7 @@ def movers(source: Path, loaded_at: str, start: str, end: str | None) -> dict[st
     """
     from models.audiences.movers import segments_on_the_move
 
-    loaded = _load(source, loaded_at)
+    loaded = _load(orders)
     _after_first_order(loaded, start, "start")
     try:
         report, _ = segments_on_the_move(loaded, start=start, end=end)
@@ -238,8 +291,7 @@ def _fitted(model: Any) -> dict[str, Any]:
 def fit_clv(
     database_url: str,
     job_id: str,
-    source: Path,
-    loaded_at: str,
+    orders: StoredOrders,
     segments_path: Path,
     params: dict[str, Any],
 ) -> dict[str, Any]:
@@ -249,7 +301,7 @@ def fit_clv(
 
     progress = job_progress(database_url, job_id)
     progress(0.05, "loading orders")
-    loaded = _load(source, loaded_at)
+    loaded = _load(orders)
     _after_first_order(loaded, params.get("as_of"), "as_of")
     steps = iter((0.2, 0.35, 0.6, 0.8))
     valuation = value_orders(

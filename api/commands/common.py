@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from api.commands.failing import OPTION_OF_FIELD, fail
 from models.clv import ConvergenceError, InvalidSummaryError
+from models.column_mapping import parse_column_pairs
 from models.customers import NoValidOrdersError, OrdersError, load_orders
 from models.customers.orders import OrderTables
 from models.customers.summary import reference_day
@@ -209,14 +210,11 @@ def parse_window(text: str) -> int:
 
 
 def parse_columns(pairs: list[str] | None) -> dict[str, str]:
-    """['amount=price', ...] -> {'amount': 'price', ...}."""
-    mapping = {}
-    for pair in pairs or []:
-        ours, sep, theirs = pair.partition("=")
-        if not sep or not ours.strip() or not theirs.strip():
-            raise typer.BadParameter(f"column mapping {pair!r} is not OURS=THEIRS")
-        mapping[ours.strip()] = theirs.strip()
-    return mapping
+    """['amount=price', ...] -> {'amount': 'price', ...}; a bad pair is a bad --column."""
+    try:
+        return parse_column_pairs(pairs)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
 
 
 def engine_settings(engine: EngineName | None, spark_master: str | None) -> EngineSettings:

@@ -3,20 +3,19 @@ each of the last twelve month-ends, and the moves between stages over the last m
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from api.tasks import _load
+from api.tasks import StoredOrders, _load
 
 
-def lifecycle(source: Path, loaded_at: str, months: int, window_months: int) -> dict[str, Any]:
+def lifecycle(orders: StoredOrders, months: int, window_months: int) -> dict[str, Any]:
     """Monthly stage counts (`counts`: month -> stage -> customers) and the last month's moves
     (`moves`: from-stage -> to-stage -> customers, with `start` and `end`)."""
     import pandas as pd  # in the worker only (api.tasks)
 
     from models.customers.lifecycle import month_ends, stage_counts, stage_transitions
 
-    loaded = _load(source, loaded_at)
+    loaded = _load(orders)
     (last,) = loaded.connection.execute("SELECT max(day) FROM orders").fetchall()[0]
     dates = month_ends(pd.Timestamp(last) + pd.offsets.MonthEnd(0), months)
     counts = stage_counts(loaded, dates=dates, window_months=window_months)

@@ -206,8 +206,7 @@ async def dataset_page(
     answers = await datasets.get_dashboard(dataset_id, services, workspace)
     figures = await services.analysts.run(
         lifecycle,
-        datasets.orders_file(services, dataset),
-        dataset.created_at.isoformat(),
+        datasets.stored_orders(services, dataset),
         12,
         answers.window_months,
         deadline_seconds=services.settings.job_timeout_seconds,

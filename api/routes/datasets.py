@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
@@ -28,6 +29,9 @@ from api.schemas import DatasetList, DatasetOut, JobOut, SegmentRow, SegmentTabl
 from api.store import Dataset, Job, owned, package_versions
 from api.store.tables import new_id, utc_now
 from api.tasks import (
+    DEFAULT_READING,
+    Reading,
+    StoredOrders,
     TaskError,
     TextReading,
     TooManyRows,
@@ -38,6 +42,7 @@ from api.tasks import (
     movers,
 )
 from api.workspaces import DEFAULT_WORKSPACE
+from models.column_mapping import parse_column_pairs
 from models.reports import LookalikeReport, LtvDashboard, MoversReport
 from models.settings import ValuationSettings
 
@@ -78,9 +83,16 @@ def _save(stream: BinaryIO, target: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def orders_file(services: Services, dataset: Dataset) -> Path:
-    """The orders file the analysis routes read (parsed once, at upload)."""
-    return services.data_dir.orders(dataset.id, dataset.file_format)
+def stored_orders(services: Services, dataset: Dataset) -> StoredOrders:
+    """A dataset's orders as the analysis routes read them: the file kept at upload (text
+    parsed once, into Parquet), as of the upload, read as at upload (column mapping, decimal
+    separator, timestamp format)."""
+    reading = Reading(dataset.columns or {}, dataset.decimal, dataset.timestamp_format)
+    return StoredOrders(
+        services.data_dir.orders(dataset.id, dataset.file_format),
+        _as_of_upload(dataset.created_at),
+        reading,
+    )
 
 
 def _contacts(services: Services, dataset: Dataset) -> Path | None:
@@ -119,9 +131,11 @@ async def _ingest(
     name: str,
     contacts: UploadFile | None = None,
     text: TextReading = (None, None),
+    reading: Reading = DEFAULT_READING,
 ) -> Dataset:
     """Store an upload (and its contacts) under a new dataset id, load it in a worker (text
-    read with `text`: encoding, delimiter), record what loaded."""
+    read with `text`: encoding, delimiter; `reading`'s columns, decimal separator and
+    timestamp format then and on every later read), record what loaded."""
     head = await run_in_threadpool(stream.read, 8)
     await run_in_threadpool(stream.seek, 0)
     suffix = _suffix(filename, head)
@@ -136,9 +150,8 @@ async def _ingest(
     try:
         counts = await services.analysts.run(
             ingest_orders,
-            source,
+            StoredOrders(source, _as_of_upload(created_at), reading),
             folder,
-            _as_of_upload(created_at),
             services.settings.max_upload_rows,
             contacts_path,
             text,
@@ -149,8 +162,9 @@ async def _ingest(
         raise TooLargeError(error_text(error), where="body.file") from error
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
-        field = "contacts" if error.where.field == "body.contacts" else "file"
-        raise invalid(("body", field), error_text(error), filename) from error
+        field = (error.where.field or "body.file").removeprefix("body.")
+        given = asdict(reading) | {"column": [f"{o}={t}" for o, t in reading.columns.items()]}
+        raise invalid(("body", field), error_text(error), given.get(field, filename)) from error
     dataset = Dataset(
         id=dataset_id,
         workspace=workspace,
@@ -160,6 +174,9 @@ async def _ingest(
         sha256=sha256,
         versions=package_versions(),
         created_at=created_at,
+        columns=dict(reading.columns) or None,
+        decimal=reading.decimal,
+        timestamp_format=reading.timestamp_format,
         **counts,
     )
     with services.database.session() as session:
@@ -209,6 +226,25 @@ async def upload_dataset(
             "`whitespace` for runs of blanks.",
         ),
     ] = None,
+    column: Annotated[
+        list[str] | None,
+        Form(
+            description="Column mapping OURS=THEIRS, one field per column (as `clvbid "
+            "customers --column`), e.g. `amount=Betrag`.",
+        ),
+    ] = None,
+    decimal: Annotated[
+        Literal[".", ","],
+        Form(description="Decimal separator of text amounts: `.` (12.50) or `,` (12,50)."),
+    ] = ".",
+    timestamp_format: Annotated[
+        str | None,
+        Form(
+            max_length=64,
+            description="strptime format of text timestamps that are not ISO dates, e.g. "
+            "`%d.%m.%Y %H:%M` (ISO dates are read either way).",
+        ),
+    ] = None,
 ) -> DatasetOut:
     """Upload orders; rows that fail validation are counted by reason, the rest are kept.
 
@@ -216,8 +252,13 @@ async def upload_dataset(
     device, email, loyalty_card and device_id are used when present (docs/customers.md).
     `contacts` (identifiers and attributes, prospects included) enables the lookalikes.
     Text is read as `clvbid customers` reads it (`encoding`, `delimiter`), once: the service
-    keeps it as Parquet and every later read uses that.
+    keeps it as Parquet and every later read uses that, with the upload's `column` mapping,
+    `decimal` and `timestamp_format`.
     """
+    try:
+        columns = parse_column_pairs(column)
+    except ValueError as error:
+        raise invalid(("body", "column"), str(error), column) from None
     dataset = await _ingest(
         services,
         workspace,
@@ -226,6 +267,7 @@ async def upload_dataset(
         name or file.filename or "orders",
         contacts,
         (encoding, delimiter),
+        Reading(columns, decimal, timestamp_format or None),
     )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
     return DatasetOut.model_validate(dataset)
@@ -286,8 +328,7 @@ async def get_dashboard(
     try:
         figures: dict[str, Any] = await services.analysts.run(
             dashboard,
-            orders_file(services, dataset),
-            _as_of_upload(dataset.created_at),
+            stored_orders(services, dataset),
             as_of.isoformat() if as_of else None,
             window_months,
             basket_threshold,
@@ -335,8 +376,7 @@ async def get_lookalikes(
     try:
         report: dict[str, Any] = await services.analysts.run(
             lookalikes,
-            orders_file(services, dataset),
-            _as_of_upload(dataset.created_at),
+            stored_orders(services, dataset),
             contacts,
             as_of.isoformat() if as_of else None,
             deadline_seconds=services.settings.job_timeout_seconds,
@@ -373,8 +413,7 @@ async def get_movers(
     try:
         report: dict[str, Any] = await services.analysts.run(
             movers,
-            orders_file(services, dataset),
-            _as_of_upload(dataset.created_at),
+            stored_orders(services, dataset),
             start.isoformat(),
             end.isoformat() if end else None,
             deadline_seconds=services.settings.job_timeout_seconds,
@@ -430,8 +469,7 @@ async def start_clv_fit(
         services,
         job,
         fit_clv,
-        orders_file(services, dataset),
-        _as_of_upload(dataset.created_at),
+        stored_orders(services, dataset),
         _segments_path(services, dataset.id, job.id),
         params,
     )

@@ -53,20 +53,27 @@ def _unprocessable(problems: list[tuple[tuple[str | int, ...], str]]) -> Request
     )
 
 
-def _dataset_file(services: Services, workspace: str, dataset_id: str) -> Path | None:
-    """The orders file of one of the workspace's datasets, or None for an unknown id."""
+def _dataset_source(services: Services, workspace: str, dataset_id: str) -> dict[str, Any] | None:
+    """One of the workspace's datasets as a scenario's file source (its orders file, read
+    as at upload), or None for an unknown id."""
     with services.database.session() as session:
         dataset = owned(session, Dataset, dataset_id, workspace)
     if dataset is None:
         return None
-    return services.data_dir.orders(dataset.id, dataset.file_format)
+    stored = {
+        "path": str(services.data_dir.orders(dataset.id, dataset.file_format)),
+        "columns": dataset.columns,
+        "decimal": dataset.decimal,
+        "timestamp_format": dataset.timestamp_format,
+    }
+    return {name: value for name, value in stored.items() if value is not None}
 
 
 def _prepare(services: Services, workspace: str, document: dict[str, Any]) -> dict[str, Any]:
     """The document with dataset sources resolved and the whole scenario validated."""
     resolved = resolve_data_sources(
         document,
-        lambda i: _dataset_file(services, workspace, i),
+        lambda i: _dataset_source(services, workspace, i),
         services.settings.max_generator_customers,
     )
     resolved.setdefault("name", KIND)

@@ -457,7 +457,8 @@ def _parsed_sql(
         else:
             parsed[name] = f"{'CAST' if typed else 'TRY_CAST'}({value} AS {sql_type})"
     if timestamp_format and not typed_ts:
-        strptime = f"TRY_STRPTIME({_text(cols['timestamp'], types)}, '{timestamp_format}')"
+        text, form = _text(cols["timestamp"], types), sql_string(timestamp_format)
+        strptime = f"TRY_STRPTIME({text}, {form})"
         parsed["timestamp"] = f"COALESCE({parsed['timestamp']}, {strptime})"
     quantity_text = _text(cols.get("quantity"), types)
     parsed["quantity_given"] = f"{quantity_text} IS NOT NULL"
@@ -719,6 +720,24 @@ def load_contacts(
     return int(query_row(con, "SELECT count(*) FROM contacts_raw")[0])
 
 
+def _check_timestamp_format(timestamp_format: str, file: str | None) -> None:
+    """Raise OrdersSchemaError at `timestamp_format` when strptime cannot use it (an unknown
+    code such as %Q), before any row is read."""
+    with duckdb.connect() as connection:
+        try:
+            connection.execute("SELECT try_strptime('', ?)", [timestamp_format])
+        except duckdb.Error as error:
+            reason = str(error).split("Error: ", 1)[-1].splitlines()[0]
+            raise OrdersSchemaError(
+                f"the timestamp format {timestamp_format!r} is not a strptime format: {reason}",
+                file=file,
+                field="timestamp_format",
+                hint="use strptime codes: %d.%m.%Y %H:%M for 31.12.2025 18:30, %m/%d/%Y for "
+                "12/31/2025",
+                fix=[("timestamp_format", "%d.%m.%Y %H:%M")],
+            ) from error
+
+
 def planned_checks(
     types: dict[str, str],
     columns: Mapping[str, str] | None,
@@ -731,7 +750,7 @@ def planned_checks(
 ) -> tuple[dict[str, str], str]:
     """The source's columns for ours (`types`: its columns and DuckDB type names) and the row
     checks' SQL; raises OrdersSchemaError when a required column is missing or `decimal` is
-    not one of DECIMAL_SEPARATORS."""
+    not one of DECIMAL_SEPARATORS or `timestamp_format` is not a strptime format."""
     available = list(types)
     if decimal not in DECIMAL_SEPARATORS:
         raise OrdersSchemaError(
@@ -741,6 +760,8 @@ def planned_checks(
             hint="give ',' for amounts written 1.234,50 and '.' (the default) for 1234.50",
             fix=[("decimal", ",")],
         )
+    if timestamp_format is not None:
+        _check_timestamp_format(timestamp_format, file)
     cols = resolve_columns(available, ORDER_COLUMNS, columns or {}, "order", file)
     missing = [c for c in REQUIRED_COLUMNS if c not in cols]
     if "customer_id" in missing and set(cols) & set(IDENTIFIER_COLUMNS):

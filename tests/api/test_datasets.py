@@ -150,6 +150,23 @@ def test_file_without_valid_rows_is_422(client: TestClient) -> None:
     assert "no valid orders" in response.json()["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("customer_id;timestamp;amount\nc1;2024-01-05;12,50\nc2;2024-01-07;3,20\n", "decimal=,"),
+        ("customer_id,timestamp,amount\nc1,31.01.2024,12\nc2,29.02.2024,3\n", "timestamp_format="),
+    ],
+)
+def test_rows_all_rejected_for_one_upload_field_name_the_field_to_send(
+    client: TestClient, text: str, fix: str
+) -> None:
+    response = client.post("/v1/datasets", files={"file": ("export.csv", text.encode())})
+    assert response.status_code == 422, response.text
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "file"] and "no valid orders" in error["msg"]
+    assert f"send {fix}" in error["msg"]
+
+
 def test_garbage_parquet_is_422_without_server_paths_or_sql(
     client: TestClient, settings: Settings
 ) -> None:
@@ -230,7 +247,20 @@ TEXT_EXPORTS = {
         b"c1   2024-02-10   35.50\nc3      2024-03-01 99.90\nc3   2024-03-20   10.00\n",
         {},
     ),
+    # German Excel: its own column names, decimal commas with thousands points, day-first
+    # dates with times.
+    "german": (
+        "Kunde;Datum;Betrag\nJürgen;05.01.2024 10:15;1.234,50\nJürgen;10.02.2024 09:00;20,00\n"
+        "Anna;07.01.2024 18:30;12,5\nAnna;01.03.2024 08:05;99,90\n".encode("cp1252"),
+        {
+            "encoding": "cp1252",
+            "column": ["customer_id=Kunde", "timestamp=Datum", "amount=Betrag"],
+            "decimal": ",",
+            "timestamp_format": "%d.%m.%Y %H:%M",
+        },
+    ),
 }
+EVERY_ROW_LOADS = {"whitespace", "german"}
 
 
 @pytest.mark.parametrize("export", list(TEXT_EXPORTS))
@@ -242,7 +272,11 @@ def test_text_upload_is_read_as_the_command_line_reads_it(
     content, form = TEXT_EXPORTS[export]
     path = tmp_path / "orders.csv"
     path.write_bytes(content)
-    options = [f"--{name}={value}" for name, value in form.items()]
+    options = [
+        f"--{name.replace('_', '-')}={value}"
+        for name, values in form.items()
+        for value in (values if isinstance(values, list) else [values])
+    ]
     out = tmp_path / "out"
     done = CliRunner().invoke(
         cli, ["customers", "summarize", str(path), "--out", str(out), *options]
@@ -251,6 +285,33 @@ def test_text_upload_is_read_as_the_command_line_reads_it(
     expected = json.loads((out / "dashboard.json").read_text())
     response = client.post("/v1/datasets", files={"file": ("orders.csv", content)}, data=form)
     assert response.status_code == 201, response.text
-    assert response.json()["customers"] == expected["customers"]
-    dashboard = client.get(f"/v1/datasets/{response.json()['id']}/dashboard").json()
+    uploaded = response.json()
+    assert uploaded["customers"] == expected["customers"]
+    assert (uploaded["rows_rejected"] == 0) == (export in EVERY_ROW_LOADS)
+    mapping = dict(pair.split("=") for pair in form.get("column", [])) or None
+    assert uploaded["columns"] == mapping and uploaded["decimal"] == form.get("decimal", ".")
+    assert uploaded["timestamp_format"] == form.get("timestamp_format")
+    dashboard = client.get(f"/v1/datasets/{uploaded['id']}/dashboard").json()
     assert dashboard == expected
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "said"),
+    [
+        ({"decimal": ";"}, "decimal", "Input should be '.' or ','"),
+        ({"timestamp_format": "%d.%Q.%Y"}, "timestamp_format", "%Q"),
+        ({"column": "amount"}, "column", "'amount' is not OURS=THEIRS"),
+        ({"column": "amount=Preis"}, "column", "mapped to 'Preis', which is not in the file"),
+        ({"column": "amout=amount"}, "column", "unknown order column(s) in mapping: ['amout']"),
+    ],
+)
+def test_a_parsing_option_that_cannot_be_used_is_a_422_at_its_field(
+    client: TestClient, form: dict[str, str], field: str, said: str
+) -> None:
+    stored = len(client.get("/v1/datasets").json()["datasets"])
+    files = {"file": ("orders.csv", orders_csv(GOOD_ROWS))}
+    response = client.post("/v1/datasets", files=files, data=form)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", field] and said in detail["msg"]
+    assert len(client.get("/v1/datasets").json()["datasets"]) == stored  # nothing kept

@@ -123,6 +123,46 @@ def test_outputs_are_409_until_the_run_succeeds(
             assert client.get(f"/v1/runs/{run['id']}/{name}").status_code == 200, name
 
 
+def _german_export(frame: pd.DataFrame) -> bytes:
+    """Orders as a German Excel export: cp1252, `;`, German column names, decimal commas,
+    dates as 31.12.1997."""
+    text = (
+        frame.assign(
+            timestamp=frame["timestamp"].dt.strftime("%d.%m.%Y"),
+            amount=frame["amount"].map(lambda value: f"{value:.2f}".replace(".", ",")),
+        )
+        .rename(columns={"customer_id": "Kunde", "timestamp": "Datum", "amount": "Betrag"})
+        .to_csv(sep=";", index=False)
+    )
+    return text.encode("cp1252")
+
+
+def test_a_run_reads_a_dataset_as_it_was_uploaded(
+    client: TestClient, finished: dict[str, Any]
+) -> None:
+    """The CDNOW sample as a German export, uploaded with its column mapping, decimal comma
+    and date format: the scenario run reads the dataset with them and allocates what the
+    Parquet upload does."""
+    form = {
+        "encoding": "cp1252",
+        "column": ["customer_id=Kunde", "timestamp=Datum", "amount=Betrag"],
+        "decimal": ",",
+        "timestamp_format": "%d.%m.%Y",
+    }
+    body = _german_export(cdnow_sample())
+    response = client.post("/v1/datasets", files={"file": ("orders.csv", body)}, data=form)
+    assert response.status_code == 201, response.text
+    assert response.json()["rows_rejected"] == 0
+    document = scenario({"source": "dataset", "dataset_id": response.json()["id"]})
+    posted = client.post("/v1/scenarios/runs", json=document)
+    assert posted.status_code == 202, posted.text
+    run = _wait(client, posted.headers["Location"])
+    assert run["status"] == "succeeded", run["error"]
+    for name, variant in finished["outputs"]["variants"].items():
+        totals = run["outputs"]["variants"][name]["totals"]
+        assert totals == pytest.approx(variant["totals"], rel=1e-9), name
+
+
 def test_a_run_keeps_budgets_and_serves_its_report_and_allocation(
     client: TestClient, finished: dict[str, Any]
 ) -> None:

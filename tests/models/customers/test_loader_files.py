@@ -281,3 +281,20 @@ def test_implausible_amounts_are_rejected_and_the_rest_summarised(tmp_path: Path
     with pytest.raises(NoValidOrdersError) as caught:
         load_orders(only_huge, max_timestamp=NOW).require_orders()
     assert caught.value.where.field == "amount" and "1,000,000,000,000,000" in str(caught.value)
+
+
+def test_a_timestamp_format_strptime_cannot_use_is_named_before_any_row(tmp_path: Path) -> None:
+    path = _write(tmp_path, "de.csv", "customer_id,timestamp,amount\nc1,05.01.2024,10\n")
+    with pytest.raises(OrdersSchemaError) as caught:
+        load_orders(path, max_timestamp=NOW, timestamp_format="%d.%Q.%Y")
+    assert caught.value.where.field == "timestamp_format" and "%Q" in str(caught.value)
+    assert caught.value.fix == [("timestamp_format", "%d.%m.%Y %H:%M")]
+
+
+def test_a_timestamp_format_with_quotes_is_text_not_sql(tmp_path: Path) -> None:
+    """A quote in the format is part of the format (the API takes it from a form field)."""
+    path = _write(tmp_path, "q.csv", "customer_id,timestamp,amount\nc1,05'01'2024,10\n")
+    loaded = load_orders(path, max_timestamp=NOW, timestamp_format="%d'%m'%Y")
+    assert loaded.query("SELECT timestamp FROM orders")["timestamp"].tolist() == [
+        pd.Timestamp("2024-01-05")
+    ]
