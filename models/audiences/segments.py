@@ -213,6 +213,13 @@ def _prospect_row(
     return pd.DataFrame([row])
 
 
+def _positive_semidefinite(covariance: np.ndarray) -> bool:
+    """Whether a parameter covariance is one (eigenvalues non-negative up to rounding): the
+    inverse Hessian of a fit stopped on a parameter bound is not, and gives no interval."""
+    eigenvalues = np.linalg.eigvalsh(covariance)
+    return bool(eigenvalues.min() >= -1e-9 * max(np.abs(eigenvalues).max(), 1e-300))
+
+
 def _delta_method_total_se(
     purchases: PurchaseModel,
     spend: GammaGammaModel,
@@ -253,5 +260,7 @@ def _delta_method_total_se(
             moved[name] += step
             jacobian[:, i] = (rebuild(model.with_params(moved)) - base).to_numpy() / step
         covariance = np.nan_to_num(model.covariance_.to_numpy())
+        if not _positive_semidefinite(covariance):  # a fit on a parameter bound: no interval
+            return pd.Series(np.nan, index=base.index)
         variance += np.einsum("ij,jk,ik->i", jacobian, covariance, jacobian)
-    return np.sqrt(variance)
+    return np.sqrt(variance.clip(lower=0.0))

@@ -1,5 +1,6 @@
 """Value tiers and the stage x tier segment table the optimizer consumes."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from models.audiences.segments import (
 )
 from models.clv import BetaGeoModel, GammaGammaModel
 from models.clv.value import customer_value, new_customer_value
+from models.customers import customer_summary, load_orders
 from models.settings import ValuationSettings
 
 DATA = Path(__file__).parents[2] / "data"
@@ -115,3 +117,33 @@ def test_missing_columns_are_named(fitted) -> None:
     bg, gg, summary = fitted
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['stage'\]"):
         segment_table(bg, gg, summary.drop(columns="stage"))
+
+
+def test_a_fit_on_a_parameter_bound_gives_no_interval_and_no_warning() -> None:
+    """Orders spread evenly over a year among 600 customers who never leave put BG/NBD on its
+    bounds (r at its cap, a at its floor). The inverse Hessian there is no covariance, so the
+    segments carry their values without an interval, and no 'invalid value encountered in
+    sqrt' reaches the user's terminal (the service printed one on such an export)."""
+    rng = np.random.default_rng(1)
+    orders = pd.DataFrame(
+        {
+            "customer_id": [f"k{i}" for i in rng.integers(0, 600, 3000)],
+            "timestamp": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 365, 3000), unit="D"),
+            "amount": np.round(rng.gamma(4.0, 37.0, 3000), 2),
+        }
+    )
+    loaded = load_orders(orders, max_timestamp="2026-01-01")
+    summary = customer_summary(loaded, as_of="2025-12-31")
+    summary["stage"] = np.where(summary["frequency"] >= 3, "loyal", "active")
+    bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+    assert (bg.params_["r"], bg.params_["a"]) == pytest.approx((100.0, 0.01))
+    eigenvalues = np.linalg.eigvalsh(np.nan_to_num(bg.covariance_.to_numpy()))
+    assert eigenvalues.min() < 0  # the case under test: not a covariance
+    repeat = summary[summary["frequency"] > 0]
+    gg = GammaGammaModel().fit(repeat["frequency"], repeat["monetary_value"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        table = segment_table(bg, gg, summary)
+    assert np.isfinite(table["clv_total"]).all() and (table["clv_total"] > 0).all()
+    assert table[["clv_total_low", "clv_total_high", "clv_mean_low"]].isna().all().all()
