@@ -151,6 +151,16 @@ def _first_line(path: Path, duckdb_encoding: str) -> str:
     return next((line for line in head.splitlines() if line.strip()), "")
 
 
+def _line_end_options(path: Path) -> str:
+    """Extra reader options for the file's line ends: none, except where its head ends lines
+    both with CRLF and with a bare LF (a header written by one program, rows appended by
+    another), which DuckDB's strict sniffer refuses outright; read leniently, the fields come
+    out without the CR."""
+    with _open_bytes(path) as stream:
+        head = stream.read(SNIFF_BYTES)
+    return ", strict_mode = false" if 0 < head.count(b"\r\n") < head.count(b"\n") else ""
+
+
 def _delimiter(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, given: str | None) -> str:
     """The delimiter to read with: the one given, else whitespace when DuckDB's sniffer finds a
     single column whose first line splits on runs of whitespace, else "" (DuckDB detects)."""
@@ -159,7 +169,7 @@ def _delimiter(con: duckdb.DuckDBPyConnection, path: Path, encoding: str, given:
         return WHITESPACE if name == WHITESPACE else DELIMITER_NAMES.get(name, given)
     (columns,) = con.execute(
         f"SELECT Columns FROM sniff_csv({sql_string(str(path))}, "
-        f"encoding = {sql_string(encoding)}, all_varchar = true)"
+        f"encoding = {sql_string(encoding)}, all_varchar = true{_line_end_options(path)})"
     ).fetchall()[0]
     if len(columns) == 1 and len(_first_line(path, encoding).split()) > 1:
         return WHITESPACE
@@ -240,7 +250,7 @@ def _read_readable(
 
 def _csv_reader(path: Path, duckdb_encoding: str, delim: str) -> str:
     """SQL of DuckDB's reader of a delimited file, every value as text (`delim` "": detected)."""
-    options = f", delim = {sql_string(delim)}" if delim else ""
+    options = (f", delim = {sql_string(delim)}" if delim else "") + _line_end_options(path)
     return f"""read_csv({sql_string(str(path))}, all_varchar = true,
         encoding = {sql_string(duckdb_encoding)}{options})"""
 

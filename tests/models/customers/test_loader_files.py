@@ -298,3 +298,21 @@ def test_a_timestamp_format_with_quotes_is_text_not_sql(tmp_path: Path) -> None:
     assert loaded.query("SELECT timestamp FROM orders")["timestamp"].tolist() == [
         pd.Timestamp("2024-01-05")
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer_id,timestamp,amount\nc1,2025-01-05,10\r\nc2,2025-01-06,ten\r\nc2,2025-01-07,12.5\r\n",
+        "customer_id,timestamp,amount\r\nc1,2025-01-05,10\nc2,2025-01-06,ten\nc2,2025-01-07,12.5\n",
+    ],
+    ids=["lf-header-crlf-rows", "crlf-header-lf-rows"],
+)
+def test_a_header_and_rows_ending_lines_differently_load(tmp_path: Path, text: str) -> None:
+    """A header written by one program and rows appended by another: DuckDB's sniffer
+    refused the file as a whole ('Error when sniffing file'); the rows load, without the CR,
+    numbered as in the file."""
+    loaded = load_orders(_write(tmp_path, "mixed.csv", text), max_timestamp=NOW)
+    assert loaded.rejects()[["source_row", "reason"]].values.tolist() == [[2, "bad_amount"]]
+    orders = loaded.query("SELECT customer_id, amount FROM orders ORDER BY source_row")
+    assert orders.values.tolist() == [["c1", 10.0], ["c2", 12.5]]
