@@ -88,8 +88,8 @@ DECIMAL_COMMA_NUMBER = f"^[+-]?{GROUPED_DIGITS}(,[0-9]+)?$"
 IMPLAUSIBLE_AMOUNT = 1e15
 REASON_HINTS = {
     "missing_customer_id": "no row has a customer identifier; map the column that holds it",
-    "bad_amount": "amounts must be numbers with a decimal point (12.50), without currency "
-    "signs or thousands separators",
+    "bad_amount": "amounts must be plain numbers (12.50, or 1.234,50 with the decimal separator "
+    "','), without currency signs or letters",
     "missing_amount": "every order needs an amount; map the column that holds it",
     "future_timestamp": "orders dated after now are rejected; check the dates",
     "implausible_amount": f"no order is worth {IMPLAUSIBLE_AMOUNT:,.0f} or more: is an id, a "
