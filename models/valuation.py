@@ -127,8 +127,8 @@ class Valuation:
 
     @property
     def top_tier_clv_share(self) -> float:
-        """Share of total CLV held by the top tier (the Pareto share)."""
-        return top_tier_share(self.values)
+        """Share of total CLV held by the top 20% (`tiers.top_share`) by CLV: the Pareto share."""
+        return top_tier_share(self.values, self.settings.tiers)
 
 
 def value_orders(

@@ -141,7 +141,8 @@ def fit(
         console.print(escape(f"dropped {name}: {why}"))
     title = f"Segments at {day.date()} ({settings.horizon_months}-month CLV)"
     console.print(segments_rich_table(valuation.segments, title))
-    console.print(f"top tier holds {valuation.top_tier_clv_share:.0%} of total CLV")
+    best, share = valuation.settings.tiers.top_share, valuation.top_tier_clv_share
+    console.print(f"the best {best:.0%} of customers hold {share:.0%} of total CLV")
     console.print(escape(f"wrote {out}/: {', '.join(written)}"))
 
 

@@ -101,10 +101,13 @@ def assign_tiers(values: pd.DataFrame, tiers: TierSettings) -> tuple[pd.Series, 
     return candidates[max(shares, key=shares.__getitem__)], shares
 
 
-def top_tier_share(values: pd.DataFrame) -> float:
-    """Share of total CLV held by the top tier (the Pareto share of DESIGN.md)."""
+def top_tier_share(values: pd.DataFrame, tiers: TierSettings) -> float:
+    """Share of total CLV held by the best `tiers.top_share` of customers by CLV (the Pareto
+    share of DESIGN.md): the top tier as ranked by CLV, whether or not the segments keep it
+    (tiers ranked by value per conversion, or a top cell merged for being small)."""
     total = values["clv"].sum()
-    return float(values.loc[values["tier"] == "top", "clv"].sum() / total) if total > 0 else 0.0
+    in_top = value_tiers(values["clv"], tiers) == "top"
+    return float(values.loc[in_top, "clv"].sum() / total) if total > 0 else 0.0
 
 
 def customer_values(
@@ -180,7 +183,7 @@ def segment_table(
     table["tier_order"] = table["tier"].map({t: i for i, t in enumerate(TIERS)})
     table = table.sort_values(["order", "tier_order", "id"]).reset_index(drop=True)
     table.attrs.update(
-        top_tier_clv_share=top_tier_share(values),
+        top_tier_clv_share=top_tier_share(values, settings.tiers),
         tier_explained_share=values.attrs["tier_explained_share"],
         settings=settings,
     )

@@ -11,13 +11,15 @@ from models.audiences.segments import (
     SEGMENT_COLUMNS,
     Z_95,
     customer_values,
+    merge_small_cells,
     segment_table,
+    top_tier_share,
     value_tiers,
 )
 from models.clv import BetaGeoModel, GammaGammaModel
 from models.clv.value import customer_value, new_customer_value
 from models.customers import customer_summary, load_orders
-from models.settings import ValuationSettings
+from models.settings import TierSettings, ValuationSettings
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -147,3 +149,14 @@ def test_a_fit_on_a_parameter_bound_gives_no_interval_and_no_warning() -> None:
         table = segment_table(bg, gg, summary)
     assert np.isfinite(table["clv_total"]).all() and (table["clv_total"] > 0).all()
     assert table[["clv_total_low", "clv_total_high", "clv_mean_low"]].isna().all().all()
+
+
+def test_pareto_share_is_the_best_fifths_even_when_its_cell_is_merged() -> None:
+    """300 loyal customers: their top tier (60) is under the 100-customer cell size and
+    merges into mid, yet the share the best 20% hold is still what is reported (it read 0%)."""
+    clv = pd.Series(np.arange(1.0, 301.0))
+    values = pd.DataFrame({"clv": clv, "stage": "loyal"})
+    values["tier"] = merge_small_cells(values["stage"], value_tiers(clv), 100)
+    assert (values["tier"] != "top").all()
+    expected = clv.nlargest(60).sum() / clv.sum()
+    assert top_tier_share(values, TierSettings()) == pytest.approx(expected)
