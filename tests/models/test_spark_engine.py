@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from models.customers import (
     ltv_dashboard,
     stage_transitions,
 )
+from models.customers.money import DECIMALS, SMALL_DECIMALS, WHOLE_CENTS, money_sums
 from models.customers.spark import SparkOrders, load_orders_spark, spark_summary
 from models.datasets import load_cdnow
 from models.grouped import VALUE_COLUMNS, fit_grouped, groups_duckdb, groups_spark, score_spark
@@ -286,6 +288,33 @@ def test_text_options_read_alike(spark: object, case: str) -> None:
     assert duck.report.rejected == {reason: 1}
     pd.testing.assert_frame_equal(_plain(duck.rejects()), _plain(on_spark.rejects()))
     _same_summary(customer_summary(duck), spark_summary(on_spark).toPandas())
+
+
+MONEY_CASES = {  # amounts of three orders of customer a (one day) and two of b -> money_sums
+    "whole_cents": (["0.10", "0.20", "0.30"], ["250.50", "3"], WHOLE_CENTS),
+    "small_decimals": (["0.101", "0.202", "0.303"], ["250.125", "3"], SMALL_DECIMALS),
+    "decimals": (["0.101", "0.202", "0.303"], ["123456789.125", "3"], DECIMALS),
+}
+
+
+@pytest.mark.parametrize("case", MONEY_CASES)
+def test_money_is_added_alike_in_each_exact_form(spark: object, case: str) -> None:
+    """Each engine picks the same exact way to add money (models/customers/money.py) and
+    gives the same sums: 0.1 + 0.2 + 0.3 is 0.6 on both, not 0.6000000000000001."""
+    day_one, other, sums = MONEY_CASES[case]
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b"],
+            "timestamp": ["2025-01-01"] * 3 + ["2025-02-01", "2025-01-05", "2025-03-05"],
+            "amount": [*day_one, "0.7", *other],
+        }
+    )
+    duck = load_orders(orders, max_timestamp=NOT_AFTER)
+    on_spark = load_orders_spark(spark, orders, max_timestamp=NOT_AFTER)
+    assert money_sums(duck) == money_sums(on_spark) == sums
+    summary = spark_summary(on_spark).toPandas().set_index("customer_id")
+    assert summary.loc["a", "first_order_value"] == float(sum(map(Decimal, day_one)))
+    _same_summary(customer_summary(duck), summary.reset_index())
 
 
 def _run(args: list[str]) -> str:
