@@ -46,6 +46,7 @@ class DatasetOut(_Out):
     versions: dict[str, str]
     created_at: dt.datetime
     columns: dict[str, str] | None
+    contact_columns: dict[str, str] | None
     decimal: str
     timestamp_format: str | None
 

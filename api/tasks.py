@@ -28,10 +28,12 @@ TextReading = tuple[str | None, str | None]  # (encoding, delimiter) of a text u
 
 @dataclass(frozen=True)
 class Reading:
-    """How a dataset's file is read, fixed at upload (the upload's fields of these names):
-    `columns` (ours -> the file's), the `decimal` separator, the `timestamp_format`."""
+    """How a dataset's files are read, fixed at upload (its `column`, `contact_column`,
+    `decimal` and `timestamp_format` fields): the orders' and the contacts' column mappings
+    (ours -> the file's), the decimal separator, the timestamp format."""
 
     columns: Mapping[str, str] = field(default_factory=dict)
+    contact_columns: Mapping[str, str] = field(default_factory=dict)
     decimal: str = "."
     timestamp_format: str | None = None
 
@@ -61,6 +63,7 @@ class TaskError(ClvbidError):
 # load_orders' keyword arguments -> the upload fields that set them (to phrase a fix)
 UPLOAD_FIELDS = {
     "columns": "column",
+    "contact_columns": "contact_column",
     "timestamp_format": "timestamp_format",
     "encoding": "encoding",
     "delimiter": "delimiter",
@@ -112,6 +115,7 @@ def _load(
             orders.path,
             columns=reading.columns,
             contacts=contacts,
+            contact_columns=reading.contact_columns,
             max_timestamp=orders.loaded_at,
             rejects_path=rejects_path,
             encoding=encoding,
@@ -132,8 +136,9 @@ def _load(
         ) from error
 
 
-def _check_contacts(contacts: Path, text: TextReading) -> None:
-    """Read an uploaded contacts file alone, so its errors are reported at `body.contacts`."""
+def _check_contacts(contacts: Path, text: TextReading, mapping: Mapping[str, str]) -> None:
+    """Read an uploaded contacts file alone (with its column `mapping`), so its errors are
+    reported at `body.contacts`, or at `body.contact_column` for a mapping it does not fit."""
     import duckdb
 
     from models.customers import OrdersError
@@ -141,11 +146,10 @@ def _check_contacts(contacts: Path, text: TextReading) -> None:
 
     encoding, delimiter = text
     try:
-        load_contacts(duckdb.connect(), contacts, encoding=encoding, delimiter=delimiter)
+        load_contacts(duckdb.connect(), contacts, mapping, encoding=encoding, delimiter=delimiter)
     except OrdersError as error:
-        raise TaskError(
-            _located(error, contacts), "body.contacts", _hint_with_fix(error)
-        ) from error
+        where = "body.contact_column" if error.where.field in mapping else "body.contacts"
+        raise TaskError(_located(error, contacts), where, _hint_with_fix(error)) from error
     except duckdb.Error as error:
         raise TaskError(
             f"could not read the contacts file: {_reason(error, contacts)}", "body.contacts"
@@ -183,7 +187,7 @@ def ingest_orders(
     TooManyRows. Text files are kept as Parquet too (`folder/orders.parquet`,
     `contacts.parquet`), the files every later read uses (DataDir.orders)."""
     if contacts is not None:
-        _check_contacts(contacts, text)
+        _check_contacts(contacts, text, upload.reading.contact_columns)
     loaded = _load(upload, folder / "rejects.csv", contacts, text)
     source = upload.path
     report = loaded.report

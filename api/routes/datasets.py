@@ -87,7 +87,12 @@ def stored_orders(services: Services, dataset: Dataset) -> StoredOrders:
     """A dataset's orders as the analysis routes read them: the file kept at upload (text
     parsed once, into Parquet), as of the upload, read as at upload (column mapping, decimal
     separator, timestamp format)."""
-    reading = Reading(dataset.columns or {}, dataset.decimal, dataset.timestamp_format)
+    reading = Reading(
+        dataset.columns or {},
+        dataset.contact_columns or {},
+        dataset.decimal,
+        dataset.timestamp_format,
+    )
     return StoredOrders(
         services.data_dir.orders(dataset.id, dataset.file_format),
         _as_of_upload(dataset.created_at),
@@ -163,7 +168,13 @@ async def _ingest(
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
         field = (error.where.field or "body.file").removeprefix("body.")
-        given = asdict(reading) | {"column": [f"{o}={t}" for o, t in reading.columns.items()]}
+        given = asdict(reading) | {
+            field: [f"{ours}={theirs}" for ours, theirs in mapping.items()]
+            for field, mapping in (
+                ("column", reading.columns),
+                ("contact_column", reading.contact_columns),
+            )
+        }
         raise invalid(("body", field), error_text(error), given.get(field, filename)) from error
     dataset = Dataset(
         id=dataset_id,
@@ -175,6 +186,7 @@ async def _ingest(
         versions=package_versions(),
         created_at=created_at,
         columns=dict(reading.columns) or None,
+        contact_columns=dict(reading.contact_columns) or None,
         decimal=reading.decimal,
         timestamp_format=reading.timestamp_format,
         **counts,
@@ -233,6 +245,13 @@ async def upload_dataset(
             "customers --column`), e.g. `amount=Betrag`.",
         ),
     ] = None,
+    contact_column: Annotated[
+        list[str] | None,
+        Form(
+            description="The contacts file's column mapping OURS=THEIRS, one field per column, "
+            "e.g. `customer_id=Kundennummer`.",
+        ),
+    ] = None,
     decimal: Annotated[
         Literal[".", ","],
         Form(description="Decimal separator of text amounts: `.` (12.50) or `,` (12,50)."),
@@ -252,13 +271,15 @@ async def upload_dataset(
     device, email, loyalty_card and device_id are used when present (docs/customers.md).
     `contacts` (identifiers and attributes, prospects included) enables the lookalikes.
     Text is read as `clvbid customers` reads it (`encoding`, `delimiter`), once: the service
-    keeps it as Parquet and every later read uses that, with the upload's `column` mapping,
-    `decimal` and `timestamp_format`.
+    keeps it as Parquet and every later read uses that, with the upload's `column` and
+    `contact_column` mappings, `decimal` and `timestamp_format`.
     """
-    try:
-        columns = parse_column_pairs(column)
-    except ValueError as error:
-        raise invalid(("body", "column"), str(error), column) from None
+    mappings = {}
+    for field, pairs in (("column", column), ("contact_column", contact_column)):
+        try:
+            mappings[field] = parse_column_pairs(pairs)
+        except ValueError as error:
+            raise invalid(("body", field), str(error), pairs) from None
     dataset = await _ingest(
         services,
         workspace,
@@ -267,7 +288,7 @@ async def upload_dataset(
         name or file.filename or "orders",
         contacts,
         (encoding, delimiter),
-        Reading(columns, decimal, timestamp_format or None),
+        Reading(mappings["column"], mappings["contact_column"], decimal, timestamp_format or None),
     )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
     return DatasetOut.model_validate(dataset)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The newest revision in MIGRATIONS (tests/api/test_store.py checks it against Alembic's own
 # head): a database already there is not migrated, so a restart imports no Alembic at all.
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 
 class JsonText(str):

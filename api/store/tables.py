@@ -65,8 +65,10 @@ class Dataset(Base):
     versions: Mapped[dict[str, Any]]
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     # How it is read, at upload and on every later read (models.customers.load_orders): the
-    # column mapping (ours -> the file's), the decimal separator, the timestamp format.
+    # orders' and contacts' column mappings (ours -> the file's), the decimal separator, the
+    # timestamp format.
     columns: Mapped[dict[str, Any] | None]
+    contact_columns: Mapped[dict[str, Any] | None]
     decimal: Mapped[str] = mapped_column(String(1), default=".", server_default=".")
     timestamp_format: Mapped[str | None] = mapped_column(String(64))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -127,3 +128,39 @@ def test_unreadable_contacts_are_422_at_body_contacts(
     response = client.post("/v1/datasets", files=parts)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "contacts"]
+
+
+def test_contacts_with_their_own_column_names_are_read_through_the_mapping(
+    client: TestClient, files: dict[str, Path], loaded: LoadedOrders, tmp_path: Path
+) -> None:
+    """A CRM export names the identifiers its own way: mapped at upload (`contact_column`),
+    the dataset's lookalikes are those of the same contacts under our names."""
+    renamed = {"customer_id": "Kundennummer", "email": "E-Mail"}
+    contacts = pd.read_parquet(files["contacts"]).rename(columns=renamed)
+    path = tmp_path / "crm.parquet"
+    contacts.to_parquet(path, index=False)
+    parts = {
+        "file": ("orders.parquet", files["orders"].read_bytes()),
+        "contacts": ("crm.parquet", path.read_bytes()),
+    }
+    mapping = [f"{ours}={theirs}" for ours, theirs in renamed.items()]
+    response = client.post("/v1/datasets", files=parts, data={"contact_column": mapping})
+    assert response.status_code == 201, response.text
+    assert response.json()["contact_columns"] == renamed
+    report = client.get(f"/v1/datasets/{response.json()['id']}/lookalikes", params={"as_of": AS_OF})
+    assert report.status_code == 200, report.text
+    assert report.json() == lookalike_audiences(loaded, as_of=AS_OF).report.model_dump(mode="json")
+
+
+def test_a_contact_mapping_the_file_does_not_fit_is_422_at_its_field(
+    client: TestClient, files: dict[str, Path]
+) -> None:
+    parts = {
+        "file": ("orders.parquet", files["orders"].read_bytes()),
+        "contacts": ("contacts.parquet", files["contacts"].read_bytes()),
+    }
+    data = {"contact_column": ["customer_id=Kundennummer"]}
+    response = client.post("/v1/datasets", files=parts, data=data)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"][0]
+    assert detail["loc"] == ["body", "contact_column"] and "Kundennummer" in detail["msg"]
