@@ -5,6 +5,8 @@ A pure module without the data stack, so the HTTP service can check a mapping at
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 def parse_column_pairs(pairs: list[str] | None) -> dict[str, str]:
     """['amount=Betrag', ...] -> {'amount': 'Betrag', ...}; ValueError naming a pair that is
@@ -16,3 +18,8 @@ def parse_column_pairs(pairs: list[str] | None) -> dict[str, str]:
             raise ValueError(f"column mapping {pair!r} is not OURS=THEIRS (e.g. amount=Betrag)")
         mapping[ours.strip()] = theirs.strip()
     return mapping
+
+
+def column_pairs(mapping: Mapping[str, str]) -> list[str]:
+    """{'amount': 'Betrag', ...} -> ['amount=Betrag', ...]: a mapping as it was written."""
+    return [f"{ours}={theirs}" for ours, theirs in mapping.items()]

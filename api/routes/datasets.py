@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Literal
 
@@ -42,7 +41,7 @@ from api.tasks import (
     movers,
 )
 from api.workspaces import DEFAULT_WORKSPACE
-from models.column_mapping import parse_column_pairs
+from models.column_mapping import column_pairs, parse_column_pairs
 from models.reports import LookalikeReport, LtvDashboard, MoversReport
 from models.settings import ValuationSettings
 
@@ -168,12 +167,11 @@ async def _ingest(
     except TaskError as error:
         services.data_dir.remove_dataset(dataset_id)
         field = (error.where.field or "body.file").removeprefix("body.")
-        given = asdict(reading) | {
-            field: [f"{ours}={theirs}" for ours, theirs in mapping.items()]
-            for field, mapping in (
-                ("column", reading.columns),
-                ("contact_column", reading.contact_columns),
-            )
+        given = {  # what the client sent in each upload field that can be at fault
+            "column": column_pairs(reading.columns),
+            "contact_column": column_pairs(reading.contact_columns),
+            "decimal": reading.decimal,
+            "timestamp_format": reading.timestamp_format,
         }
         raise invalid(("body", field), error_text(error), given.get(field, filename)) from error
     dataset = Dataset(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.deps import Services, ServicesDep, WorkspaceDep
 from api.errors import BODY_UNREADABLE, ConflictBody, ConflictError, ErrorBody, NotFoundError
 from api.jobs import create_job, start_job
+from api.routes.datasets import stored_orders
 from api.scenario_runs import (
     DocumentError,
     dataset_files,
@@ -60,11 +61,12 @@ def _dataset_source(services: Services, workspace: str, dataset_id: str) -> dict
         dataset = owned(session, Dataset, dataset_id, workspace)
     if dataset is None:
         return None
+    orders = stored_orders(services, dataset)
     stored = {
-        "path": str(services.data_dir.orders(dataset.id, dataset.file_format)),
-        "columns": dataset.columns,
-        "decimal": dataset.decimal,
-        "timestamp_format": dataset.timestamp_format,
+        "path": str(orders.path),
+        "columns": dict(orders.reading.columns) or None,
+        "decimal": orders.reading.decimal,
+        "timestamp_format": orders.reading.timestamp_format,
     }
     return {name: value for name, value in stored.items() if value is not None}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,14 +31,18 @@ NOW = "2026-01-01"
     ],
 )
 def test_money_adds_exactly_whichever_way_the_amounts_allow(
-    tmp_path: Path, first_day: tuple[str, ...], other: str, sums: MoneySums
+    first_day: tuple[str, ...], other: str, sums: MoneySums
 ) -> None:
     """Three orders on one day add to their decimal sum (0.1 + 0.2 + 0.3 is 0.6, not the
     doubles' 0.6000000000000001) in whole cents, in 64-bit and in 128-bit decimals."""
-    rows = [f"c1,2025-01-01,{amount}" for amount in first_day] + ["c1,2025-02-01,0.7"]
-    rows += [f"c2,2025-01-02,{other}", f"c2,2025-01-03,{other}"]
-    text = "customer_id,timestamp,amount\n" + "\n".join(rows) + "\n"
-    loaded = load_orders(_write(tmp_path / "money.csv", text), max_timestamp=NOW)
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c1", "c1", "c2", "c2"],
+            "timestamp": ["2025-01-01"] * 3 + ["2025-02-01", "2025-01-02", "2025-01-03"],
+            "amount": [*first_day, "0.7", other, other],  # as text, as an export holds them
+        }
+    )
+    loaded = load_orders(orders, max_timestamp=NOW)
     assert money_sums(loaded) == sums
     summary = customer_summary(loaded, time_unit="days")
     day_one = float(sum(Decimal(amount) for amount in first_day))
@@ -51,11 +54,6 @@ def test_money_adds_exactly_whichever_way_the_amounts_allow(
     ]
     assert [c1["orders"], c1["repeat_orders"]] == [4, 1]
     assert summary.loc["c2", "total_spend"] == float(2 * Decimal(other))
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
 
 
 def test_every_way_gives_the_same_summary_of_cdnow(cdnow: LoadedOrders) -> None:
